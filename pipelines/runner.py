@@ -1,0 +1,40 @@
+"""The default local runner: Beam's FnApiRunner on both cores, never a download.
+
+Beam's DirectRunner first tries Prism, which fetches a binary at run time; offline that
+fails or, behind a silent proxy, hangs. This runner goes straight to the FnApiRunner and
+passes the pipeline options to its worker processes through provision info (as Beam's own
+SwitchingDirectRunner does), so `multi_processing` workers see the same options as the driver.
+"""
+from __future__ import annotations
+
+import os
+
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, WorkerOptions
+from apache_beam.portability.api import beam_provision_api_pb2
+from apache_beam.runners.portability.fn_api_runner import fn_runner
+from apache_beam.runners.portability.portable_runner import JobServiceHandle
+from apache_beam.runners.runner import PipelineRunner
+
+LOCAL_RUNNER_NAMES = {"local", "newsbeam"}
+
+
+class LocalRunner(PipelineRunner):
+    """FnApiRunner with options shipped to its workers; multi_processing on all cores unless told otherwise."""
+
+    def run_pipeline(self, pipeline, options: PipelineOptions):
+        direct = options.view_as(DirectOptions)
+        if direct.direct_running_mode == "in_memory" and direct.direct_num_workers == 1 and not _explicit(options, "direct_running_mode", "direct_num_workers"):
+            direct.direct_running_mode = "multi_processing"
+            direct.direct_num_workers = min(2, os.cpu_count() or 1)
+        if not _explicit(options, "default_sdk_harness_log_level"):
+            # Workers log every channel they open at INFO; keep their warnings and newsbeam's own progress lines.
+            options.view_as(WorkerOptions).default_sdk_harness_log_level = "WARNING"
+        encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+        provision = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
+        return fn_runner.FnApiRunner(provision_info=provision).run_pipeline(pipeline, options)
+
+
+def _explicit(options: PipelineOptions, *names: str) -> bool:
+    """True when the user set any of these options."""
+    flags = options.get_all_options(drop_default=True)
+    return any(name in flags for name in names)

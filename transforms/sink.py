@@ -1,0 +1,177 @@
+"""Writing tables: one sorted Parquet file per table, partition and run, made visible by rename.
+
+Layout (hive style, readable by DuckDB, Polars, pandas and Spark)::
+
+    <output>/<table>/dt=YYYY-MM-DD/part-<batch_id>.parquet
+    <output>/_manifest.json          written last, atomically
+    <output>/_staging/<run_id>/...   the run's files until commit; never read by anyone
+
+`batch_id` is derived from the sorted list of input files, so a rerun over the same
+inputs replaces its own files (idempotent) while runs over other inputs add files of their
+own beside them. Workers only write to staging; :func:`commit` (run by the driver once the
+pipeline has succeeded) renames each file into place, one atomic rename per partition, and
+removes files this batch wrote before into partitions it no longer produces.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import posixpath
+from typing import Callable
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+from pydantic import BaseModel
+
+from schemas import Article, Duplicate, Rejected, arrow_schema, to_arrow_table
+from transforms import metrics
+
+STAGING = "_staging"
+MANIFEST = "_manifest.json"
+# Row groups of about this many uncompressed bytes: large enough for fast scans, small
+# enough that a reader holding one group stays well under the memory budget.
+ROW_GROUP_TARGET_BYTES = 64 * 1024 * 1024
+_CHUNK_ROWS = 2048
+
+
+def _published_day(record) -> str:
+    return record.published_at.date().isoformat()
+
+
+def _rejected_day(record) -> str:
+    return record.rejected_at.date().isoformat()
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    name: str
+    model: type[BaseModel]
+    partition_of: Callable[[BaseModel], str]
+    sort_by: tuple[str, ...]
+
+    @property
+    def schema(self) -> pa.Schema:
+        return arrow_schema(self.model, self.name)
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table("articles", Article, _published_day, ("published_at", "article_id")),
+        Table("duplicates", Duplicate, _published_day, ("duplicate_of", "input_uri", "input_line")),
+        Table("rejected", Rejected, _rejected_day, ("input_uri", "input_line", "stage")),
+    )
+}
+
+
+def part_name(batch_id: str) -> str:
+    return f"part-{batch_id}.parquet"
+
+
+def staging_dir(output: str, run_id: str) -> str:
+    return FileSystems.join(output, STAGING, run_id)
+
+
+def write_parquet(table: pa.Table, path: str) -> None:
+    """Write a sorted Arrow table as one Parquet file: zstd, statistics, row groups near the target size."""
+    avg_row = max(1, table.nbytes // max(1, table.num_rows))
+    row_group = max(1, ROW_GROUP_TARGET_BYTES // avg_row)
+    with FileSystems.create(path) as f:
+        pq.write_table(table, f, compression="zstd", row_group_size=row_group, write_statistics=True)
+
+
+class _WritePartitionFn(beam.DoFn):
+    def __init__(self, table: Table, staging: str, file_name: str):
+        self._table = table
+        self._staging = staging
+        self._file_name = file_name
+
+    def process(self, keyed):
+        day, records = keyed
+        chunks, rows = [], []
+        for record in records:  # build columnar chunks as rows arrive: Arrow is far smaller than Python objects
+            rows.append(record.model_dump())
+            if len(rows) == _CHUNK_ROWS:
+                chunks.append(to_arrow_table(rows, self._table.model, self._table.name))
+                rows = []
+        if rows:
+            chunks.append(to_arrow_table(rows, self._table.model, self._table.name))
+        table = pa.concat_tables(chunks).sort_by([(c, "ascending") for c in self._table.sort_by])
+        path = FileSystems.join(self._staging, self._table.name, f"dt={day}", self._file_name)
+        write_parquet(table.combine_chunks(), path)
+        metrics.ROWS_WRITTEN.inc(table.num_rows)
+        yield self._table.name, day, table.num_rows
+
+
+class WriteTable(beam.PTransform):
+    """PCollection[record] -> staged Parquet, one file per partition; emits (table, dt, rows)."""
+
+    def __init__(self, table: Table, staging: str, batch_id: str):
+        super().__init__()
+        self._table = table
+        self._staging = staging
+        self._file_name = part_name(batch_id)
+
+    def expand(self, records):
+        partition_of = self._table.partition_of
+        return (
+            records
+            | "KeyByPartition" >> beam.Map(lambda r: (partition_of(r), r))
+            | "GroupPartition" >> beam.GroupByKey()
+            | "WriteFile" >> beam.ParDo(_WritePartitionFn(self._table, self._staging, self._file_name))
+        )
+
+
+@dataclasses.dataclass
+class CommitResult:
+    files: list[str]
+    rows: dict[str, int]
+    removed: list[str]
+
+
+def _match(pattern: str) -> list[str]:
+    return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+
+
+def _relative(path: str, root: str) -> str:
+    return posixpath.relpath(path, root) if "://" not in path else path[len(root.rstrip("/")) + 1:]
+
+
+def commit(output: str, run_id: str, batch_id: str) -> CommitResult:
+    """Move a run's staged files into place, one atomic rename each, and drop this batch's stale files."""
+    staging = staging_dir(output, run_id)
+    name = part_name(batch_id)
+    staged = _match(FileSystems.join(staging, "*", "dt=*", name)) if FileSystems.exists(staging) else []
+    rows: dict[str, int] = {t: 0 for t in TABLES}
+    committed = []
+    for path in staged:
+        relative = _relative(path, staging)
+        table = relative.split("/")[0]
+        with FileSystems.open(path) as f:
+            rows[table] += pq.read_metadata(pa.PythonFile(f)).num_rows
+        final = FileSystems.join(output, relative)
+        parent = posixpath.dirname(final)
+        if not FileSystems.exists(parent):
+            FileSystems.mkdirs(parent)
+        FileSystems.rename([path], [final])
+        committed.append(final)
+    removed = []
+    for table in TABLES:
+        for path in _match(FileSystems.join(output, table, "dt=*", name)):
+            if path not in committed:
+                FileSystems.delete([path])
+                removed.append(path)
+    if FileSystems.exists(staging):
+        FileSystems.delete([staging])
+    return CommitResult(files=committed, rows=rows, removed=removed)
+
+
+def write_json_atomically(path: str, value: dict) -> None:
+    """Write JSON next to its final place, then rename over it: readers see the old or the new file, never half."""
+    tmp = f"{path}.tmp"
+    with FileSystems.create(tmp) as f:
+        f.write(json.dumps(value, indent=2, sort_keys=True, default=str).encode("utf-8") + b"\n")
+    FileSystems.rename([tmp], [path])
+
