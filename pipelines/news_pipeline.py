@@ -154,6 +154,7 @@ def run(argv=None) -> int:
         "articles": committed.rows["articles"],
         "duplicates": committed.rows["duplicates"],
         "rejected": committed.rows["rejected"],
+        "entity_mentions": committed.rows["entity_mentions"],
         "reconciled": reconciled,
         "counts": _stage_counts(result),
         "files": sorted(committed.files),

@@ -2,6 +2,8 @@
 from schemas.arrow import SCHEMA_VERSION, arrow_schema, to_arrow_table
 from schemas.records import (
     Article,
+    ArticleEntity,
+    EntityMention,
     Duplicate,
     PublishedAtSource,
     Rejected,
@@ -12,6 +14,8 @@ from schemas.records import (
 __all__ = [
     "SCHEMA_VERSION",
     "Article",
+    "ArticleEntity",
+    "EntityMention",
     "Duplicate",
     "PublishedAtSource",
     "Rejected",

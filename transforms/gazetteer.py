@@ -1,0 +1,166 @@
+"""The gazetteer and the tagger's rules: domain knowledge kept as data files, validated when loaded.
+
+Data (package data under transforms/data/):
+- gazetteer/countries.csv: alpha2, Wikidata id, the short names the news uses, demonyms. Every
+  country pycountry knows is an entry; this file adds ids, news names and demonyms (NORP, with the
+  country's id).
+- gazetteer/entities.csv: id, name, type, aliases (|-separated) for people, organizations, news
+  agencies, cities and places. `id` is a Wikidata QID where one is recorded; a blank id becomes a
+  deterministic id derived from the type and the normalized name, the same id an unknown name of
+  that type and form gets.
+- ner_rules.yaml: labels kept, honorifics, facility head words, … (see NerRules).
+
+An alias that names two entries (say "Georgia") is ambiguous: it is not matched, so the model
+decides, and nothing is guessed.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+from typing import Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+EntityType = Literal["PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"]
+_QID = re.compile(r"^Q\d+$")
+
+
+class GazetteerError(ValueError):
+    """A gazetteer or rules file is malformed: raised at start-up, never mid-run."""
+
+
+class GazetteerEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    name: str = Field(min_length=1)
+    type: EntityType
+    aliases: tuple[str, ...] = ()
+
+
+class NerRules(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    keep_labels: frozenset[str]
+    trim_tokens: frozenset[str]
+    honorifics: frozenset[str]
+    historical_markers: frozenset[str]
+    facility_heads: frozenset[str]
+    product_heads: frozenset[str] = frozenset()
+    title_case_min_share: float = Field(ge=0.3, le=1.0)
+
+
+def normalize_name(text: str) -> str:
+    """Case-, accent- and spacing-insensitive form of a name: "Kim Jong-Un's" -> "kim jong un"."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"['’]s$", "", text.strip())
+    text = re.sub(r"[\s\-‐–—_.]+", " ", text.casefold())
+    return text.strip()
+
+
+def derived_id(entity_type: str, name: str) -> str:
+    """The id of a name with no Wikidata id: stable across runs, from its type and normalized form."""
+    digest = hashlib.sha256(f"{entity_type}\x1f{normalize_name(name)}".encode("utf-8")).hexdigest()
+    return f"nb:{entity_type.lower()}:{digest[:12]}"
+
+
+def _data_text(*parts: str) -> str:
+    return resources.files("transforms").joinpath("data", *parts).read_text(encoding="utf-8")
+
+
+def _split(value: Optional[str]) -> tuple[str, ...]:
+    return tuple(a.strip() for a in (value or "").split("|") if a.strip())
+
+
+def _entry(row: dict, where: str) -> GazetteerEntry:
+    try:
+        entry_id = (row.get("id") or "").strip()
+        if entry_id and not _QID.match(entry_id):
+            raise GazetteerError(f"{where}: id {entry_id!r} is not a Wikidata QID (Q followed by digits)")
+        return GazetteerEntry(
+            id=entry_id or derived_id(row["type"], row["name"]),
+            name=row["name"].strip(),
+            type=row["type"].strip(),
+            aliases=_split(row.get("aliases")),
+        )
+    except (ValidationError, KeyError) as err:
+        raise GazetteerError(f"{where}: {err}") from None
+
+
+def _country_entries() -> list[GazetteerEntry]:
+    import pycountry
+
+    rows = {r["alpha2"]: r for r in csv.DictReader(_data_text("gazetteer", "countries.csv").splitlines())}
+    entries = []
+    for country in pycountry.countries:
+        row = rows.get(country.alpha_2, {})
+        news_names = _split(row.get("aliases"))
+        official = [getattr(country, a, None) for a in ("common_name", "name", "official_name")]
+        names = list(dict.fromkeys([*news_names, *[n for n in official if n and "," not in n and "(" not in n]]))
+        if not names:
+            continue
+        canonical = names[0]
+        qid = (row.get("id") or "").strip()
+        country_id = qid or derived_id("GPE", canonical)
+        entries.append(GazetteerEntry(id=country_id, name=canonical, type="GPE", aliases=tuple(names[1:])))
+        demonyms = _split(row.get("demonyms"))
+        if demonyms:
+            # NORP mentions carry the country's id: "Russian officials" is about Russia.
+            entries.append(GazetteerEntry(id=country_id, name=canonical, type="NORP", aliases=demonyms))
+    return entries
+
+
+class Gazetteer:
+    """Entries, and an alias index that knows which aliases are ambiguous."""
+
+    def __init__(self, entries: list[GazetteerEntry]):
+        self.entries = entries
+        self.by_id: dict[str, GazetteerEntry] = {}
+        candidates: dict[str, dict[tuple[str, str], GazetteerEntry]] = {}
+        for entry in entries:
+            self.by_id.setdefault(entry.id, entry)
+            surface = [entry.name] if entry.type != "NORP" else []
+            for alias in (*surface, *entry.aliases):
+                candidates.setdefault(alias, {})[(entry.id, entry.type)] = entry
+        self.by_alias = {alias: next(iter(found.values())) for alias, found in candidates.items() if len(found) == 1}
+        self.ambiguous = frozenset(alias for alias, found in candidates.items() if len(found) > 1)
+        normal: dict[str, dict[tuple[str, str], GazetteerEntry]] = {}
+        for alias, entry in self.by_alias.items():
+            normal.setdefault(normalize_name(alias), {})[(entry.id, entry.type)] = entry
+        self.by_normal = {k: next(iter(v.values())) for k, v in normal.items() if len(v) == 1}
+
+    def lookup(self, text: str) -> Optional[GazetteerEntry]:
+        """The one entry this surface form names, exactly or after normalization; None if unknown or ambiguous."""
+        return self.by_alias.get(text) or self.by_normal.get(normalize_name(text))
+
+    def canonical(self, entity_id: str) -> Optional[GazetteerEntry]:
+        return self.by_id.get(entity_id)
+
+    def ruler_patterns(self) -> list[dict]:
+        """entity_ruler phrase patterns, one per unambiguous alias (ALL-CAPS lines are title-cased before matching)."""
+        return [{"label": e.type, "pattern": alias, "id": e.id} for alias, e in sorted(self.by_alias.items())]
+
+    def acronyms(self) -> frozenset[str]:
+        """All-caps aliases (UN, NATO, KCNA): left as they are when an ALL-CAPS line is title-cased."""
+        return frozenset(a for a in self.by_alias if a.isupper())
+
+
+@lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    rows = csv.DictReader(_data_text("gazetteer", "entities.csv").splitlines())
+    entries = _country_entries() + [_entry(row, f"entities.csv line {i + 2}") for i, row in enumerate(rows)]
+    return Gazetteer(entries)
+
+
+@lru_cache(maxsize=1)
+def load_ner_rules() -> NerRules:
+    try:
+        return NerRules.model_validate(yaml.safe_load(_data_text("ner_rules.yaml")))
+    except ValidationError as err:
+        raise GazetteerError(f"ner_rules.yaml: {err}") from None
