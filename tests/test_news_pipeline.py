@@ -139,3 +139,19 @@ def test_missing_input_is_a_configuration_error(tmp_path):
     assert proc.returncode == 2
     assert "no input files match" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_sample_run_writes_entity_mentions_with_exact_offsets(sample_output):
+    bad = duckdb.sql(f"""
+        SELECT count(*) FROM read_parquet('{sample_output}/entity_mentions/*/*.parquet', hive_partitioning=true) m
+        JOIN read_parquet('{sample_output}/articles/*/*.parquet', hive_partitioning=true) a USING (article_id)
+        WHERE substr(a.body, m.start_char + 1, m.end_char - m.start_char) <> m.text""").fetchall()[0][0]
+    assert bad == 0  # body[start_char:end_char] == text for every mention
+    total = duckdb.sql(f"SELECT count(*) FROM read_parquet('{sample_output}/entity_mentions/*/*.parquet')").fetchall()[0][0]
+    assert total == _manifest(sample_output)["entity_mentions"] > 100
+    seed4 = duckdb.sql(f"""
+        SELECT e.name, e.entity_id, e.mentions FROM read_parquet('{sample_output}/articles/*/*.parquet') a, unnest(a.entities) AS u(e)
+        WHERE a.input_uri LIKE '%004_ca967a8cb344c277.txt'""").fetchall()
+    names = {name: entity_id for name, entity_id, _ in seed4}
+    assert names["Vladimir Putin"] == "Q7747" and names["North Korea"] == "Q423"
+    assert "Kim Jong Il" in names and "Kookmin University" in names

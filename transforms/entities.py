@@ -18,6 +18,7 @@ from collections import Counter
 from typing import Iterable, Optional
 
 import apache_beam as beam
+import numpy
 from apache_beam.utils import shared
 from spacy.tokens import Span
 
@@ -71,6 +72,36 @@ def _title(word: str, keep: frozenset[str]) -> str:
     return titled if len(titled) == len(word) else word
 
 
+def sentence_starts_of(doc) -> list[int]:
+    """Character offsets where sentences start: after a token ".", "!" or "?" and after a line break.
+
+    A vectorised stand-in for spaCy's rule-based sentencizer (same rule, on token arrays), used only
+    for `sentence_index`; "U.S." is one token, so abbreviations of that kind do not end a sentence.
+    """
+    if len(doc) == 0:
+        return [0]
+    vocab = doc.vocab.strings
+    orth = doc.to_array("ORTH")
+    ends = numpy.isin(orth, [vocab["."], vocab["!"], vocab["?"]])
+    idx = doc.to_array("IDX")
+    starts = [0] + [int(i) for i in idx[1:][ends[:-1]]]
+    text = doc.text
+    pos = text.find("\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = text.find("\n", pos + 1)
+    stripped = set()
+    for start in starts:  # a sentence starts at its first visible character: ".\n" is one boundary, not two
+        while start < len(text) and text[start].isspace():
+            start += 1
+        stripped.add(start)
+    return sorted(stripped)
+
+
+def _is_word_char(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and (text[i].isalnum() or text[i] in "-_")
+
+
 class EntityResolver:
     """Turns a spaCy Doc's entities into mentions with canonical ids. The rules, in order:
 
@@ -100,14 +131,20 @@ class EntityResolver:
         self._rules = rules.model_copy(update={"historical_markers": frozenset(m.lower() for m in rules.historical_markers)})
 
     def __call__(self, doc, text: str) -> list[Mention]:
-        sentence_starts = [s.start_char for s in doc.sents] if doc.has_annotation("SENT_START") else [0]
+        sentence_starts = sentence_starts_of(doc)
         spans = [piece for ent in doc.ents if ent.label_ in self._rules.keep_labels for piece in self._clean(ent)]
-        sentence_case = {normalize_name(s.text) for s in spans if not self._in_title_line(s, text)}
+        line_starts, headline = self._headline_lines(text)
+        in_headline = [headline[bisect.bisect_right(line_starts, s.start_char) - 1] for s in spans]
+        sentence_case = {normalize_name(s.text) for s, h in zip(spans, in_headline) if not h}
         candidates = []
-        for span in spans:
-            label = self._relabel(span)
-            entry = self._gaz.canonical(span.ent_id_) if span.ent_id_ else self._gaz.lookup(span.text)
-            if entry is None and label in ("PERSON", "ORG") and self._in_title_line(span, text):
+        for original, original_in_headline in zip(spans, in_headline):
+            span, label = self._relabel(original)
+            if label != original.label_:  # a head word outranks a name inside it: Kim Il Sung Square is no person
+                entry = self._gaz.lookup(span.text)
+                entry = entry if entry is not None and entry.type == label else None
+            else:
+                entry = self._gaz.canonical(span.ent_id_) if span.ent_id_ else self._gaz.lookup(span.text)
+            if entry is None and label in ("PERSON", "ORG") and original_in_headline:
                 if normalize_name(span.text) not in sentence_case:
                     continue
             candidates.append((span, label, entry))
@@ -127,7 +164,31 @@ class EntityResolver:
                 if len(words) > 1:
                     full_names.append((start, words, mention.entity_id, mention.canonical_name, self._historical(span)))
             mentions.append(mention)
-        return mentions
+        return self._propagate(mentions, text, sentence_starts)
+
+    def _propagate(self, mentions: list[Mention], text: str, sentence_starts: list[int]) -> list[Mention]:
+        """Tag later unlabelled repeats of a name already found in the article, with the same entity."""
+        taken = sorted((m.start_char, m.end_char) for m in mentions)
+        first: dict[str, Mention] = {}
+        for m in mentions:
+            surface = text[m.start_char : m.end_char]
+            if m.type in self._rules.propagate_types and len(surface) > 2 and surface[0].isupper():
+                first.setdefault(surface, m)
+        added = []
+        for surface, m in first.items():
+            start = text.find(surface)
+            while start >= 0:
+                end = start + len(surface)
+                next_start = text.find(surface, end)
+                if not (_is_word_char(text, start - 1) or _is_word_char(text, end)):
+                    i = bisect.bisect_right(taken, (start, end))
+                    overlaps = (i > 0 and taken[i - 1][1] > start) or (i < len(taken) and taken[i][0] < end)
+                    if not overlaps:
+                        sentence = bisect.bisect_right(sentence_starts, start) - 1
+                        added.append(dataclasses.replace(m, start_char=start, end_char=end, sentence_index=sentence, resolution="repeat" if m.resolution == "model" else m.resolution))
+                        bisect.insort(taken, (start, end))
+                start = next_start
+        return sorted(mentions + added, key=lambda x: x.start_char) if added else mentions
 
     # --- span clean-up -----------------------------------------------------------------------
 
@@ -145,27 +206,38 @@ class EntityResolver:
                 tokens = tokens[1:]
             while tokens and (tokens[-1].text in self._rules.trim_tokens or tokens[-1].is_punct and tokens[-1].text != "."):
                 tokens = tokens[:-1]
-            if tokens and any(t.is_alpha for t in tokens):
+            if tokens and any(c.isalpha() for t in tokens for c in t.text):
                 yield Span(ent.doc, tokens[0].i, tokens[-1].i + 1, label=ent.label, span_id=ent.id)
 
-    def _relabel(self, span) -> str:
+    def _relabel(self, span):
+        """(span, label) after the head-word rules: "Kim Il Sung" + "Square" -> FAC; "Aurus Senat" + "limousine" -> PRODUCT."""
         label = span.label_
-        if label in ("PERSON", "ORG", "GPE"):
-            doc = span.doc
-            if span[-1].text in self._rules.facility_heads:
-                return "FAC"
-            nxt = doc[span.end] if span.end < len(doc) else None
-            if nxt is not None and label == "PERSON" and nxt.text.lower() in self._rules.product_heads:
-                return "PRODUCT"
-        return label
+        if label not in ("PERSON", "ORG", "GPE"):
+            return span, label
+        doc = span.doc
+        if span[-1].text in self._rules.facility_heads:
+            return span, "FAC"
+        nxt = doc[span.end] if span.end < len(doc) else None
+        if nxt is not None and nxt.text in self._rules.facility_heads:
+            return Span(doc, span.start, span.end + 1, label="FAC"), "FAC"
+        if nxt is not None and label == "PERSON" and nxt.text.lower() in self._rules.product_heads:
+            return span, "PRODUCT"
+        return span, label
 
-    def _in_title_line(self, span, text: str) -> bool:
-        line_start = text.rfind("\n", 0, span.start_char) + 1
-        line_end = text.find("\n", span.end_char)
-        words = [w for w in text[line_start : line_end if line_end >= 0 else len(text)].split() if any(c.isalpha() for c in w)]
-        if len(words) < 4:
+    def _headline_lines(self, text: str) -> tuple[list[int], list[bool]]:
+        """Start offset of each line, and whether it is a Title-Case headline; computed once per text."""
+        starts, flags, pos = [], [], 0
+        for line in text.split("\n"):
+            starts.append(pos)
+            flags.append(self._is_headline(line))
+            pos += len(line) + 1
+        return starts, flags
+
+    def _is_headline(self, line: str) -> bool:
+        words = [w for w in line.split() if any(c.isalpha() for c in w)]
+        if len(words) < 4 or not any(w in self._rules.headline_function_words for w in words[1:]):
             return False
-        capitalized = sum(1 for w in words if w.lstrip("‘'\"“(").strip()[:1].isupper())
+        capitalized = sum(1 for w in words if w.lstrip("‘'\"“(")[:1].isupper())
         return capitalized >= self._rules.title_case_min_share * len(words)
 
     # --- variants and ids --------------------------------------------------------------------
@@ -217,7 +289,6 @@ class EntityTagger:
         self.gazetteer = gazetteer or load_gazetteer()
         self.rules = rules or load_ner_rules()
         self.nlp = spacy.load(config.model, exclude=NER_ONLY_EXCLUDE)
-        self.nlp.add_pipe("sentencizer", first=True)
         ruler = self.nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True, "validate": False})
         with self.nlp.select_pipes(enable=[]):
             ruler.add_patterns(self.gazetteer.ruler_patterns())

@@ -53,6 +53,8 @@ class NerRules(BaseModel):
     facility_heads: frozenset[str]
     product_heads: frozenset[str] = frozenset()
     title_case_min_share: float = Field(ge=0.3, le=1.0)
+    headline_function_words: frozenset[str] = frozenset()
+    propagate_types: frozenset[str] = frozenset()
 
 
 def normalize_name(text: str) -> str:

@@ -1,0 +1,1 @@
+"""Benchmarks and quality scripts: python -m benchmarks.<name> --help."""

@@ -1,0 +1,42 @@
+import re
+
+import pytest
+
+from transforms.gazetteer import GazetteerError, _entry, derived_id, load_gazetteer, load_ner_rules, normalize_name
+
+
+def test_gazetteer_loads_with_valid_ids_and_coverage():
+    g = load_gazetteer()
+    for entry in g.entries:
+        assert re.match(r"^(Q\d+|nb:[a-z_]+:[0-9a-f]{12})$", entry.id), entry
+    for name in ["North Korea", "South Korea", "Russia", "Pyongyang", "Vladivostok", "NATO", "EU", "WTO", "IMF", "G7", "G8",
+                 "UN", "UN Security Council", "AFP", "Reuters", "AP", "Yonhap", "KCNA", "NHK", "TASS", "Vedomosti", "BBC",
+                 "Xi Jinping", "Narendra Modi", "Sergei Lavrov", "Olaf Scholz", "Tony Blair"]:
+        assert g.lookup(name) is not None, name
+    assert len([e for e in g.entries if e.type == "GPE"]) > 300  # every pycountry country, plus cities
+
+
+def test_ambiguous_aliases_are_not_guessed():
+    g = load_gazetteer()
+    assert g.lookup("Kim") is None
+    assert g.lookup("Brown") is None
+
+
+def test_derived_ids_ignore_case_accents_and_possessive():
+    assert derived_id("PERSON", "Kim Jong-Un's") == derived_id("PERSON", "kim jong un")
+    assert derived_id("PERSON", "Schröder") == derived_id("PERSON", "Schroder")
+    assert derived_id("PERSON", "Jordan") != derived_id("GPE", "Jordan")
+    assert normalize_name("  U.N.  Security  Council ") == "u n security council"
+
+
+def test_bad_rows_are_clear_errors():
+    with pytest.raises(GazetteerError, match="not a Wikidata QID"):
+        _entry({"id": "X12", "name": "A", "type": "ORG", "aliases": ""}, "entities.csv line 9")
+    with pytest.raises(GazetteerError, match="line 9"):
+        _entry({"id": "", "name": "A", "type": "ANIMAL", "aliases": ""}, "entities.csv line 9")
+
+
+def test_rules_load():
+    rules = load_ner_rules()
+    assert "PERSON" in rules.keep_labels and "DATE" not in rules.keep_labels
+    assert "Square" in rules.facility_heads and "Mr" in rules.honorifics
