@@ -256,8 +256,10 @@ class EntityResolver:
 
     def _resolve_unknown(self, span, label: str, full_names, sentence: int) -> Mention:
         start, end = span.start_char, span.end_char
-        if label == "PERSON":
-            words = self._name_words(span)
+        words = self._name_words(span)
+        # A one-word name that is the first or last word of a person named earlier is that person,
+        # whatever label the model gave it ("Alexander Lebed … Lebed said" is no organization).
+        if label == "PERSON" or (len(words) == 1 and any(words[0] in (f[1][0], f[1][-1]) for f in full_names)):
             if len(words) == 1:
                 found = [f for f in reversed(full_names) if words[0] in (f[1][0], f[1][-1])]
                 if found:
@@ -266,8 +268,9 @@ class EntityResolver:
                         others = [f for f in found if f[2] != chosen[2] and not f[4]]
                         chosen = others[0] if others else chosen
                     return Mention(chosen[2], chosen[3], "PERSON", start, end, sentence, "variant")
-            name = " ".join(words) or span.text
-            return Mention(derived_id("PERSON", name), name, "PERSON", start, end, sentence, "model")
+            if label == "PERSON":
+                name = " ".join(words) or span.text
+                return Mention(derived_id("PERSON", name), name, "PERSON", start, end, sentence, "model")
         return Mention(derived_id(label, span.text), span.text, label, start, end, sentence, "model")
 
     @staticmethod
