@@ -38,7 +38,9 @@ from transforms import metrics
 from transforms.ingest import IngestArticles, WriteTables
 from transforms.parse import ParseConfig
 from transforms.read import resolve_inputs
-from transforms.sink import MANIFEST, commit, staging_dir, write_json_atomically
+from transforms.entities import TaggerConfig
+from transforms.rules import RulePackError, load_rule_pack
+from transforms.sink import MANIFEST, append_alerts_log, commit, staging_dir, write_json_atomically
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 _LOG = logging.getLogger("newsbeam")
@@ -50,6 +52,7 @@ class NewsOptions(PipelineOptions):
         parser.add_argument("--input", default="sample_data", help="A file, a folder (read recursively) or a glob.")
         parser.add_argument("--output", default="output", help="Folder for the tables and _manifest.json.")
         parser.add_argument("--max_body_bytes", type=int, default=2_000_000, help="Articles with a larger UTF-8 body are rejected.")
+        parser.add_argument("--rules", default=None, help="An alert rule pack (YAML); default: the built-in pack. See docs/rules.md.")
         parser.add_argument("--progress_interval_s", type=float, default=30.0, help="How often each worker logs a progress line.")
 
 
@@ -107,7 +110,7 @@ def build_pipeline(pipeline: beam.Pipeline, paths: list[str], news: NewsOptions,
         pipeline
         | "ListInputs" >> beam.Create(paths)
         | "SpreadFiles" >> beam.Reshuffle()
-        | "Ingest" >> IngestArticles(config)
+        | "Ingest" >> IngestArticles(config, TaggerConfig(), news.rules)
         | "WriteTables" >> WriteTables(staging, batch_id)
     )
 
@@ -121,7 +124,8 @@ def run(argv=None) -> int:
         return EXIT_CONFIG
     try:
         paths = resolve_inputs(news.input)
-    except (FileNotFoundError, OSError) as err:
+        load_rule_pack(news.rules)  # a bad rule pack is a clear error now, never mid-run
+    except (FileNotFoundError, OSError, RulePackError) as err:
         print(f"newsbeam: {err}", file=sys.stderr)
         return EXIT_CONFIG
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -142,6 +146,7 @@ def run(argv=None) -> int:
         return EXIT_FAILED
 
     committed = commit(news.output, run_id, batch_id)
+    appended = append_alerts_log(news.output, [f for f in committed.files if "/alerts/dt=" in f])
     records_read = _counter(result, "records_read")
     outcomes = committed.rows["articles"] + committed.rows["duplicates"] + committed.rows["rejected"]
     reconciled = None if records_read is None else records_read == outcomes
@@ -155,6 +160,8 @@ def run(argv=None) -> int:
         "duplicates": committed.rows["duplicates"],
         "rejected": committed.rows["rejected"],
         "entity_mentions": committed.rows["entity_mentions"],
+        "alerts": committed.rows["alerts"],
+        "alerts_log_appended": appended,
         "reconciled": reconciled,
         "counts": _stage_counts(result),
         "files": sorted(committed.files),
@@ -168,7 +175,8 @@ def run(argv=None) -> int:
     write_json_atomically(f"{news.output.rstrip('/')}/{MANIFEST}", manifest)
     print(
         f"newsbeam: {records_read if records_read is not None else '?'} inputs read -> "
-        f"{manifest['articles']} articles, {manifest['duplicates']} duplicates, {manifest['rejected']} rejected "
+        f"{manifest['articles']} articles, {manifest['duplicates']} duplicates, {manifest['rejected']} rejected, "
+        f"{manifest['alerts']} alerts "
         f"({manifest['seconds']:.1f}s); tables in {news.output}"
     )
     if reconciled is False:

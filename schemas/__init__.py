@@ -1,6 +1,8 @@
 """Record models of newsbeam's tables and the Arrow schemas derived from them."""
 from schemas.arrow import SCHEMA_VERSION, arrow_schema, to_arrow_table
 from schemas.records import (
+    Alert,
+    AlertActor,
     Article,
     ArticleEntity,
     EntityMention,
@@ -12,6 +14,8 @@ from schemas.records import (
 )
 
 __all__ = [
+    "Alert",
+    "AlertActor",
     "SCHEMA_VERSION",
     "Article",
     "ArticleEntity",

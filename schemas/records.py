@@ -148,3 +148,39 @@ class EntityMention(_Record):
 
 
 Article.model_rebuild()
+
+
+class AlertActor(_Record):
+    entity_id: str
+    name: str
+    type: str
+
+
+class Alert(_Record):
+    """A rule that fired on an article, with its evidence. Table `alerts`, partitioned like the article."""
+
+    alert_id: str = Field(description="Stable: derived from rule_id and article_id.")
+    rule_id: str
+    title: str
+    severity: str
+    status: str = Field(description="reported, rumored, expected, announced, scheduled, confirmed, denied, cancelled or postponed.")
+    article_id: str
+    actors: list[AlertActor] = Field(default_factory=list)
+    location: Optional[str] = Field(None, description="Entity id of where the event is.")
+    location_name: Optional[str] = None
+    event_start: Optional[dt.date] = None
+    event_end: Optional[dt.date] = None
+    event_date_text: Optional[str] = Field(None, description="The words the event dates were read from.")
+    event_date_note: Optional[str] = Field(None, description="Why no date was resolved, when there is a date phrase but no anchor.")
+    evidence_text: str
+    evidence_start: int
+    evidence_end: int
+    cues: list[str] = Field(default_factory=list, description="The trigger, context and status words that matched.")
+    cameo_code: str
+    plover_type: str
+    confidence: float = Field(ge=0, le=1)
+    published_at: dt.datetime
+    source: Optional[str] = None
+    url: Optional[str] = None
+
+    _utc_published = field_validator("published_at")(_utc)

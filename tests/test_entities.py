@@ -142,14 +142,13 @@ def test_tag_entities_transform_offsets_and_summary(seeds):
     articles = list(seeds.values())
     with make_test_pipeline() as p:
         out = p | beam.Create(articles) | TagEntities(TaggerConfig())
-        bodies = {a.article_id: a.body for a in articles}
         assert_that(
-            out.mentions | "OffsetsHold" >> beam.Map(lambda m: bodies[m.article_id][m.start_char : m.end_char] == m.text) | beam.Distinct(),
+            out | "OffsetsHold" >> beam.FlatMap(lambda t: [t.article.body[m.start_char : m.end_char] == m.text for m in t.mentions]) | beam.Distinct(),
             equal_to([True]),
             label="offsets",
         )
         assert_that(
-            out.articles | "TopOf004" >> beam.FlatMap(lambda a: [a.entities[0].name] if "Aurus Senat" in a.body else []),
+            out | "TopOf004" >> beam.FlatMap(lambda t: [t.article.entities[0].name] if "Aurus Senat" in t.article.body else []),
             equal_to(["North Korea"]),
             label="summary",
         )

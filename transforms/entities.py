@@ -1,6 +1,6 @@
 """TagEntities: who and where in each article, with canonical ids and character offsets.
 
-    articles | TagEntities(TaggerConfig())  ->  {'articles': Article with .entities, 'mentions': EntityMention}
+    articles | TagEntities(TaggerConfig())  ->  TaggedArticle(article with .entities, mentions)
 
 spaCy's small English model runs with only its NER component (plus a rule-based sentencizer
 for sentence indexes), loaded once per worker through ``apache_beam.utils.shared.Shared``,
@@ -15,7 +15,7 @@ import bisect
 import dataclasses
 import re
 from collections import Counter
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
 import apache_beam as beam
 import numpy
@@ -282,6 +282,13 @@ class EntityResolver:
         return {name: counter.most_common(1)[0][0] for name, counter in votes.items() if len(counter) > 1}
 
 
+class TaggedArticle(NamedTuple):
+    """An article with its entity mentions: what TagEntities emits, and what later stages (alerts) read."""
+
+    article: Article
+    mentions: tuple[EntityMention, ...]
+
+
 class EntityTagger:
     """The loaded model and rules: ``tagger.tag(texts)`` -> one list of Mentions per text."""
 
@@ -301,6 +308,28 @@ class EntityTagger:
     def tag(self, texts: list[str]) -> list[list[Mention]]:
         docs = self.nlp.pipe((model_text(t, self._keep_caps) for t in texts), batch_size=self.config.batch_size)
         return [self._resolver(doc, text) for doc, text in zip(docs, texts)]
+
+    def tag_articles(self, articles: list[Article]) -> list[TaggedArticle]:
+        """Articles with their entities summarized, and their mentions as records."""
+        out = []
+        for article, mentions in zip(articles, self.tag([a.body for a in articles])):
+            rows = tuple(
+                EntityMention(
+                    article_id=article.article_id,
+                    entity_id=m.entity_id,
+                    canonical_name=m.canonical_name,
+                    type=m.type,
+                    text=article.body[m.start_char : m.end_char],
+                    start_char=m.start_char,
+                    end_char=m.end_char,
+                    sentence_index=m.sentence_index,
+                    resolution=m.resolution,
+                    published_at=article.published_at,
+                )
+                for m in mentions
+            )
+            out.append(TaggedArticle(article.model_copy(update={"entities": summarize(mentions, self.gazetteer)}), rows))
+        return out
 
 
 def summarize(mentions: list[Mention], gazetteer: Gazetteer) -> list[ArticleEntity]:
@@ -328,31 +357,11 @@ class _TagEntitiesFn(beam.DoFn):
         self._tagger = self._handle.acquire(lambda: EntityTagger(self._config), tag=self._config.model)
 
     def process(self, batch: list[Article]):
-        for article, mentions in zip(batch, self._tagger.tag([a.body for a in batch])):
-            for m in mentions:
-                yield beam.pvalue.TaggedOutput(
-                    TagEntities.MENTIONS,
-                    EntityMention(
-                        article_id=article.article_id,
-                        entity_id=m.entity_id,
-                        canonical_name=m.canonical_name,
-                        type=m.type,
-                        text=article.body[m.start_char : m.end_char],
-                        start_char=m.start_char,
-                        end_char=m.end_char,
-                        sentence_index=m.sentence_index,
-                        resolution=m.resolution,
-                        published_at=article.published_at,
-                    ),
-                )
-            yield article.model_copy(update={"entities": summarize(mentions, self._tagger.gazetteer)})
+        yield from self._tagger.tag_articles(batch)
 
 
 class TagEntities(beam.PTransform):
-    """PCollection[Article] -> {'articles': Article with entities, 'mentions': EntityMention}."""
-
-    ARTICLES = "articles"
-    MENTIONS = "mentions"
+    """PCollection[Article] -> PCollection[TaggedArticle]: each article with its entities and its mentions."""
 
     def __init__(self, config: TaggerConfig = TaggerConfig()):
         super().__init__()
@@ -363,5 +372,5 @@ class TagEntities(beam.PTransform):
         return (
             articles
             | "Batch" >> beam.BatchElements(min_batch_size=8, max_batch_size=self._config.batch_size)
-            | "Tag" >> beam.ParDo(_TagEntitiesFn(self._config, self._handle)).with_outputs(self.MENTIONS, main=self.ARTICLES)
+            | "Tag" >> beam.ParDo(_TagEntitiesFn(self._config, self._handle))
         )

@@ -27,6 +27,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 EntityType = Literal["PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"]
+Role = Literal["head_of_state", "head_of_government", "foreign_minister", "minister", "official", "spokesperson"]
+LEADER_ROLES = frozenset({"head_of_state", "head_of_government"})
 _QID = re.compile(r"^Q\d+$")
 
 
@@ -41,6 +43,7 @@ class GazetteerEntry(BaseModel):
     name: str = Field(min_length=1)
     type: EntityType
     aliases: tuple[str, ...] = ()
+    roles: tuple[Role, ...] = ()
 
 
 class NerRules(BaseModel):
@@ -121,8 +124,9 @@ def _country_entries() -> list[GazetteerEntry]:
 class Gazetteer:
     """Entries, and an alias index that knows which aliases are ambiguous."""
 
-    def __init__(self, entries: list[GazetteerEntry]):
+    def __init__(self, entries: list[GazetteerEntry], country_ids: frozenset[str] = frozenset()):
         self.entries = entries
+        self.country_ids = country_ids
         self.by_id: dict[str, GazetteerEntry] = {}
         candidates: dict[str, dict[tuple[str, str], GazetteerEntry]] = {}
         for entry in entries:
@@ -156,8 +160,18 @@ class Gazetteer:
 @lru_cache(maxsize=1)
 def load_gazetteer() -> Gazetteer:
     rows = csv.DictReader(_data_text("gazetteer", "entities.csv").splitlines())
-    entries = _country_entries() + [_entry(row, f"entities.csv line {i + 2}") for i, row in enumerate(rows)]
-    return Gazetteer(entries)
+    entries = [_entry(row, f"entities.csv line {i + 2}") for i, row in enumerate(rows)]
+    roles: dict[str, tuple[str, ...]] = {}
+    for i, row in enumerate(csv.DictReader(_data_text("gazetteer", "roles.csv").splitlines())):
+        if not any(e.name == row["name"] for e in entries):
+            raise GazetteerError(f"roles.csv line {i + 2}: {row['name']!r} is not a name in entities.csv")
+        roles[row["name"]] = _split(row["roles"])
+    try:
+        entries = [GazetteerEntry(**{**e.model_dump(), "roles": roles[e.name]}) if e.name in roles else e for e in entries]
+    except ValidationError as err:
+        raise GazetteerError(f"roles.csv: {err}") from None
+    countries = _country_entries()
+    return Gazetteer(countries + entries, frozenset(e.id for e in countries))
 
 
 @lru_cache(maxsize=1)

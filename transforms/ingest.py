@@ -1,12 +1,15 @@
 """IngestArticles and WriteTables: the batch chain from input files to staged Parquet tables.
 
-    uris | IngestArticles(config)            -> {'articles', 'entity_mentions', 'duplicates', 'rejected'}
+    uris | IngestArticles(config)            -> {'articles', 'entity_mentions', 'alerts', 'duplicates', 'rejected'}
     tables | WriteTables(staging, batch_id)  -> staged Parquet, one file per table and partition
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import apache_beam as beam
 
+from transforms.alerts import DetectAlerts
 from transforms.dedup import DeduplicateArticles
 from transforms.entities import TaggerConfig, TagEntities
 from transforms.parse import ParseArticles, ParseConfig
@@ -17,10 +20,11 @@ from transforms.sink import TABLES, WriteTable
 class IngestArticles(beam.PTransform):
     """PCollection[str uri] -> dict of PCollections keyed by table name."""
 
-    def __init__(self, config: ParseConfig, tagger: TaggerConfig = TaggerConfig()):
+    def __init__(self, config: ParseConfig, tagger: TaggerConfig = TaggerConfig(), rules_path: Optional[str] = None):
         super().__init__()
         self._config = config
         self._tagger = tagger
+        self._rules_path = rules_path
         self._max_input_bytes = 4 * config.max_body_bytes  # room for markup around a body at the cap
 
     def expand(self, uris):
@@ -34,8 +38,9 @@ class IngestArticles(beam.PTransform):
         tagged = deduped[DeduplicateArticles.ARTICLES] | "TagEntities" >> TagEntities(self._tagger)
         rejected = (read[ReadInputs.REJECTED], parsed[ParseArticles.REJECTED]) | "AllRejected" >> beam.Flatten()
         return {
-            "articles": tagged[TagEntities.ARTICLES],
-            "entity_mentions": tagged[TagEntities.MENTIONS],
+            "articles": tagged | "Articles" >> beam.Map(lambda t: t.article),
+            "entity_mentions": tagged | "Mentions" >> beam.FlatMap(lambda t: t.mentions),
+            "alerts": tagged | "DetectAlerts" >> DetectAlerts(self._rules_path),
             "duplicates": deduped[DeduplicateArticles.DUPLICATES],
             "rejected": rejected,
         }

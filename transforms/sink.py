@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 from pydantic import BaseModel
 
-from schemas import Article, Duplicate, EntityMention, Rejected, arrow_schema, to_arrow_table
+from schemas import Alert, Article, Duplicate, EntityMention, Rejected, arrow_schema, to_arrow_table
 from transforms import metrics
 
 STAGING = "_staging"
@@ -61,6 +61,7 @@ TABLES: dict[str, Table] = {
     for t in (
         Table("articles", Article, _published_day, ("published_at", "article_id")),
         Table("entity_mentions", EntityMention, _published_day, ("article_id", "start_char", "end_char")),
+        Table("alerts", Alert, _published_day, ("published_at", "rule_id", "alert_id")),
         Table("duplicates", Duplicate, _published_day, ("duplicate_of", "input_uri", "input_line")),
         Table("rejected", Rejected, _rejected_day, ("input_uri", "input_line", "stage")),
     )
@@ -176,3 +177,38 @@ def write_json_atomically(path: str, value: dict) -> None:
         f.write(json.dumps(value, indent=2, sort_keys=True, default=str).encode("utf-8") + b"\n")
     FileSystems.rename([tmp], [path])
 
+
+
+ALERTS_LOG = "alerts.jsonl"
+
+
+def append_alerts_log(output: str, alert_files: list[str]) -> int:
+    """Add this run's alerts to <output>/alerts.jsonl, one JSON object a line, oldest event first.
+
+    An alert already in the log with the same status is not written again, so a rerun adds
+    nothing. The file is rewritten next to itself and renamed, so a reader never sees a torn line.
+    """
+    path = FileSystems.join(output, ALERTS_LOG)
+    existing = b""
+    seen: set[tuple[str, str]] = set()
+    if FileSystems.exists(path):
+        with FileSystems.open(path) as f:
+            existing = f.read()
+        for line in existing.splitlines():
+            if line.strip():
+                row = json.loads(line)
+                seen.add((row["alert_id"], row["status"]))
+    rows = []
+    for file in alert_files:
+        with FileSystems.open(file) as f:
+            rows.extend(pq.read_table(pa.PythonFile(f)).to_pylist())
+    rows.sort(key=lambda r: (r["published_at"], r["alert_id"]))
+    new = [r for r in rows if (r["alert_id"], r["status"]) not in seen]
+    if not new:
+        return 0
+    lines = b"".join(json.dumps({"event": "alert", **r}, default=str, sort_keys=True).encode("utf-8") + b"\n" for r in new)
+    tmp = f"{path}.tmp"
+    with FileSystems.create(tmp) as f:
+        f.write(existing + lines)
+    FileSystems.rename([tmp], [path])
+    return len(new)

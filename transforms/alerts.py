@@ -1,0 +1,307 @@
+"""DetectAlerts: rules from a YAML pack fire on sentences, with evidence, actors, place, dates and status.
+
+    tagged | DetectAlerts(rules_path=None)  ->  Alert
+
+A rule fires on a sentence when (transforms.rules has the pack's schema):
+1. one of its triggers matches, by lemma ("visit" matches "visited", "meet" matches "met");
+2. none of its exclusions is in the sentence (another sense: an album "summit", a website "visit");
+3. one of its required context cues is within its token window of the trigger, not negated;
+4. the entities in the sentence meet its actor constraint (e.g. two distinct leaders or countries,
+   one of them a leader: a gazetteer head of state or government, or a name after a leader title).
+
+An article gets at most one alert per rule: from the sentence with the strongest status, then
+one that dates the event, then the earliest. The status is the strongest non-negated status cue within `status_window_tokens` of the trigger
+("has not been officially confirmed" is no confirmation), `reported` when there is none.
+Event dates are read from the evidence sentence and resolved against `published_at`; an article
+whose publish time is only its ingestion time gets no dates and an `event_date_note` instead.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from typing import Iterable, Optional
+
+import apache_beam as beam
+
+from schemas import Alert, AlertActor, Article, EntityMention
+from transforms.entities import TaggedArticle
+from transforms.event_dates import resolve_event_dates
+from transforms.gazetteer import LEADER_ROLES, Gazetteer, load_gazetteer
+from transforms.rules import CompiledPack, CompiledRule, cached_rule_pack, tokenize
+from transforms.text import stable_id
+
+_ABBREVIATION = re.compile(r"(?:\b[A-Z]\.)+[A-Z]?$|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|Maj|Capt|Prof|No|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Inc|Corp|Co|vs)$")
+_BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+")
+NEGATION_WINDOW = 3
+MAX_ACTORS = 8
+# A past-tense rule's event that ended this long before publication is background, not news.
+BACKGROUND_AFTER = dt.timedelta(days=30)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence: ends at . ! ? before a capital, and at line breaks; not after "U.S." or "Mr"."""
+    spans, start = [], 0
+    for m in _BOUNDARY.finditer(text):
+        if m.group(0)[0] == "." and _ABBREVIATION.search(text[max(start, m.start() - 12) : m.start()]):
+            continue
+        end = m.start() + (0 if m.group(0).startswith("\n") else len(m.group(0).rstrip()))
+        if text[start:end].strip():
+            spans.append((start, end))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return spans
+
+
+@dataclasses.dataclass
+class Evaluation:
+    """What one rule made of one sentence; `fired` says whether it alerts, `reason` why not."""
+
+    rule_id: str
+    sentence: tuple[int, int]
+    trigger: Optional[str] = None
+    trigger_start: int = 0
+    fired: bool = False
+    reason: str = ""
+    cues: list[str] = dataclasses.field(default_factory=list)
+    status: str = "reported"
+    rank: int = 0
+    actors: list[EntityMention] = dataclasses.field(default_factory=list)
+    event_start: Optional[dt.date] = None
+    event_end: Optional[dt.date] = None
+    date_text: Optional[str] = None
+    date_note: Optional[str] = None
+
+
+class AlertEngine:
+    """``engine(article, mentions)`` -> alerts; ``engine.explain(article, mentions)`` -> every evaluation."""
+
+    def __init__(self, pack: CompiledPack, gazetteer: Gazetteer):
+        self.pack = pack
+        self._gaz = gazetteer
+        self._rules = {c.rule.id: c for c in pack.rules}
+        self._default = next((lv for lv, _ in pack.status if lv.rank == min(l.rank for l, _ in pack.status)))
+
+    def __call__(self, article: Article, mentions: Iterable[EntityMention]) -> list[Alert]:
+        best: dict[str, Evaluation] = {}
+        for ev in self.explain(article, mentions):  # sentences in order: on a tie the earlier one stays
+            if ev.fired and (ev.rule_id not in best or self._strength(ev) > self._strength(best[ev.rule_id])):
+                best[ev.rule_id] = ev
+        return [self._alert(article, self._rules[rid], ev) for rid, ev in sorted(best.items())]
+
+    @staticmethod
+    def _strength(ev: Evaluation) -> tuple[int, bool]:
+        """Which sentence speaks for the article: the strongest status, then one that dates the event."""
+        return ev.rank, ev.event_start is not None
+
+    def explain(self, article: Article, mentions: Iterable[EntityMention]) -> list[Evaluation]:
+        mentions = sorted(mentions, key=lambda m: m.start_char)
+        out = []
+        for start, end in split_sentences(article.body):
+            text = article.body[start:end]
+            tokens = tokenize(text)
+            words = [t for t, _, _ in tokens]
+            in_sentence = [m for m in mentions if start <= m.start_char and m.end_char <= end]
+            for compiled in self.pack.rules:
+                triggers = compiled.triggers.find(words)
+                if triggers:
+                    ev = self._evaluate(compiled, (start, end), text, tokens, words, triggers, in_sentence)
+                    if ev.fired:
+                        self._date(article, compiled, ev)
+                    out.append(ev)
+        return out
+
+    def _date(self, article: Article, compiled: CompiledRule, ev: Evaluation) -> None:
+        """Resolve the evidence sentence's event dates; a past event long before publication is background."""
+        start, end = ev.sentence
+        s, e, text = resolve_event_dates(article.body[start:end], article.published_at, compiled.rule.tense, anchor=ev.trigger_start)
+        if text is None:
+            return
+        if article.published_at_source == "ingested":
+            ev.date_text, ev.date_note = text, "no publish date for this article: relative dates were not resolved"
+            return
+        ev.event_start, ev.event_end, ev.date_text = s, e, text
+        if compiled.rule.tense == "past" and e is not None and e < (article.published_at - BACKGROUND_AFTER).date():
+            ev.fired = False
+            ev.reason = f"background: the event ({text}) ended more than {BACKGROUND_AFTER.days} days before publication"
+
+    # --- one rule, one sentence ---------------------------------------------------------------
+
+    def _evaluate(self, compiled: CompiledRule, span, text, tokens, words, triggers, mentions) -> Evaluation:
+        rule = compiled.rule
+        t_first, t_end, trigger = triggers[0]
+        ev = Evaluation(rule.id, span, trigger=text[tokens[t_first][1] : tokens[t_end - 1][2]], trigger_start=tokens[t_first][1])
+        excluded = compiled.exclude.find(words)
+        if excluded:
+            ev.reason = f"excluded by {excluded[0][2]!r} (another sense of the trigger)"
+            return ev
+        ev.cues.append(f"trigger:{trigger}")
+        if compiled.require:
+            found = None
+            for t_first, t_end, trigger in triggers:
+                lo, hi = (0, len(words)) if rule.window_tokens is None else (max(0, t_first - rule.window_tokens), min(len(words), t_end + rule.window_tokens))
+                cues = [c for c in compiled.require.find(words, lo, hi) if not (c[0] < t_end and t_first < c[1]) and not self._negated(words, c[0])]
+                if cues:
+                    found = cues[0]
+                    ev.trigger, ev.trigger_start = text[tokens[t_first][1] : tokens[t_end - 1][2]], tokens[t_first][1]
+                    break
+            if found is None:
+                window = "sentence" if rule.window_tokens is None else f"{rule.window_tokens} tokens"
+                ev.reason = f"no required context cue within {window} of the trigger"
+                return ev
+            ev.cues.append(f"context:{found[2]}")
+        actors = self._actors(mentions, words, tokens, span[0])
+        kinds = rule.actors
+        matching = {m.entity_id for m, k in actors if k & set(kinds.kinds)}
+        if len(matching) < kinds.min_distinct or (kinds.require_kind and not any(kinds.require_kind in k for _, k in actors)):
+            need = f"{kinds.min_distinct} distinct {'/'.join(kinds.kinds)}" + (f" including a {kinds.require_kind}" if kinds.require_kind else "")
+            have = ", ".join(sorted(f"{m.canonical_name} ({'/'.join(sorted(k))})" for m, k in actors)) or "none"
+            ev.reason = f"actor constraint not met: needs {need}; sentence has {have}"
+            return ev
+        ev.actors = [m for m, _ in actors]
+        t_index = next(i for i, (_, s, _) in enumerate(tokens) if s == ev.trigger_start)
+        ev.status, ev.rank, status_cue = self._status(words, t_index)
+        if status_cue:
+            ev.cues.append(f"status:{status_cue}")
+        ev.fired = True
+        ev.reason = "fired"
+        return ev
+
+    def _negated(self, words: list[str], at: int) -> bool:
+        return bool(self.pack.negations.find(words, max(0, at - NEGATION_WINDOW), at))
+
+    def _status(self, words: list[str], trigger: int) -> tuple[str, int, Optional[str]]:
+        """The strongest non-negated status cue near the trigger; the pack's weakest level when there is none."""
+        best = (self._default.status, self._default.rank, None)
+        window = self.pack.pack.status_window_tokens
+        lo, hi = max(0, trigger - window), min(len(words), trigger + window + 1)
+        for level, phrases in self.pack.status:
+            for first, _, phrase in phrases.find(words, lo, hi):
+                if not self._negated(words, first) and level.rank > best[1]:
+                    best = (level.status, level.rank, phrase)
+        return best
+
+    def _actors(self, mentions, words, tokens, offset) -> list[tuple[EntityMention, set[str]]]:
+        """Each mention in the sentence with its actor kinds: leader, official, person, country, organization, place, group."""
+        starts = [s + offset for _, s, _ in tokens]
+        out = []
+        for m in mentions:
+            kinds: set[str] = set()
+            entry = self._gaz.canonical(m.entity_id)
+            if m.type == "PERSON":
+                kinds.add("person")
+                roles = set(entry.roles) if entry else set()
+                i = next((k for k, s in enumerate(starts) if s >= m.start_char), len(words))
+                before = max(0, i - 4)
+                if roles & LEADER_ROLES or self.pack.leader_titles.find(words, before, i):
+                    kinds.add("leader")
+                if roles or self.pack.official_titles.find(words, before, i):
+                    kinds.add("official")
+            elif m.type in ("GPE", "NORP") and m.entity_id in self._gaz.country_ids:
+                kinds |= {"country", "group"} if m.type == "NORP" else {"country", "place"}
+            elif m.type in ("GPE", "LOC", "FAC"):
+                kinds.add("place")
+            elif m.type == "ORG":
+                kinds |= {"organization", "group"}
+            elif m.type == "NORP":
+                kinds.add("group")
+            if kinds:
+                out.append((m, kinds))
+        return out
+
+    # --- the alert record ---------------------------------------------------------------------
+
+    def _alert(self, article: Article, compiled: CompiledRule, ev: Evaluation) -> Alert:
+        rule = compiled.rule
+        start, end = ev.sentence
+        sentence = article.body[start:end]
+        actors = self._actor_list(article, ev.actors)
+        location = self._location(article, sentence, start, ev.actors)
+        names = ", ".join(a.name for a in actors[:3])
+        return Alert(
+            alert_id=stable_id("alr_", rule.id, article.article_id),
+            rule_id=rule.id,
+            title=f"{rule.title}: {names}" if names else rule.title,
+            severity=rule.severity,
+            status=ev.status,
+            article_id=article.article_id,
+            actors=actors,
+            location=location[0] if location else None,
+            location_name=location[1] if location else None,
+            event_start=ev.event_start,
+            event_end=ev.event_end,
+            event_date_text=ev.date_text,
+            event_date_note=ev.date_note,
+            evidence_text=sentence,
+            evidence_start=start,
+            evidence_end=end,
+            cues=ev.cues,
+            cameo_code=rule.cameo[0],
+            plover_type=rule.plover,
+            confidence=self._confidence(ev, ev.event_start is not None, len(actors)),
+            published_at=article.published_at,
+            source=article.source,
+            url=article.url,
+        )
+
+    def _actor_list(self, article: Article, sentence_mentions: list[EntityMention]) -> list[AlertActor]:
+        """The sentence's people, countries and organizations, then the article's leading people."""
+        seen, actors = set(), []
+
+        def add(entity_id, name, kind):
+            if entity_id not in seen and len(actors) < MAX_ACTORS:
+                seen.add(entity_id)
+                actors.append(AlertActor(entity_id=entity_id, name=name, type=kind))
+
+        for m in sentence_mentions:
+            entry = self._gaz.canonical(m.entity_id)
+            if m.type in ("PERSON", "ORG") or m.entity_id in self._gaz.country_ids:
+                add(m.entity_id, entry.name if entry else m.canonical_name, "GPE" if m.type == "NORP" else m.type)
+        for e in article.entities:
+            if e.type == "PERSON" and e.mentions >= 2:
+                add(e.entity_id, e.name, e.type)
+        return actors
+
+    def _location(self, article: Article, sentence: str, offset: int, mentions: list[EntityMention]):
+        places = [m for m in mentions if m.type in ("GPE", "LOC", "FAC")]
+        for m in places:
+            before = sentence[max(0, m.start_char - offset - 6) : m.start_char - offset].lower()
+            if re.search(r"\b(to|in|at|near|off|visit|visits|visiting)\s+$", before):
+                return m.entity_id, m.canonical_name
+        if places:
+            return places[0].entity_id, places[0].canonical_name
+        demonyms = [m for m in mentions if m.type == "NORP" and m.entity_id in self._gaz.country_ids]
+        if demonyms:
+            return demonyms[0].entity_id, demonyms[0].canonical_name
+        top = next((e for e in article.entities if e.type == "GPE"), None)
+        return (top.entity_id, top.name) if top else None
+
+    @staticmethod
+    def _confidence(ev: Evaluation, dated: bool, actor_count: int) -> float:
+        """A documented score, not a probability: more evidence, firmer status and a resolved date raise it."""
+        bonus = {"rumored": -0.1, "reported": 0.0, "expected": 0.05, "announced": 0.15, "scheduled": 0.2, "confirmed": 0.25}
+        score = 0.45 + 0.05 * (len(ev.cues) - 1) + bonus.get(ev.status, 0.15) + (0.1 if dated else 0) + (0.05 if actor_count >= 2 else 0)
+        return round(min(0.99, max(0.05, score)), 2)
+
+
+class _DetectAlertsFn(beam.DoFn):
+    def __init__(self, rules_path: Optional[str]):
+        self._rules_path = rules_path
+
+    def setup(self):
+        self._engine = AlertEngine(cached_rule_pack(self._rules_path), load_gazetteer())
+
+    def process(self, tagged: TaggedArticle):
+        yield from self._engine(tagged.article, tagged.mentions)
+
+
+class DetectAlerts(beam.PTransform):
+    """PCollection[TaggedArticle] -> PCollection[Alert]. `rules_path`: a YAML pack, or None for the default."""
+
+    def __init__(self, rules_path: Optional[str] = None):
+        super().__init__()
+        self._rules_path = rules_path
+
+    def expand(self, tagged):
+        return tagged | "ApplyRules" >> beam.ParDo(_DetectAlertsFn(self._rules_path))

@@ -1,0 +1,178 @@
+"""When an event is due: dates and ranges in an evidence sentence, resolved against the publish time.
+
+dateparser parses single explicit dates; ranges and the relative shapes it misses ("June 18–19",
+"next week", "this summer", "as early as next week", "in the coming weeks") are handled here.
+A date without a usable anchor (an article whose publish time is only its ingestion time) is not
+resolved: the caller gets None and says so.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from typing import Optional
+
+_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
+_MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
+_DASH = r"\s*(?:[-–—]|to|through|until)\s*"
+_YEAR = r"(?:,?\s+(\d{4}))?"
+_WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}
+
+_PATTERNS = [
+    ("month_range", re.compile(rf"\b{_MONTH}\s+(\d{{1,2}}){_DASH}{_MONTH}\s+(\d{{1,2}}){_YEAR}", re.I)),
+    ("day_range", re.compile(rf"\b{_MONTH}\s+(\d{{1,2}}){_DASH}(\d{{1,2}})\b{_YEAR}", re.I)),
+    ("day_range_dm", re.compile(rf"\b(\d{{1,2}}){_DASH}(\d{{1,2}})\s+{_MONTH}{_YEAR}", re.I)),
+    ("date", re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b{_YEAR}", re.I)),
+    ("date_dm", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}{_YEAR}", re.I)),
+    ("month_year", re.compile(rf"\b(?:in\s+){_MONTH}\s+(\d{{4}})\b", re.I)),
+    ("relative", re.compile(r"\b(earlier this year|earlier this month|earlier this week|next week|this week|later this week|next month|this month|later this month|this summer|this autumn|this fall|this winter|this spring|this year|next year|in the coming weeks|in the coming days|coming weeks|tomorrow|today|yesterday|last week|last month)\b", re.I)),
+    ("weekday", re.compile(r"\b(?:on\s+|next\s+|last\s+)?(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", re.I)),
+]
+_SEASONS = {"summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2), "spring": (3, 5)}
+
+
+def _month(name: str) -> int:
+    return _MONTHS[name.lower().rstrip(".")[:3] if name.lower().rstrip(".") not in _MONTHS else name.lower().rstrip(".")]
+
+
+def _year_for(month: int, day: int, base: dt.date, year: Optional[str], tense: str) -> int:
+    if year:
+        return int(year)
+    candidate = base.year
+    try:
+        guess = dt.date(candidate, month, day)
+    except ValueError:
+        return candidate
+    if tense == "future" and guess < base - dt.timedelta(days=60):
+        return candidate + 1
+    if tense == "past" and guess > base + dt.timedelta(days=60):
+        return candidate - 1
+    return candidate
+
+
+def _end_of_month(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _relative(phrase: str, base: dt.date) -> tuple[dt.date, dt.date]:
+    p = phrase.lower()
+    monday = base - dt.timedelta(days=base.weekday())
+    if p in ("next week",):
+        return monday + dt.timedelta(days=7), monday + dt.timedelta(days=13)
+    if p in ("this week", "later this week"):
+        return base, monday + dt.timedelta(days=6)
+    if p == "last week":
+        return monday - dt.timedelta(days=7), monday - dt.timedelta(days=1)
+    if p in ("this month", "later this month"):
+        return base, _end_of_month(base.year, base.month)
+    if p == "next month":
+        y, m = (base.year + 1, 1) if base.month == 12 else (base.year, base.month + 1)
+        return dt.date(y, m, 1), _end_of_month(y, m)
+    if p == "last month":
+        y, m = (base.year - 1, 12) if base.month == 1 else (base.year, base.month - 1)
+        return dt.date(y, m, 1), _end_of_month(y, m)
+    if p.startswith("this ") and p[5:] in _SEASONS:
+        first, last = _SEASONS[p[5:]]
+        start = dt.date(base.year, first, 1)
+        end_year = base.year + 1 if last < first else base.year
+        return start, _end_of_month(end_year, last)
+    if p.startswith("earlier this "):
+        period = p[len("earlier this ") :]
+        first = {"year": dt.date(base.year, 1, 1), "month": dt.date(base.year, base.month, 1), "week": monday}[period]
+        return first, base
+    if p == "this year":
+        return base, dt.date(base.year, 12, 31)
+    if p == "next year":
+        return dt.date(base.year + 1, 1, 1), dt.date(base.year + 1, 12, 31)
+    if "coming weeks" in p:
+        return base + dt.timedelta(days=1), base + dt.timedelta(weeks=6)
+    if "coming days" in p:
+        return base + dt.timedelta(days=1), base + dt.timedelta(days=10)
+    offset = {"tomorrow": 1, "today": 0, "yesterday": -1}[p]
+    day = base + dt.timedelta(days=offset)
+    return day, day
+
+
+def _weekday(text: str, base: dt.date, tense: str) -> dt.date:
+    words = text.lower().split()
+    target = _WEEKDAYS[words[-1]]
+    if words[0] == "next" or (tense == "future" and words[0] != "last"):
+        delta = (target - base.weekday()) % 7
+        return base + dt.timedelta(days=delta or (7 if words[0] == "next" else 0))
+    delta = (base.weekday() - target) % 7
+    return base - dt.timedelta(days=delta)
+
+
+_REPORTING = re.compile(r"\b(?:said|says|announced|reported|told|stated|confirmed|added|wrote|warned)\s+(?:on\s+)?$", re.I)
+
+
+def resolve_event_dates(sentence: str, base: dt.datetime, tense: str = "any", anchor: int = 0) -> tuple[Optional[dt.date], Optional[dt.date], Optional[str]]:
+    """(start, end, matched text) of the event's date expression in the sentence, or (None, None, None).
+
+    The expression nearest the trigger at `anchor` wins, one after it before one before it; a date
+    that dates the report rather than the event ("announced Monday that …") is passed over. `tense`
+    breaks ties a bare date leaves open: a planned event's "June 18" after a 1 December publication
+    is next June; a past event's weekday is the one before the publication. A future event's range
+    does not start before the publication.
+    """
+    base_day = base.date()
+    found = []
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(sentence):
+            if any(m.start() < f[3].end() and f[3].start() < m.end() for f in found):
+                continue  # a longer shape already covers this text (patterns run from longest to shortest)
+            reporting = bool(_REPORTING.search(sentence[max(0, m.start() - 30) : m.start()]))
+            distance = m.start() - anchor if m.start() >= anchor else 2 * (anchor - m.end()) + 1
+            found.append((reporting, distance, kind, m))
+    if not found:
+        return None, None, None
+    found.sort(key=lambda f: (f[0], f[1]))
+    for _, _, kind, m in found:
+        start, end, text = _resolve_one(kind, m, base, base_day, tense)
+        if start is not None:
+            if tense == "future" and start < base_day <= end:
+                start = base_day
+            return start, end, text
+    return None, None, None
+
+
+def _resolve_one(kind, m, base, base_day, tense):
+    """One matched expression as (start, end, text); (None, None, None) when it names no real date."""
+    g = m.groups()
+    try:
+        if kind == "month_range":
+            m1, d1, m2, d2 = _month(g[0]), int(g[1]), _month(g[2]), int(g[3])
+            y = _year_for(m1, d1, base_day, g[4], tense)
+            return dt.date(y, m1, d1), dt.date(y if m2 >= m1 else y + 1, m2, d2), m.group(0)
+        if kind == "day_range":
+            mo, d1, d2 = _month(g[0]), int(g[1]), int(g[2])
+            y = _year_for(mo, d1, base_day, g[3], tense)
+            return dt.date(y, mo, d1), dt.date(y, mo, d2), m.group(0)
+        if kind == "day_range_dm":
+            d1, d2, mo = int(g[0]), int(g[1]), _month(g[2])
+            y = _year_for(mo, d1, base_day, g[3], tense)
+            return dt.date(y, mo, d1), dt.date(y, mo, d2), m.group(0)
+        if kind in ("date", "date_dm"):
+            import dateparser  # a single explicit date: dateparser, anchored on the publish time
+
+            settings = {"RELATIVE_BASE": base.replace(tzinfo=None), "PREFER_DAY_OF_MONTH": "first",
+                        "PREFER_DATES_FROM": {"future": "future", "past": "past"}.get(tense, "current_period")}
+            if not g[2]:
+                month, day = (_month(g[0]), int(g[1])) if kind == "date" else (_month(g[1]), int(g[0]))
+                settings["RELATIVE_BASE"] = settings["RELATIVE_BASE"].replace(year=_year_for(month, day, base_day, None, tense))
+                settings["PREFER_DATES_FROM"] = "current_period"
+            parsed = dateparser.parse(m.group(0), languages=["en"], settings=settings)
+            if parsed:
+                return parsed.date(), parsed.date(), m.group(0)
+        if kind == "month_year":
+            mo, y = _month(g[0]), int(g[1])
+            return dt.date(y, mo, 1), _end_of_month(y, mo), m.group(0)
+        if kind == "relative":
+            start, end = _relative(g[0], base_day)
+            return start, end, m.group(0)
+        if kind == "weekday":
+            day = _weekday(m.group(0), base_day, tense)
+            return day, day, m.group(0)
+    except (ValueError, KeyError):
+        pass
+    return None, None, None

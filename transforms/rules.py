@@ -1,0 +1,209 @@
+"""Alert rule packs: the YAML schema (pydantic), a safe loader, and the compiled matcher.
+
+A pack (see docs/rules.md and transforms/data/rules/default.yaml) has shared vocabularies
+(`cue_sets`, `status_levels`, titles, irregular verb forms) and `rules`. Every word or phrase
+in it is written as a lemma: the loader expands each into its inflected forms ("visit" ->
+visits, visited, visiting), so matching by surface form is matching by lemma. A bad pack is
+a RulePackError at start-up, with the place in the file that is wrong.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ActorKind = Literal["leader", "official", "person", "country", "organization", "place", "group"]
+Status = str
+_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|n't|[^\w\s]")
+_CAMEO = re.compile(r"^(\d{2,4}|n/a)$")
+
+
+class RulePackError(ValueError):
+    """The rule pack cannot be used; the message says where and why."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StatusLevel(_Model):
+    status: str
+    rank: int = Field(ge=0)
+    terminal: bool = False
+    cues: tuple[str, ...]
+
+
+class ActorConstraint(_Model):
+    kinds: tuple[ActorKind, ...]
+    min_distinct: int = Field(ge=0, le=10)
+    require_kind: Optional[ActorKind] = None
+
+
+class Rule(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    description: str
+    cameo: tuple[str, ...] = Field(min_length=1)
+    plover: str
+    severity: Literal["low", "medium", "high", "critical"]
+    tense: Literal["future", "past", "any"] = "any"
+    triggers: tuple[str, ...] = Field(min_length=1)
+    require_any: tuple[str, ...] = ()
+    window_tokens: Optional[int] = Field(None, ge=1, le=60, description="Cues must lie this close to the trigger; None: the whole sentence.")
+    actors: ActorConstraint
+    exclude: tuple[str, ...] = ()
+
+    @field_validator("cameo")
+    @classmethod
+    def _cameo_codes(cls, codes):
+        for code in codes:
+            if not _CAMEO.match(code):
+                raise ValueError(f"CAMEO code {code!r} must be 2-4 digits, or n/a where CAMEO has no category")
+        return codes
+
+
+class RulePack(_Model):
+    schema_version: Literal[1]
+    irregular: dict[str, tuple[str, ...]] = {}
+    negations: tuple[str, ...] = ()
+    status_window_tokens: int = Field(10, ge=1, le=60, description="Status cues count only this close to the trigger.")
+    status_levels: tuple[StatusLevel, ...] = Field(min_length=1)
+    leader_titles: tuple[str, ...] = ()
+    official_titles: tuple[str, ...] = ()
+    cue_sets: dict[str, tuple[str, ...]] = {}
+    rules: tuple[Rule, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self):
+        ids = [r.id for r in self.rules]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"rule ids must be unique: {sorted({i for i in ids if ids.count(i) > 1})}")
+        for rule in self.rules:
+            for field in ("triggers", "require_any", "exclude"):
+                for word in getattr(rule, field):
+                    if word.startswith("@") and word[1:] not in self.cue_sets:
+                        raise ValueError(f"rule {rule.id}: {field} names cue set {word!r}, which cue_sets does not define")
+        return self
+
+
+# --- inflection: lemmas to surface forms -------------------------------------------------------
+
+_VOWELS = "aeiou"
+
+
+def inflect(lemma: str, irregular: dict[str, tuple[str, ...]]) -> set[str]:
+    """The surface forms of a one-word lemma: noun plural, verb -s/-ed/-ing, plus the irregular ones."""
+    w = lemma.lower()
+    if "-" in w:  # test-fire -> test-fired: inflect the last part
+        head, _, tail = w.rpartition("-")
+        return {f"{head}-{form}" for form in inflect(tail, irregular)}
+    forms = {w, *irregular.get(w, ())}
+    if len(w) < 3 or not w.isalpha():
+        return forms
+    if w.endswith(("s", "x", "z", "ch", "sh")):
+        forms |= {w + "es"}
+    elif w.endswith("y") and w[-2] not in _VOWELS:
+        forms |= {w[:-1] + "ies", w[:-1] + "ied"}
+    else:
+        forms |= {w + "s"}
+    stem = w[:-1] if w.endswith("e") else w
+    forms |= {stem + "ed", stem + "ing", w + "d" if w.endswith("e") else w + "ed"}
+    if len(w) >= 3 and w[-1] not in _VOWELS + "wxy" and w[-2] in _VOWELS and w[-3] not in _VOWELS and len(w) <= 5:
+        forms |= {w + w[-1] + "ed", w + w[-1] + "ing"}  # ship -> shipped, plan -> planning
+    if w.endswith("l") and w[-2] in _VOWELS:
+        forms |= {w + "led", w + "ling"}  # cancel -> cancelled (British spelling)
+    return forms
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """(lower-cased token, start, end) for words, contractions and punctuation."""
+    return [(m.group(0).lower().replace("’", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+class Phrases:
+    """A set of lemma phrases compiled for matching over token lists; the last word of each is inflected."""
+
+    def __init__(self, phrases: tuple[str, ...], irregular: dict[str, tuple[str, ...]]):
+        self.patterns: dict[str, list[tuple[tuple[frozenset[str], ...], str]]] = {}
+        for phrase in phrases:
+            words = [t for t, _, _ in tokenize(phrase)]
+            if not words:
+                continue
+            slots = [frozenset({w}) for w in words[:-1]] + [frozenset(inflect(words[-1], irregular))]
+            if len(words) == 1 and len(words[0]) > 3:
+                slots = [frozenset(inflect(words[0], irregular))]
+            for first in slots[0]:
+                self.patterns.setdefault(first, []).append((tuple(slots), phrase))
+
+    def find(self, tokens: list[str], lo: int = 0, hi: Optional[int] = None) -> list[tuple[int, int, str]]:
+        """(first token, end token, phrase) of every match inside tokens[lo:hi]."""
+        hi = len(tokens) if hi is None else hi
+        found = []
+        for i in range(lo, hi):
+            for slots, phrase in self.patterns.get(tokens[i], ()):
+                end = i + len(slots)
+                if end <= hi and all(tokens[i + k] in slots[k] for k in range(1, len(slots))):
+                    found.append((i, end, phrase))
+        return found
+
+    def __bool__(self):
+        return bool(self.patterns)
+
+
+class CompiledRule:
+    def __init__(self, rule: Rule, pack: RulePack):
+        self.rule = rule
+
+        def expand(words):
+            out = []
+            for w in words:
+                out.extend(pack.cue_sets[w[1:]] if w.startswith("@") else [w])
+            return tuple(out)
+
+        self.triggers = Phrases(expand(rule.triggers), pack.irregular)
+        self.require = Phrases(expand(rule.require_any), pack.irregular)
+        self.exclude = Phrases(expand(rule.exclude), pack.irregular)
+
+
+class CompiledPack:
+    def __init__(self, pack: RulePack):
+        self.pack = pack
+        self.rules = [CompiledRule(r, pack) for r in pack.rules]
+        self.negations = Phrases(pack.negations, {})
+        self.status = [(level, Phrases(level.cues, pack.irregular)) for level in pack.status_levels]
+        self.leader_titles = Phrases(pack.leader_titles, pack.irregular)
+        self.official_titles = Phrases(pack.official_titles, pack.irregular)
+
+
+def _format_error(err: ValidationError, where: str) -> str:
+    lines = []
+    for e in err.errors()[:10]:
+        loc = ".".join(str(p) for p in e["loc"])
+        lines.append(f"  {loc}: {e['msg']}")
+    return f"{where}: invalid rule pack\n" + "\n".join(lines)
+
+
+def load_rule_pack(path: Optional[str] = None) -> CompiledPack:
+    """Load, validate and compile a rule pack: the default one, or a user's YAML file."""
+    where = path or "transforms/data/rules/default.yaml"
+    try:
+        text = Path(path).read_text(encoding="utf-8") if path else resources.files("transforms").joinpath("data", "rules", "default.yaml").read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+    except (OSError, yaml.YAMLError) as err:
+        raise RulePackError(f"{where}: cannot read the rule pack: {err}") from None
+    if not isinstance(data, dict):
+        raise RulePackError(f"{where}: a rule pack is a YAML mapping with schema_version, status_levels and rules")
+    try:
+        return CompiledPack(RulePack.model_validate(data))
+    except ValidationError as err:
+        raise RulePackError(_format_error(err, where)) from None
+
+
+@lru_cache(maxsize=4)
+def cached_rule_pack(path: Optional[str] = None) -> CompiledPack:
+    return load_rule_pack(path)
