@@ -39,6 +39,8 @@ from transforms.ingest import IngestArticles, WriteTables
 from transforms.parse import ParseConfig
 from transforms.read import resolve_inputs
 from transforms.entities import TaggerConfig
+from transforms.lookback import read_lookback
+from transforms.stories import BreakingConfig, StoryConfig
 from transforms.rules import RulePackError, load_rule_pack
 from transforms.sink import MANIFEST, append_alerts_log, commit, staging_dir, write_json_atomically
 
@@ -53,6 +55,13 @@ class NewsOptions(PipelineOptions):
         parser.add_argument("--output", default="output", help="Folder for the tables and _manifest.json.")
         parser.add_argument("--max_body_bytes", type=int, default=2_000_000, help="Articles with a larger UTF-8 body are rejected.")
         parser.add_argument("--rules", default=None, help="An alert rule pack (YAML); default: the built-in pack. See docs/rules.md.")
+        parser.add_argument("--story_threshold", type=float, default=StoryConfig.threshold, help="Cosine similarity for an article to join a story.")
+        parser.add_argument("--story_max_gap_days", type=float, default=StoryConfig.max_gap.days, help="A story takes no articles after this long without one.")
+        parser.add_argument("--story_lookback_days", type=float, default=7.0, help="Earlier runs' articles in the output folder within this many days are replayed to continue their stories.")
+        parser.add_argument("--breaking_window_h", type=float, default=6.0, help="breaking_story: the sliding window, in hours.")
+        parser.add_argument("--breaking_baseline_h", type=float, default=48.0, help="breaking_story: the baseline before the window, in hours.")
+        parser.add_argument("--breaking_factor", type=float, default=3.0, help="breaking_story: how many times its baseline rate the window must reach.")
+        parser.add_argument("--breaking_min_articles", type=int, default=3, help="breaking_story: articles in the window, at the least.")
         parser.add_argument("--progress_interval_s", type=float, default=30.0, help="How often each worker logs a progress line.")
 
 
@@ -104,13 +113,26 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def build_pipeline(pipeline: beam.Pipeline, paths: list[str], news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str):
+def story_config(news: NewsOptions) -> StoryConfig:
+    return StoryConfig(threshold=news.story_threshold, max_gap=dt.timedelta(days=news.story_max_gap_days))
+
+
+def breaking_config(news: NewsOptions) -> BreakingConfig:
+    return BreakingConfig(
+        window=dt.timedelta(hours=news.breaking_window_h),
+        baseline=dt.timedelta(hours=news.breaking_baseline_h),
+        factor=news.breaking_factor,
+        min_articles=news.breaking_min_articles,
+    )
+
+
+def build_pipeline(pipeline: beam.Pipeline, paths: list[str], news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback=([], [])):
     config = ParseConfig(ingested_at=ingested_at, max_body_bytes=news.max_body_bytes, progress_interval_s=news.progress_interval_s)
     return (
         pipeline
         | "ListInputs" >> beam.Create(paths)
         | "SpreadFiles" >> beam.Reshuffle()
-        | "Ingest" >> IngestArticles(config, TaggerConfig(), news.rules)
+        | "Ingest" >> IngestArticles(config, TaggerConfig(), news.rules, story_config(news), breaking_config(news), lookback)
         | "WriteTables" >> WriteTables(staging, batch_id)
     )
 
@@ -135,8 +157,10 @@ def run(argv=None) -> int:
     runner = LocalRunner() if options.view_as(StandardOptions).runner is None else None
     _LOG.info("run %s: %d input files from %s -> %s", run_id, len(paths), news.input, news.output)
 
+    lookback = read_lookback(news.output, batch_id, news.story_lookback_days)
+    _LOG.info("lookback: %d earlier articles, %d story alerts", len(lookback[0]), len(lookback[1]))
     pipeline = beam.Pipeline(runner=runner, options=options)
-    build_pipeline(pipeline, paths, news, started, staging, batch_id)
+    build_pipeline(pipeline, paths, news, started, staging, batch_id, lookback)
     clock = time.monotonic()
     try:
         result = pipeline.run()
@@ -146,7 +170,7 @@ def run(argv=None) -> int:
         return EXIT_FAILED
 
     committed = commit(news.output, run_id, batch_id)
-    appended = append_alerts_log(news.output, [f for f in committed.files if "/alerts/dt=" in f])
+    appended = append_alerts_log(news.output, committed.files)
     records_read = _counter(result, "records_read")
     outcomes = committed.rows["articles"] + committed.rows["duplicates"] + committed.rows["rejected"]
     reconciled = None if records_read is None else records_read == outcomes
@@ -161,6 +185,8 @@ def run(argv=None) -> int:
         "rejected": committed.rows["rejected"],
         "entity_mentions": committed.rows["entity_mentions"],
         "alerts": committed.rows["alerts"],
+        "stories": committed.rows["stories"],
+        "story_alerts": committed.rows["story_alerts"],
         "alerts_log_appended": appended,
         "reconciled": reconciled,
         "counts": _stage_counts(result),

@@ -11,6 +11,10 @@ from schemas.records import (
     Rejected,
     Sidecar,
     Stage,
+    Story,
+    StoryAlert,
+    StoryAlertRef,
+    StoryEntity,
 )
 
 __all__ = [
@@ -25,6 +29,10 @@ __all__ = [
     "Rejected",
     "Sidecar",
     "Stage",
+    "Story",
+    "StoryAlert",
+    "StoryAlertRef",
+    "StoryEntity",
     "arrow_schema",
     "to_arrow_table",
 ]

@@ -64,6 +64,9 @@ class Article(_Record):
     external_id: Optional[str] = Field(None, description="The input's own id field, when it has one.")
     quality_flags: list[str] = Field(default_factory=list, description="Kept-but-suspicious markers, e.g. published_in_future.")
     entities: list["ArticleEntity"] = Field(default_factory=list, description="Entities of the body, most mentioned first.")
+    story_id: Optional[str] = Field(None, description="The story this article reports; shared across sources.")
+    near_duplicate_of: Optional[str] = Field(None, description="article_id of an earlier article this one copies or lightly edits.")
+    near_duplicate_score: Optional[float] = Field(None, description="Estimated Jaccard similarity (MinHash, 5-word shingles) to near_duplicate_of.")
     ingested_at: dt.datetime
 
     _utc_published = field_validator("published_at", "ingested_at")(_utc)
@@ -147,7 +150,72 @@ class EntityMention(_Record):
     _utc_published = field_validator("published_at")(_utc)
 
 
-Article.model_rebuild()
+class StoryEntity(_Record):
+    entity_id: str
+    name: str
+    type: str
+    articles: int
+
+
+class Story(_Record):
+    """A story: articles from any source that report the same event. Table `stories`, partitioned by first_seen.
+
+    Each run writes the current state of every story it touched; the latest row of a story_id
+    (greatest last_seen, then article_count) is its state.
+    """
+
+    story_id: str
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    article_count: int
+    source_count: int = Field(description="Distinct known sources; articles without a source are not counted as one.")
+    sources: list[str]
+    top_entities: list[StoryEntity]
+    title: Optional[str] = Field(None, description="Representative title: the earliest titled article's.")
+    article_ids: list[str]
+    alert_rule_ids: list[str]
+    alerts: list["StoryAlertRef"] = Field(default_factory=list, description="The current status of each of the story's alerts.")
+
+    _utc_times = field_validator("first_seen", "last_seen")(_utc)
+
+
+class StoryAlertRef(_Record):
+    rule_id: str
+    status: str
+    version: int
+
+
+class StoryAlert(_Record):
+    """The one current alert per (rule, story). Table `story_alerts`; each change is also an event in alerts.jsonl."""
+
+    story_alert_id: str = Field(description="Stable: derived from rule_id and story_id.")
+    version: int = Field(description="1 when the alert is new, +1 at each update.")
+    rule_id: str
+    story_id: str
+    title: str
+    severity: str
+    status: str
+    first_seen: dt.datetime
+    last_updated: dt.datetime
+    source_count: int
+    article_count: int
+    article_ids: list[str]
+    actors: list[AlertActor]
+    location: Optional[str] = None
+    location_name: Optional[str] = None
+    event_start: Optional[dt.date] = None
+    event_end: Optional[dt.date] = None
+    evidence_text: Optional[str] = None
+    evidence_article_id: Optional[str] = None
+    evidence_start: Optional[int] = None
+    evidence_end: Optional[int] = None
+    cameo_code: str
+    plover_type: str
+    confidence: float
+    change: str = Field(description="new, or what the latest update changed: status, sources, articles.")
+
+    _utc_times = field_validator("first_seen", "last_updated")(_utc)
+
 
 
 class AlertActor(_Record):
@@ -165,6 +233,7 @@ class Alert(_Record):
     severity: str
     status: str = Field(description="reported, rumored, expected, announced, scheduled, confirmed, denied, cancelled or postponed.")
     article_id: str
+    story_id: Optional[str] = None
     actors: list[AlertActor] = Field(default_factory=list)
     location: Optional[str] = Field(None, description="Entity id of where the event is.")
     location_name: Optional[str] = None
@@ -184,3 +253,9 @@ class Alert(_Record):
     url: Optional[str] = None
 
     _utc_published = field_validator("published_at")(_utc)
+
+
+# Models that name models defined after them are completed here, once every name exists.
+Article.model_rebuild()
+Story.model_rebuild()
+StoryAlert.model_rebuild()

@@ -135,6 +135,7 @@ def test_seed_alerts_end_to_end(sample_output):
     assert arms["001"] == "denied" and arms["003"] == "denied"
     assert {"000", "002", "004"} <= set(arms)
     log = [json.loads(line) for line in (sample_output / "alerts.jsonl").read_text().splitlines()]
+    log = [e for e in log if e["event"] == "alert"]
     assert len(log) == len(rows) and {r["alert_id"] for r in log} == set(rows.alert_id)
 
 

@@ -1,6 +1,7 @@
 """IngestArticles and WriteTables: the batch chain from input files to staged Parquet tables.
 
-    uris | IngestArticles(config)            -> {'articles', 'entity_mentions', 'alerts', 'duplicates', 'rejected'}
+    uris | IngestArticles(config)            -> {'articles', 'entity_mentions', 'alerts', 'stories', 'story_alerts',
+                                                 'story_alert_events', 'duplicates', 'rejected'}
     tables | WriteTables(staging, batch_id)  -> staged Parquet, one file per table and partition
 """
 from __future__ import annotations
@@ -15,16 +16,28 @@ from transforms.entities import TaggerConfig, TagEntities
 from transforms.parse import ParseArticles, ParseConfig
 from transforms.read import ReadInputs
 from transforms.sink import TABLES, WriteTable
+from transforms.stories import AssignStories, BreakingConfig, StoryConfig, _stopwords, story_input
 
 
 class IngestArticles(beam.PTransform):
     """PCollection[str uri] -> dict of PCollections keyed by table name."""
 
-    def __init__(self, config: ParseConfig, tagger: TaggerConfig = TaggerConfig(), rules_path: Optional[str] = None):
+    def __init__(
+        self,
+        config: ParseConfig,
+        tagger: TaggerConfig = TaggerConfig(),
+        rules_path: Optional[str] = None,
+        stories: StoryConfig = StoryConfig(),
+        breaking: BreakingConfig = BreakingConfig(),
+        lookback: tuple[list, list] = ([], []),
+    ):
         super().__init__()
         self._config = config
         self._tagger = tagger
         self._rules_path = rules_path
+        self._stories = stories
+        self._breaking = breaking
+        self._lookback = lookback
         self._max_input_bytes = 4 * config.max_body_bytes  # room for markup around a body at the cap
 
     def expand(self, uris):
@@ -36,14 +49,41 @@ class IngestArticles(beam.PTransform):
         )
         deduped = parsed[ParseArticles.ARTICLES] | "Deduplicate" >> DeduplicateArticles()
         tagged = deduped[DeduplicateArticles.ARTICLES] | "TagEntities" >> TagEntities(self._tagger)
+        alerts = tagged | "DetectAlerts" >> DetectAlerts(self._rules_path)
+        prior_articles, prior_alerts = self._lookback
+        story_inputs = (
+            tagged | "StoryFeatures" >> beam.ParDo(_StoryFeaturesFn()),
+            uris.pipeline | "Lookback" >> beam.Create(prior_articles),
+        ) | "WithLookback" >> beam.Flatten()
+        restored = uris.pipeline | "RestoredStoryAlerts" >> beam.Create(prior_alerts)
+        stories = (story_inputs, alerts, restored) | "AssignStories" >> AssignStories(self._stories, self._breaking, self._rules_path)
+        by_article = beam.pvalue.AsDict(stories.assignments | "ByArticle" >> beam.Map(lambda a: (a.article_id, a)))
         rejected = (read[ReadInputs.REJECTED], parsed[ParseArticles.REJECTED]) | "AllRejected" >> beam.Flatten()
         return {
-            "articles": tagged | "Articles" >> beam.Map(lambda t: t.article),
+            "articles": tagged | "ArticlesWithStories" >> beam.Map(_with_story, by_article),
             "entity_mentions": tagged | "Mentions" >> beam.FlatMap(lambda t: t.mentions),
-            "alerts": tagged | "DetectAlerts" >> DetectAlerts(self._rules_path),
+            "alerts": alerts | "AlertsWithStories" >> beam.Map(lambda a, s: a.model_copy(update={"story_id": s[a.article_id].story_id}), by_article),
+            "stories": stories[AssignStories.STORIES],
+            "story_alerts": stories[AssignStories.STORY_ALERTS],
+            "story_alert_events": stories[AssignStories.EVENTS],
             "duplicates": deduped[DeduplicateArticles.DUPLICATES],
             "rejected": rejected,
         }
+
+
+def _with_story(tagged, assignments):
+    a = assignments[tagged.article.article_id]
+    return tagged.article.model_copy(
+        update={"story_id": a.story_id, "near_duplicate_of": a.near_duplicate_of, "near_duplicate_score": a.near_duplicate_score}
+    )
+
+
+class _StoryFeaturesFn(beam.DoFn):
+    def setup(self):
+        self._stopwords = _stopwords()
+
+    def process(self, tagged):
+        yield story_input(tagged, self._stopwords)
 
 
 class WriteTables(beam.PTransform):

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 from pydantic import BaseModel
 
-from schemas import Alert, Article, Duplicate, EntityMention, Rejected, arrow_schema, to_arrow_table
+from schemas import Alert, Article, Duplicate, EntityMention, Rejected, Story, StoryAlert, arrow_schema, to_arrow_table
 from transforms import metrics
 
 STAGING = "_staging"
@@ -38,6 +38,14 @@ _CHUNK_ROWS = 2048
 
 def _published_day(record) -> str:
     return record.published_at.date().isoformat()
+
+
+def _first_seen_day(record) -> str:
+    return record.first_seen.date().isoformat()
+
+
+def _updated_day(record) -> str:
+    return record.last_updated.date().isoformat()
 
 
 def _rejected_day(record) -> str:
@@ -62,6 +70,9 @@ TABLES: dict[str, Table] = {
         Table("articles", Article, _published_day, ("published_at", "article_id")),
         Table("entity_mentions", EntityMention, _published_day, ("article_id", "start_char", "end_char")),
         Table("alerts", Alert, _published_day, ("published_at", "rule_id", "alert_id")),
+        Table("stories", Story, _first_seen_day, ("first_seen", "story_id")),
+        Table("story_alerts", StoryAlert, _first_seen_day, ("first_seen", "story_alert_id")),
+        Table("story_alert_events", StoryAlert, _updated_day, ("last_updated", "story_alert_id", "version")),
         Table("duplicates", Duplicate, _published_day, ("duplicate_of", "input_uri", "input_line")),
         Table("rejected", Rejected, _rejected_day, ("input_uri", "input_line", "stage")),
     )
@@ -182,33 +193,45 @@ def write_json_atomically(path: str, value: dict) -> None:
 ALERTS_LOG = "alerts.jsonl"
 
 
-def append_alerts_log(output: str, alert_files: list[str]) -> int:
-    """Add this run's alerts to <output>/alerts.jsonl, one JSON object a line, oldest event first.
+def append_alerts_log(output: str, committed_files: list[str]) -> int:
+    """Add this run's alerts and story-alert changes to <output>/alerts.jsonl, one JSON object a line, in time order.
 
-    An alert already in the log with the same status is not written again, so a rerun adds
-    nothing. The file is rewritten next to itself and renamed, so a reader never sees a torn line.
+    Article alerts are `{"event": "alert", …}`; story alerts are `{"event": "story_alert", "change": "new" | "status" |
+    "sources" | …, "version": n, …}`, one line per change. A line already in the log (same alert and status, or same
+    story alert and version) is not written again, so a rerun adds nothing. The file is rewritten next to itself and
+    renamed, so a reader never sees a torn line.
     """
     path = FileSystems.join(output, ALERTS_LOG)
     existing = b""
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple] = set()
     if FileSystems.exists(path):
         with FileSystems.open(path) as f:
             existing = f.read()
         for line in existing.splitlines():
             if line.strip():
-                row = json.loads(line)
-                seen.add((row["alert_id"], row["status"]))
-    rows = []
-    for file in alert_files:
+                seen.add(_log_key(json.loads(line)))
+    events = []
+    for file in committed_files:
+        table = "/" + file.rsplit("/dt=", 1)[0].rsplit("/", 1)[-1] + "/"
+        kind = {"/alerts/": "alert", "/story_alert_events/": "story_alert"}.get(table)
+        if kind is None:
+            continue
         with FileSystems.open(file) as f:
-            rows.extend(pq.read_table(pa.PythonFile(f)).to_pylist())
-    rows.sort(key=lambda r: (r["published_at"], r["alert_id"]))
-    new = [r for r in rows if (r["alert_id"], r["status"]) not in seen]
+            for row in pq.read_table(pa.PythonFile(f)).to_pylist():
+                events.append({"event": kind, **row})
+    events.sort(key=lambda r: (r.get("published_at") or r.get("last_updated"), r["event"], r.get("alert_id") or r.get("story_alert_id"), r.get("version", 0)))
+    new = [r for r in events if _log_key(r) not in seen]
     if not new:
         return 0
-    lines = b"".join(json.dumps({"event": "alert", **r}, default=str, sort_keys=True).encode("utf-8") + b"\n" for r in new)
+    lines = b"".join(json.dumps(r, default=str, sort_keys=True).encode("utf-8") + b"\n" for r in new)
     tmp = f"{path}.tmp"
     with FileSystems.create(tmp) as f:
         f.write(existing + lines)
     FileSystems.rename([tmp], [path])
     return len(new)
+
+
+def _log_key(row: dict) -> tuple:
+    if row["event"] == "story_alert":
+        return ("story_alert", row["story_alert_id"], row["version"])
+    return ("alert", row["alert_id"], row["status"])
