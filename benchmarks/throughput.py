@@ -1,0 +1,145 @@
+"""Pipeline throughput against the NER-only limit, peak memory of the process tree, and output files.
+
+    python -m benchmarks.throughput [--corpus ../shared/corpus/bbc_news.jsonl] [--copies N] [--runs 3]
+
+In one run, alternating a, b, a, b, …:
+(a) baseline: spaCy NER-only ``nlp.pipe`` over the same texts, in two processes on the two cores
+    (the physical limit of this pipeline on a CPU);
+(b) pipeline: the whole batch pipeline, input file to committed Parquet, with its default local
+    runner, as a user runs it (a fresh process each time: start-up included).
+It prints articles/s and words/s for both, the ratio b/a of the medians, the peak RSS of each
+pipeline run's whole process tree (sampled every 0.2 s), and the output file counts per table.
+With --copies N the corpus is written N times with distinct ids (and a marker word per copy, so
+dedup does not remove the copies) into a temporary JSONL file.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+def make_input(corpus: Path, copies: int, folder: Path) -> tuple[Path, list[str]]:
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    path = folder / f"corpus-x{copies}.jsonl"
+    texts = []
+    with path.open("w", encoding="utf-8") as f:
+        for c in range(copies):
+            for r in rows:
+                text = r["text"] if copies == 1 else f"{r['text']}\n\nCopy {c}."
+                f.write(json.dumps({**r, "id": f"{r.get('id')}#{c}", "text": text}) + "\n")
+                texts.append(text)
+    return path, texts
+
+
+def _ner_worker(texts: list[str]) -> int:
+    import spacy
+
+    from transforms.entities import NER_ONLY_EXCLUDE, TaggerConfig
+
+    nlp = spacy.load(TaggerConfig().model, exclude=NER_ONLY_EXCLUDE)
+    return sum(len(d.ents) for d in nlp.pipe(texts, batch_size=64))
+
+
+def baseline(texts: list[str], processes: int = 2) -> float:
+    """Seconds for NER-only over the texts in `processes` processes (model load included, as for the pipeline)."""
+    chunks = [texts[i::processes] for i in range(processes)]
+    started = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        pool.map(_ner_worker, chunks)
+    return time.perf_counter() - started
+
+
+def _tree_rss(pid: int) -> int:
+    """RSS in bytes of a process and all its descendants, from /proc."""
+    total, stack, seen = 0, [pid], set()
+    while stack:
+        p = stack.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                stack.extend(int(c) for c in f.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def pipeline(input_path: Path, output: Path) -> tuple[float, int]:
+    """Seconds and peak process-tree RSS of one pipeline run in a fresh process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.news_pipeline", "--input", str(input_path), "--output", str(output)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak = 0
+
+    def sample():
+        nonlocal peak
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = proc.communicate()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"pipeline failed ({proc.returncode}): {out}")
+    return time.perf_counter() - started, peak
+
+
+def file_counts(output: Path) -> dict[str, tuple[int, int]]:
+    """(files, partitions) per table."""
+    counts = {}
+    for table in sorted(p for p in output.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        parts = [d for d in table.iterdir() if d.is_dir()]
+        counts[table.name] = (sum(len(list(d.glob("*.parquet"))) for d in parts), len(parts))
+    return counts
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus/bbc_news.jsonl"))
+    parser.add_argument("--copies", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip_baseline", action="store_true", help="Only the pipeline (for memory runs at large --copies).")
+    args = parser.parse_args(argv)
+    if not args.corpus.exists():
+        raise SystemExit(f"{args.corpus} is absent: the shared corpus lives beside the repo as ../shared/corpus")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        input_path, texts = make_input(args.corpus, args.copies, tmp)
+        n, words = len(texts), sum(len(t.split()) for t in texts)
+        a, b, peaks = [], [], []
+        for i in range(args.runs):
+            if not args.skip_baseline:
+                a.append(baseline(texts))
+            seconds, peak = pipeline(input_path, tmp / f"out{i}")
+            b.append(seconds)
+            peaks.append(peak)
+            print(f"run {i + 1}: baseline {a[-1] if a else float('nan'):.1f}s, pipeline {seconds:.1f}s, peak RSS {peak / 2**20:.0f} MiB", flush=True)
+        counts = file_counts(tmp / "out0")
+    print(f"\n{n} articles, {words:,} words ({args.corpus.name} x{args.copies}), {args.runs} runs, medians:")
+    if a:
+        ma = statistics.median(a)
+        print(f"(a) NER-only, 2 processes: {ma:.1f}s  {n / ma:.1f} articles/s  {words / ma:,.0f} words/s")
+    mb = statistics.median(b)
+    print(f"(b) pipeline, local runner: {mb:.1f}s  {n / mb:.1f} articles/s  {words / mb:,.0f} words/s")
+    if a:
+        print(f"ratio b/a (throughput) = {ma / mb:.2f}  (target >= 0.8)")
+    print(f"peak RSS of the pipeline's process tree: {max(peaks) / 2**20:.0f} MiB (max of {len(peaks)} runs)")
+    print("output files (files, partitions): " + ", ".join(f"{t} {f}/{p}" for t, (f, p) in counts.items()))
+
+
+if __name__ == "__main__":
+    main()
