@@ -31,6 +31,7 @@ class PublishedAtSource(str, Enum):
     METADATA = "metadata"  # a field of the input (JSON key, HTML meta, markdown date line, sidecar)
     TEXT = "text"  # a dateline found in the article text
     FILE = "file"  # the file's path (…/2024/06/12/…, dt=2024-06-12, 2024-06-12_x.txt)
+    MODIFIED = "modified"  # the input file's modification time (a JSONL file's, for each of its lines)
     INGESTED = "ingested"  # nothing known: the run's ingestion time stands in
 
 

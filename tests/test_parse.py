@@ -36,9 +36,12 @@ def test_seed_becomes_a_valid_article(lang):
     assert article.quality_flags == []
 
 
-def test_publish_date_fallbacks_path_then_ingestion(lang):
-    from_path = build_article(raw(b"Some body text here.", uri="/feeds/2024/05/01/x.txt", ext=".txt"), CONFIG, lang)
+def test_publish_date_fallbacks_path_then_modification_time_then_ingestion(lang):
+    mtime = dt.datetime(2024, 5, 2, 8, 30, tzinfo=dt.timezone.utc)
+    from_path = build_article(raw(b"Some body text here.", uri="/feeds/2024/05/01/x.txt", ext=".txt", modified_at=mtime), CONFIG, lang)
     assert (from_path.published_at.date(), from_path.published_at_source) == (dt.date(2024, 5, 1), "file")
+    modified = build_article(raw(b"Some body text here.", uri="/feeds/x.txt", ext=".txt", modified_at=mtime), CONFIG, lang)
+    assert (modified.published_at, modified.published_at_source) == (mtime, "modified")
     unknown = build_article(raw(b"Some body text here.", uri="/feeds/x.txt", ext=".txt"), CONFIG, lang)
     assert (unknown.published_at, unknown.published_at_source) == (INGESTED_AT, "ingested")
 

@@ -118,7 +118,7 @@ class AlertEngine:
         s, e, text = resolve_event_dates(article.body[start:end], article.published_at, compiled.rule.tense, anchor=ev.trigger_start)
         if text is None:
             return
-        if article.published_at_source == "ingested":
+        if article.published_at_source in ("modified", "ingested"):
             ev.date_text, ev.date_note = text, "no publish date for this article: relative dates were not resolved"
             return
         ev.event_start, ev.event_end, ev.date_text = s, e, text

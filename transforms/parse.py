@@ -38,16 +38,23 @@ class ParseConfig:
     progress_interval_s: float = 30.0
 
 
-def _published(parsed: ParsedArticle, uri: str, ingested_at: dt.datetime, flags: list[str]):
-    """The publish time and where it came from: metadata or text, then the file's path, then ingestion."""
+def _published(parsed: ParsedArticle, raw: RawInput, ingested_at: dt.datetime, flags: list[str]):
+    """The publish time and where it came from: metadata or text, the file's path, its modification time, ingestion.
+
+    The modification time comes before the run's clock so that a rerun of the same files gives the
+    same published_at (and so the same partitions and stories); it is a weak date, and alerts do not
+    resolve relative dates ("next week") against it.
+    """
     if parsed.published is not None:
         value = parse_timestamp(parsed.published)
         if value is not None:
             return value, PublishedAtSource(parsed.published_from)
         flags.append(FLAG_UNPARSED_DATE)
-    from_path = date_from_path(uri)
+    from_path = date_from_path(raw.uri)
     if from_path is not None:
         return from_path, PublishedAtSource.FILE
+    if raw.modified_at is not None:
+        return raw.modified_at, PublishedAtSource.MODIFIED
     return ingested_at, PublishedAtSource.INGESTED
 
 
@@ -88,7 +95,7 @@ def build_article(raw: RawInput, config: ParseConfig, detect_language: LanguageD
     if size > config.max_body_bytes:
         raise InputRejected(Reason.BODY_TOO_LARGE, f"{size:,} bytes (cap {config.max_body_bytes:,})")
     flags: list[str] = []
-    published_at, published_from = _published(parsed, raw.uri, config.ingested_at, flags)
+    published_at, published_from = _published(parsed, raw, config.ingested_at, flags)
     if published_at > config.ingested_at + FUTURE_TOLERANCE:
         flags.append(FLAG_FUTURE)
     title = clean_text(parsed.title) if parsed.title else None

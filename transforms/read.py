@@ -36,6 +36,7 @@ class RawInput:
     size: int = 0
     truncated: bool = False
     sidecar: Optional[str] = None  # the text of <file>.meta.json, if there is one
+    modified_at: Optional[dt.datetime] = None  # the file's modification time (UTC), when the file system reports it
 
 
 def extension_of(uri: str) -> str:
@@ -86,6 +87,14 @@ def _sidecar_of(uri: str) -> Optional[str]:
         return f.read().decode("utf-8", errors="replace")
 
 
+def _modified_at(uri: str) -> Optional[dt.datetime]:
+    """The file's modification time in UTC, to the second; None where the file system has none."""
+    try:
+        return dt.datetime.fromtimestamp(int(FileSystems.last_updated(uri)), tz=dt.timezone.utc)
+    except (OSError, IOError, NotImplementedError, ValueError, TypeError):
+        return None
+
+
 class _ReadInputFn(beam.DoFn):
     """Reads one file into RawInput records; JSONL files yield one record per non-blank line."""
 
@@ -98,9 +107,10 @@ class _ReadInputFn(beam.DoFn):
         ext = extension_of(uri)
         try:
             sidecar = _sidecar_of(uri)
+            modified = _modified_at(uri)
             with FileSystems.open(uri) as f:
                 if ext in LINE_FORMATS:
-                    yield from self._lines(uri, ext, f, sidecar)
+                    yield from self._lines(uri, ext, f, sidecar, modified)
                 else:
                     data = f.read(self._max + 1)
                     metrics.RECORDS_READ.inc()
@@ -108,13 +118,13 @@ class _ReadInputFn(beam.DoFn):
                         size = len(data) + len(f.read())
                         yield self._too_large(uri, None, None, data, size)
                     else:
-                        yield RawInput(uri, data, ext, size=len(data), sidecar=sidecar)
+                        yield RawInput(uri, data, ext, size=len(data), sidecar=sidecar, modified_at=modified)
         except (OSError, IOError) as err:
             # The file vanished or is unreadable: one rejected row for the whole file.
             metrics.RECORDS_READ.inc()
             yield self._rejected(uri, None, None, b"", 0, InputRejected(Reason.READ_FAILED, str(err)))
 
-    def _lines(self, uri, ext, f, sidecar) -> Iterator:
+    def _lines(self, uri, ext, f, sidecar, modified) -> Iterator:
         offset = 0
         for number, line in enumerate(f, start=1):
             start, offset = offset, offset + len(line)
@@ -125,7 +135,7 @@ class _ReadInputFn(beam.DoFn):
             if len(data) > self._max:
                 yield self._too_large(uri, number, start, data, len(data))
             else:
-                yield RawInput(uri, data, ext, line=number, byte_offset=start, size=len(data), sidecar=sidecar)
+                yield RawInput(uri, data, ext, line=number, byte_offset=start, size=len(data), sidecar=sidecar, modified_at=modified)
 
     def _too_large(self, uri, line, offset, data, size):
         err = InputRejected(Reason.INPUT_TOO_LARGE, f"{size:,} bytes (limit {self._max:,})")
@@ -177,3 +187,24 @@ def parse_sidecar(text: str) -> dict:
     if not isinstance(value, dict):
         raise InputRejected(Reason.NOT_AN_ARTICLE, f"the {SIDECAR_SUFFIX} sidecar must hold a JSON object")
     return value
+
+
+def input_date(uri: str) -> Optional[dt.date]:
+    """The date an input file belongs to: a date in its path, else its modification time (UTC)."""
+    from transforms.dates import date_from_path
+
+    from_path = date_from_path(uri)
+    if from_path is not None:
+        return from_path.date()
+    modified = _modified_at(uri)
+    return modified.date() if modified else None
+
+
+def select_by_date(paths: list[str], since: Optional[dt.date], until: Optional[dt.date]) -> tuple[list[str], list[str]]:
+    """(selected, skipped): files whose input_date lies in [since, until]; undated files are skipped."""
+    selected, skipped = [], []
+    for path in paths:
+        day = input_date(path)
+        ok = day is not None and (since is None or day >= since) and (until is None or day <= until)
+        (selected if ok else skipped).append(path)
+    return selected, skipped
