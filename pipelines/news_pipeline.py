@@ -15,7 +15,9 @@ Run it on the sample articles and look at the result with DuckDB:
 Without --runner it runs on the local FnApiRunner over both cores and never downloads
 anything; any Beam runner can be named with --runner and its own flags.
 
-Exit codes: 0 ok, 1 the run failed, 2 bad arguments or configuration.
+Exit codes: 0 ok; 1 the run failed (nothing is committed) or its counts did not reconcile;
+2 bad arguments or configuration; 3 the run finished, but more than --max_rejected_ratio of its
+inputs were rejected. `_SUCCESS` is written next to `_manifest.json` only for exit codes 0 and 3.
 """
 from __future__ import annotations
 
@@ -26,9 +28,11 @@ import platform
 import sys
 import time
 import uuid
+from typing import Optional
 from importlib import metadata as importlib_metadata
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
@@ -37,14 +41,15 @@ from schemas import SCHEMA_VERSION
 from transforms import metrics
 from transforms.ingest import IngestArticles, WriteTables
 from transforms.parse import ParseConfig
-from transforms.read import resolve_inputs
+from transforms.read import resolve_inputs, select_by_date
 from transforms.entities import TaggerConfig
-from transforms.lookback import read_lookback
+from transforms.lookback import first_ingested_at, read_lookback
 from transforms.stories import BreakingConfig, StoryConfig
 from transforms.rules import RulePackError, load_rule_pack
 from transforms.sink import MANIFEST, append_alerts_log, commit, staging_dir, write_json_atomically
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_TOO_MANY_REJECTED = 0, 1, 2, 3
+SUCCESS = "_SUCCESS"
 _LOG = logging.getLogger("newsbeam")
 
 
@@ -54,6 +59,10 @@ class NewsOptions(PipelineOptions):
         parser.add_argument("--input", default="sample_data", help="A file, a folder (read recursively) or a glob.")
         parser.add_argument("--output", default="output", help="Folder for the tables and _manifest.json.")
         parser.add_argument("--max_body_bytes", type=int, default=2_000_000, help="Articles with a larger UTF-8 body are rejected.")
+        parser.add_argument("--date", default=None, help="Only inputs of this day (YYYY-MM-DD): the date in the file's path, else its modification time.")
+        parser.add_argument("--since", default=None, help="Only inputs of this day or later (YYYY-MM-DD).")
+        parser.add_argument("--until", default=None, help="Only inputs of this day or earlier (YYYY-MM-DD).")
+        parser.add_argument("--max_rejected_ratio", type=float, default=1.0, help="Exit 3 when rejected / inputs exceeds this (default 1.0: never).")
         parser.add_argument("--rules", default=None, help="An alert rule pack (YAML); default: the built-in pack. See docs/rules.md.")
         parser.add_argument("--story_threshold", type=float, default=StoryConfig.threshold, help="Cosine similarity for an article to join a story.")
         parser.add_argument("--story_max_gap_days", type=float, default=StoryConfig.max_gap.days, help="A story takes no articles after this long without one.")
@@ -76,6 +85,25 @@ def configure_logging() -> None:
     for handler in logging.getLogger().handlers:
         handler.addFilter(_DropApitoolsWarning())
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
+
+
+def date_range(news: NewsOptions) -> tuple[Optional[dt.date], Optional[dt.date]]:
+    """--date, or --since/--until, as dates; ValueError with the flag's name for a bad one."""
+    def parse(flag, value):
+        try:
+            return dt.date.fromisoformat(value) if value else None
+        except ValueError:
+            raise ValueError(f"{flag} must be a date as YYYY-MM-DD, got {value!r}") from None
+
+    if news.date and (news.since or news.until):
+        raise ValueError("--date cannot be combined with --since or --until")
+    if news.date:
+        day = parse("--date", news.date)
+        return day, day
+    since, until = parse("--since", news.since), parse("--until", news.until)
+    if since and until and since > until:
+        raise ValueError(f"--since {since} is after --until {until}")
+    return since, until
 
 
 def batch_id_of(paths: list[str]) -> str:
@@ -126,7 +154,7 @@ def breaking_config(news: NewsOptions) -> BreakingConfig:
     )
 
 
-def build_pipeline(pipeline: beam.Pipeline, paths: list[str], news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback=([], [])):
+def build_pipeline(pipeline: beam.Pipeline, paths: list[str], news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback=None):
     config = ParseConfig(ingested_at=ingested_at, max_body_bytes=news.max_body_bytes, progress_interval_s=news.progress_interval_s)
     return (
         pipeline
@@ -145,22 +173,33 @@ def run(argv=None) -> int:
         print("newsbeam: --max_body_bytes must be positive", file=sys.stderr)
         return EXIT_CONFIG
     try:
+        since, until = date_range(news)
         paths = resolve_inputs(news.input)
+        skipped: list[str] = []
+        if since or until:
+            paths, skipped = select_by_date(paths, since, until)
+            if not paths:
+                raise FileNotFoundError(f"no input files in {news.input!r} are dated {since or '…'} to {until or '…'} ({len(skipped)} others)")
         load_rule_pack(news.rules)  # a bad rule pack is a clear error now, never mid-run
-    except (FileNotFoundError, OSError, RulePackError) as err:
+    except (FileNotFoundError, OSError, RulePackError, ValueError) as err:
         print(f"newsbeam: {err}", file=sys.stderr)
         return EXIT_CONFIG
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     batch_id = batch_id_of(paths)
     staging = staging_dir(news.output, run_id)
+    # A rerun of the same inputs keeps their first ingestion time, so its tables are byte-identical.
+    ingested_at = first_ingested_at(news.output, batch_id) or started
+    success = FileSystems.join(news.output, SUCCESS)
+    if FileSystems.exists(success):
+        FileSystems.delete([success])  # sensors must not mistake the previous run's marker for this one
     runner = LocalRunner() if options.view_as(StandardOptions).runner is None else None
     _LOG.info("run %s: %d input files from %s -> %s", run_id, len(paths), news.input, news.output)
 
     lookback = read_lookback(news.output, batch_id, news.story_lookback_days)
-    _LOG.info("lookback: %d earlier articles, %d story alerts", len(lookback[0]), len(lookback[1]))
+    _LOG.info("lookback: %d earlier articles, %d story alerts", len(lookback.articles), len(lookback.story_alerts))
     pipeline = beam.Pipeline(runner=runner, options=options)
-    build_pipeline(pipeline, paths, news, started, staging, batch_id, lookback)
+    build_pipeline(pipeline, paths, news, ingested_at, staging, batch_id, lookback)
     clock = time.monotonic()
     try:
         result = pipeline.run()
@@ -179,6 +218,9 @@ def run(argv=None) -> int:
         "batch_id": batch_id,
         "input": news.input,
         "input_files": len(paths),
+        "input_files_skipped_by_date": len(skipped),
+        "date_range": [str(since) if since else None, str(until) if until else None],
+        "ingested_at": ingested_at.isoformat(),
         "inputs_seen": records_read,
         "articles": committed.rows["articles"],
         "duplicates": committed.rows["duplicates"],
@@ -208,6 +250,11 @@ def run(argv=None) -> int:
     if reconciled is False:
         _LOG.error("counts do not reconcile: %s inputs read but %s rows written", records_read, outcomes)
         return EXIT_FAILED
+    write_json_atomically(success, {"run_id": run_id, "manifest": MANIFEST})
+    ratio = manifest["rejected"] / max(1, outcomes)
+    if ratio > news.max_rejected_ratio:
+        _LOG.error("%.0f%% of inputs were rejected, over --max_rejected_ratio %.0f%%", 100 * ratio, 100 * news.max_rejected_ratio)
+        return EXIT_TOO_MANY_REJECTED
     return EXIT_OK
 
 

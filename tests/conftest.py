@@ -42,6 +42,23 @@ def sample_output(tmp_path_factory) -> Path:
     return out
 
 
+TABLES = ("articles", "entity_mentions", "alerts", "stories", "story_alerts", "story_alert_events", "duplicates", "rejected")
+
+
+def assert_same_tables(expected: Path, actual: Path, tables=TABLES) -> None:
+    """Two outputs hold the same files with the same rows, apart from the run's clock (ingested_at, rejected_at)."""
+    import pyarrow.parquet as pq
+
+    for table in tables:
+        want = sorted(p.relative_to(expected).as_posix() for p in (expected / table).glob("dt=*/*.parquet"))
+        got = sorted(p.relative_to(actual).as_posix() for p in (actual / table).glob("dt=*/*.parquet"))
+        assert want == got, table
+        for rel in want:
+            a, b = pq.read_table(expected / rel), pq.read_table(actual / rel)
+            drop = [c for c in ("ingested_at", "rejected_at") if c in a.column_names]
+            assert a.drop_columns(drop).equals(b.drop_columns(drop)), rel
+
+
 def corpus_file(name: str) -> Path:
     path = CORPUS / name
     if not path.exists():

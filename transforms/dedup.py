@@ -2,8 +2,11 @@
 
 The kept copy is the first by (input_uri, input_line), so the choice does not depend on
 which worker saw which copy first. Copies are never dropped: each one is a Duplicate row.
+A text an earlier run already kept (within the lookback) is a duplicate of that article.
 """
 from __future__ import annotations
+
+from typing import Optional
 
 import apache_beam as beam
 
@@ -15,9 +18,9 @@ def _input_order(article: Article) -> tuple:
     return (article.input_uri, article.input_line or 0)
 
 
-def as_duplicate(copy: Article, kept: Article) -> Duplicate:
+def as_duplicate(copy: Article, duplicate_of: str) -> Duplicate:
     return Duplicate(
-        duplicate_of=kept.article_id,
+        duplicate_of=duplicate_of,
         content_hash=copy.content_hash,
         url=copy.url,
         source=copy.source,
@@ -31,26 +34,44 @@ def as_duplicate(copy: Article, kept: Article) -> Duplicate:
 
 
 class _KeepFirstFn(beam.DoFn):
+    def __init__(self, known: dict[str, str]):
+        self._known = known
+
     def process(self, keyed):
-        _, copies = keyed
-        kept, *others = sorted(copies, key=_input_order)
+        content_hash, copies = keyed
+        copies = sorted(copies, key=_input_order)
+        earlier = self._known.get(content_hash)
+        if earlier is not None:  # an earlier run kept this text: every copy here refers to it
+            for copy in copies:
+                metrics.DUPLICATES.inc()
+                yield beam.pvalue.TaggedOutput(DeduplicateArticles.DUPLICATES, as_duplicate(copy, earlier))
+            return
+        kept, *others = copies
         metrics.ARTICLES_WRITTEN.inc()
         yield kept
         for copy in others:
             metrics.DUPLICATES.inc()
-            yield beam.pvalue.TaggedOutput(DeduplicateArticles.DUPLICATES, as_duplicate(copy, kept))
+            yield beam.pvalue.TaggedOutput(DeduplicateArticles.DUPLICATES, as_duplicate(copy, kept.article_id))
 
 
 class DeduplicateArticles(beam.PTransform):
-    """PCollection[Article] -> {'articles': Article, 'duplicates': Duplicate}."""
+    """PCollection[Article] -> {'articles': Article, 'duplicates': Duplicate}.
+
+    `known` maps content hashes of articles kept by earlier runs (the lookback) to their ids:
+    copies of those become duplicates too, so a text ingested twice is one article across runs.
+    """
 
     ARTICLES = "articles"
     DUPLICATES = "duplicates"
+
+    def __init__(self, known: Optional[dict[str, str]] = None):
+        super().__init__()
+        self._known = dict(known or {})
 
     def expand(self, articles):
         return (
             articles
             | "KeyByContentHash" >> beam.Map(lambda a: (a.content_hash, a)).with_output_types(tuple[str, Article])
             | "GroupCopies" >> beam.GroupByKey()
-            | "KeepFirst" >> beam.ParDo(_KeepFirstFn()).with_outputs(self.DUPLICATES, main=self.ARTICLES)
+            | "KeepFirst" >> beam.ParDo(_KeepFirstFn(self._known)).with_outputs(self.DUPLICATES, main=self.ARTICLES)
         )

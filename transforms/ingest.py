@@ -14,6 +14,7 @@ from transforms.alerts import DetectAlerts
 from transforms.dedup import DeduplicateArticles
 from transforms.entities import TaggerConfig, TagEntities
 from transforms.parse import ParseArticles, ParseConfig
+from transforms.lookback import Lookback
 from transforms.read import ReadInputs
 from transforms.sink import TABLES, WriteTable
 from transforms.stories import AssignStories, BreakingConfig, StoryConfig, _stopwords, story_input
@@ -29,7 +30,7 @@ class IngestArticles(beam.PTransform):
         rules_path: Optional[str] = None,
         stories: StoryConfig = StoryConfig(),
         breaking: BreakingConfig = BreakingConfig(),
-        lookback: tuple[list, list] = ([], []),
+        lookback: Optional[Lookback] = None,
     ):
         super().__init__()
         self._config = config
@@ -37,7 +38,7 @@ class IngestArticles(beam.PTransform):
         self._rules_path = rules_path
         self._stories = stories
         self._breaking = breaking
-        self._lookback = lookback
+        self._lookback = lookback or Lookback([], [], {})
         self._max_input_bytes = 4 * config.max_body_bytes  # room for markup around a body at the cap
 
     def expand(self, uris):
@@ -47,10 +48,10 @@ class IngestArticles(beam.PTransform):
             | "SpreadRecords" >> beam.Reshuffle()  # one big JSONL file must not pin parsing to one worker
             | "Parse" >> ParseArticles(self._config)
         )
-        deduped = parsed[ParseArticles.ARTICLES] | "Deduplicate" >> DeduplicateArticles()
+        deduped = parsed[ParseArticles.ARTICLES] | "Deduplicate" >> DeduplicateArticles(self._lookback.known_hashes)
         tagged = deduped[DeduplicateArticles.ARTICLES] | "TagEntities" >> TagEntities(self._tagger)
         alerts = tagged | "DetectAlerts" >> DetectAlerts(self._rules_path)
-        prior_articles, prior_alerts = self._lookback
+        prior_articles, prior_alerts = self._lookback.articles, self._lookback.story_alerts
         story_inputs = (
             tagged | "StoryFeatures" >> beam.ParDo(_StoryFeaturesFn()),
             uris.pipeline | "Lookback" >> beam.Create(prior_articles),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+from typing import NamedTuple, Optional
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -18,7 +19,7 @@ from schemas import StoryAlert
 from transforms.sink import part_name
 from transforms.stories import StoryInput, _stopwords, features_of
 
-_ARTICLE_COLUMNS = ["article_id", "published_at", "source", "title", "body", "entities", "story_id"]
+_ARTICLE_COLUMNS = ["article_id", "content_hash", "published_at", "source", "title", "body", "entities", "story_id"]
 
 
 def _files(output: str, table: str, batch_id: str) -> list[str]:
@@ -36,9 +37,16 @@ def _read(path: str, columns=None) -> pa.Table:
         return pq.read_table(pa.PythonFile(f), columns=columns)
 
 
-def read_lookback(output: str, batch_id: str, days: float) -> tuple[list[StoryInput], list[StoryAlert]]:
+class Lookback(NamedTuple):
+    articles: list[StoryInput]  # earlier articles in the window, with their story ids
+    story_alerts: list[StoryAlert]  # the latest version of each story alert
+    known_hashes: dict[str, str]  # content_hash -> article_id of earlier articles in the window
+
+
+def read_lookback(output: str, batch_id: str, days: float) -> Lookback:
     articles = [_read(p, _ARTICLE_COLUMNS) for p in _files(output, "articles", batch_id)]
     inputs: list[StoryInput] = []
+    known: dict[str, str] = {}
     if articles:
         table = pa.concat_tables(articles)
         table = table.filter(pc.is_valid(table["story_id"]))
@@ -47,6 +55,7 @@ def read_lookback(output: str, batch_id: str, days: float) -> tuple[list[StoryIn
             table = table.filter(pc.greater_equal(table["published_at"], pa.scalar(newest - dt.timedelta(days=days), table["published_at"].type)))
             stopwords = _stopwords()
             for row in table.to_pylist():
+                known[row["content_hash"]] = row["article_id"]
                 entities = row["entities"] or []
                 feats = features_of(row["article_id"], row["published_at"], row["source"], row["title"], row["body"], [e["entity_id"] for e in entities], stopwords)
                 inputs.append(StoryInput(feats, tuple((e["entity_id"], e["name"], e["type"]) for e in entities[:20]), row["story_id"]))
@@ -55,4 +64,18 @@ def read_lookback(output: str, batch_id: str, days: float) -> tuple[list[StoryIn
         for row in _read(path).to_pylist():
             if row["story_alert_id"] not in latest or row["version"] > latest[row["story_alert_id"]]["version"]:
                 latest[row["story_alert_id"]] = row
-    return inputs, [StoryAlert.model_validate(r) for r in latest.values()]
+    return Lookback(inputs, [StoryAlert.model_validate(r) for r in latest.values()], known)
+
+
+def first_ingested_at(output: str, batch_id: str) -> Optional[dt.datetime]:
+    """When this batch (this exact input set) was first ingested into this output, if it was.
+
+    A rerun keeps that time, so rerunning a partition rewrites byte-identical tables.
+    """
+    for table, column in (("articles", "ingested_at"), ("duplicates", "ingested_at"), ("rejected", "rejected_at")):
+        own = [p for p in _files(output, table, "") if posixpath.basename(p) == part_name(batch_id)]
+        for path in own:
+            values = _read(path, [column])[column]
+            if len(values):
+                return pc.min(values).as_py()
+    return None

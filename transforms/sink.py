@@ -178,6 +178,9 @@ def commit(output: str, run_id: str, batch_id: str) -> CommitResult:
                 removed.append(path)
     if FileSystems.exists(staging):
         FileSystems.delete([staging])
+    parent = FileSystems.join(output, STAGING)
+    if "://" not in parent and FileSystems.exists(parent) and not _match(FileSystems.join(parent, "*")):
+        FileSystems.delete([parent])  # no other run is staging here
     return CommitResult(files=committed, rows=rows, removed=removed)
 
 
