@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 import re
 import zlib
@@ -43,6 +44,7 @@ class StoryConfig:
     near_duplicate_threshold: float = 0.8
     centroid_terms: int = 1000
     index_terms: int = 100
+    max_candidates: int = 30  # stories scored in full per article: the best by their dot product over the index keys
 
 
 def _stopwords() -> frozenset[str]:
@@ -71,13 +73,22 @@ def shingles(words: list[str], k: int = 5) -> set[bytes]:
     return {" ".join(words[i : i + k]).encode("utf-8") for i in range(max(1, len(words) - k + 1))}
 
 
+@functools.lru_cache(maxsize=1)
+def _permutations() -> numpy.ndarray:
+    """MinHash's random permutations, a pure function of (NUM_PERM, seed, scheme): drawn once per
+    process instead of once per MinHash, which datasketch does by default."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME).permutations
+
+
 def features_of(article_id: str, published_at: dt.datetime, source, title, body: str, entity_ids: Iterable[str], stopwords: frozenset[str]) -> ArticleFeatures:
     from datasketch import MinHash
 
     words = _WORD.findall(body.lower())
     counts = Counter(_hash(w) for w in words if w not in stopwords)
     terms = tuple(sorted((h, 1.0 + math.log(c)) for h, c in counts.items()))
-    mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME)
+    mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME, permutations=_permutations())
     mh.update_batch(list(shingles(body.lower().split())))
     return ArticleFeatures(article_id, published_at, source, title, terms, tuple(sorted(set(entity_ids))), mh.hashvalues.astype(numpy.uint64).tobytes())
 
@@ -97,6 +108,7 @@ class _Story:
     centroid: dict[str, float]
     last_seen: dt.datetime
     index_keys: tuple[str, ...] = ()
+    norm: float = 1.0  # of the centroid, kept with it so a comparison costs one pass over the article's vector
 
 
 class StoryClusterer:
@@ -126,12 +138,10 @@ class StoryClusterer:
         return {k: v / norm for k, v in vec.items()}
 
     @staticmethod
-    def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-        if len(a) > len(b):
-            a, b = b, a
-        dot = sum(v * b.get(k, 0.0) for k, v in a.items())
-        nb = math.sqrt(sum(v * v for v in b.values())) or 1.0
-        return dot / nb
+    def _cosine(vec: dict[str, float], story: _Story) -> float:
+        """Cosine of a unit article vector and a story centroid (whose norm is cached)."""
+        get = story.centroid.get
+        return sum(v * get(k, 0.0) for k, v in vec.items()) / story.norm
 
     # --- state upkeep ----------------------------------------------------------------------
 
@@ -155,6 +165,7 @@ class StoryClusterer:
             self._index.get(key, set()).discard(story.story_id)
         top = sorted(story.centroid.items(), key=lambda kv: (-kv[1], kv[0]))
         story.centroid = dict(top[: self.config.centroid_terms])
+        story.norm = math.sqrt(sum(v * v for v in story.centroid.values())) or 1.0
         story.index_keys = tuple(k for k, _ in top[: self.config.index_terms])
         for key in story.index_keys:
             self._index.setdefault(key, set()).add(story.story_id)
@@ -164,13 +175,29 @@ class StoryClusterer:
 
     # --- assignment ------------------------------------------------------------------------
 
+    def _candidates(self, vec: dict[str, float]) -> list[str]:
+        """The active stories worth a full comparison: those indexed under the article's strongest
+        keys, best first by the dot product over those keys alone, at most `max_candidates`.
+
+        However many stories are active, a full cosine is computed for at most `max_candidates`.
+        """
+        keys = sorted(vec, key=lambda k: (-vec[k], k))[: self.config.index_terms]
+        partial: dict[str, float] = {}
+        stories = self._stories
+        for k in keys:
+            w = vec[k]
+            for sid in self._index.get(k, ()):
+                story = stories[sid]
+                partial[sid] = partial.get(sid, 0.0) + w * story.centroid[k] / story.norm
+        return sorted(partial, key=lambda sid: (-partial[sid], sid))[: self.config.max_candidates]
+
     def add(self, f: ArticleFeatures, story_id: Optional[str] = None) -> Assignment:
         """Assign one article (the next in event time). A given `story_id` (a prior run's) is kept as it is."""
         from datasketch import MinHash
 
         self._expire(f.published_at)
         vec = self._vector(f)
-        mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME, hashvalues=numpy.frombuffer(f.minhash, dtype=numpy.uint64))
+        mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME, permutations=_permutations(), hashvalues=numpy.frombuffer(f.minhash, dtype=numpy.uint64))
         near_of = near_score = None
         for key in sorted(self._lsh.query(mh)):
             score = mh.jaccard(self._minhashes[key])
@@ -181,12 +208,11 @@ class StoryClusterer:
             if near_of is not None and near_of in self._story_of and self._story_of[near_of] in self._stories:
                 best_sid, best = self._story_of[near_of], 1.0
             else:
-                keys = sorted(vec, key=lambda k: (-vec[k], k))[: self.config.index_terms]
-                candidates = sorted({sid for k in keys for sid in self._index.get(k, ())})
                 entity_keys = {f"e{e}" for e in f.entities}
-                for sid in candidates:
-                    centroid = self._stories[sid].centroid
-                    sim = self._cosine(vec, centroid)
+                for sid in self._candidates(vec):
+                    story = self._stories[sid]
+                    centroid = story.centroid
+                    sim = self._cosine(vec, story)
                     # Without a shared entity, text alone must be twice as similar: short articles share stock words.
                     needed = self.config.threshold if entity_keys & centroid.keys() else 2 * self.config.threshold
                     if sim >= needed and sim > best:
