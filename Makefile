@@ -1,11 +1,12 @@
 # make run   set up .venv if needed, then run the pipeline on sample_data/ into output/
-# make test  set up .venv if needed, then run the test suite
+# make test  set up .venv if needed, then run the test suite (installs Debian's chromium for the browser test)
+# make report   output/report.html from output/ (runs the pipeline first when there is no output)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.newsbeam-installed
 
-.PHONY: setup run test clean
+.PHONY: setup run test clean report screenshot browser
 
 setup: $(STAMP)
 
@@ -18,8 +19,30 @@ $(STAMP): setup.py
 run: $(STAMP)
 	$(PY) -m pipelines.news_pipeline --input sample_data --output output
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest
+
+output/_manifest.json:
+	$(MAKE) run
+
+report: $(STAMP) output/_manifest.json
+	$(PY) -m pipelines.report --output output
+
+# The README's screenshot, taken by the system Chromium from the sample report.
+screenshot: report browser
+	$(PY) -m reporting.browser output/report.html docs/report.png
+
+# Debian's Chromium for the browser test (no browser download). Without root or sudo, or without
+# the Debian archive, this warns and the browser test skips, saying why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then \
+	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || true; \
+	  fi; \
+	  command -v chromium >/dev/null 2>&1 && echo "installed $$(chromium --version)" || \
+	    echo "warning: could not install Debian's chromium; the browser test will skip"; }
 
 clean:
 	rm -rf output .pytest_cache build *.egg-info

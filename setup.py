@@ -4,7 +4,9 @@
 """
 from setuptools import find_packages, setup
 
-PACKAGES = ["pipelines", "schemas", "transforms"]
+PACKAGES = ["pipelines", "schemas", "transforms", "reporting"]
+
+REPORT = ["duckdb>=1.1,<3", "plotly>=6,<8", "jinja2>=3.1,<4"]
 
 setup(
     name="newsbeam",
@@ -12,7 +14,7 @@ setup(
     description="News monitoring on Apache Beam: articles in, entities, stories, alerts and Parquet out.",
     python_requires=">=3.10",
     packages=find_packages(include=[p for name in PACKAGES for p in (name, f"{name}.*")]),
-    package_data={"transforms": ["data/*.yaml", "data/*.csv", "data/*.json"]},
+    package_data={"transforms": ["data/*.yaml", "data/*.csv", "data/*.json"], "reporting": ["templates/*.j2"]},
     include_package_data=True,
     install_requires=[
         "apache-beam>=2.77.0,<2.78",
@@ -32,11 +34,14 @@ setup(
         "numpy>=1.26,<3",
     ],
     extras_require={
-        "test": [
+        # The report and the SQL kit run where the analyst is, not on Beam workers.
+        "report": REPORT,
+        "test": REPORT + [
             "pytest>=8,<10",
-            "duckdb>=1.1,<3",
             "polars>=1.0,<3",
             "pandas>=2.0,<4",
+            # Drives Debian's /usr/bin/chromium (apt-get install chromium); never downloads a browser.
+            "playwright>=1.45,<2",
         ],
     },
     entry_points={"console_scripts": ["newsbeam=pipelines.news_pipeline:main"]},
