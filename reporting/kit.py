@@ -57,6 +57,12 @@ def questions(sql_file: Path = SQL_FILE) -> dict[str, str]:
     return {b.name: b.sql for b in blocks(sql_file) if b.kind == "question"}
 
 
+def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | tuple = ()) -> tuple:
+    """The single row of a query, read to the end (a result left open blocks the connection's next query)."""
+    (row,) = con.execute(sql, list(params)).fetchall()
+    return row
+
+
 def _has_files(output: Path, table: str) -> bool:
     return any((output / table).glob("dt=*/*.parquet"))
 

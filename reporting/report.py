@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 from markupsafe import Markup, escape
 from plotly.offline import get_plotlyjs
 
-from reporting.kit import connect
+from reporting.kit import connect, one
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATUS_COLORS = {  # the status scale of the rule pack, cool (reported) to warm (confirmed), grey for negatives
@@ -191,10 +191,10 @@ def story_alert_rows(con) -> list[dict]:
 
 def summary(con, output: Path) -> dict:
     manifest = json.loads((output / "_manifest.json").read_text(encoding="utf-8"))
-    counts = con.execute("""
+    counts = one(con, """
         SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM duplicates), (SELECT count(*) FROM rejected),
                (SELECT count(*) FROM alerts), (SELECT count(*) FROM current_stories), (SELECT count(*) FROM current_story_alerts),
-               (SELECT min(published_at) FROM articles), (SELECT max(published_at) FROM articles)""").fetchone()
+               (SELECT min(published_at) FROM articles), (SELECT max(published_at) FROM articles)""")
     keys = ("articles", "duplicates", "rejected", "alerts", "stories", "story_alerts")
     return {**dict(zip(keys, counts[:6])), "from": _fmt_time(counts[6]), "to": _fmt_time(counts[7]),
             "batch_id": manifest.get("batch_id", "")}

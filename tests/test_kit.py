@@ -34,18 +34,18 @@ def test_every_question_runs_on_the_sample_output(sample_output):
     con = kit.connect(sample_output)
     for name, sql in kit.questions().items():
         con.execute(sql).fetchall()  # raises on any error
-    assert con.execute("SELECT count(*) FROM rejected").fetchone() == (0,), "no files: an empty view, not an IO error"
+    assert kit.one(con, "SELECT count(*) FROM rejected") == (0,), "no files: an empty view, not an IO error"
 
 
 def test_views_match_the_tables(sample_output):
     con = kit.connect(sample_output)
-    n_articles = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    n_articles = kit.one(con, "SELECT count(*) FROM articles")[0]
     assert n_articles == 10
     # the same numbers as a plain read of the Parquet files
-    raw = duckdb.execute(f"SELECT count(*) FROM read_parquet('{sample_output}/entity_mentions/*/*.parquet')").fetchone()[0]
-    assert con.execute("SELECT sum(mentions) FROM entity_counts").fetchone()[0] == raw
+    raw = kit.one(duckdb.connect(), f"SELECT count(*) FROM read_parquet('{sample_output}/entity_mentions/*/*.parquet')")[0]
+    assert kit.one(con, "SELECT sum(mentions) FROM entity_counts")[0] == raw
     # one current alert per (rule, story)
-    assert con.execute("SELECT count(*) = count(DISTINCT (rule_id, story_id)) FROM current_story_alerts").fetchone()[0]
+    assert kit.one(con, "SELECT count(*) = count(DISTINCT (rule_id, story_id)) FROM current_story_alerts")[0]
 
 
 def test_the_seed_story_answers(sample_output):

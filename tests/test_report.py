@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from reporting.browser import chromium_path, open_page
-from reporting.kit import connect
+from reporting.kit import connect, one
 from reporting.report import build_report, mark_text
 from tests.conftest import ROOT, seed_path
 
@@ -34,7 +34,7 @@ def seed_ids(sample_output) -> dict:
     """The seed 004 article, its story and how many story alerts each rule has, from the tables."""
     con = connect(sample_output)
     name = seed_path("004").name
-    article_id, story_id = con.execute("SELECT article_id, story_id FROM articles WHERE input_uri LIKE ?", [f"%{name}"]).fetchone()
+    article_id, story_id = one(con, "SELECT article_id, story_id FROM articles WHERE input_uri LIKE ?", [f"%{name}"])
     per_rule = dict(con.execute("SELECT rule_id, count(*) FROM current_story_alerts GROUP BY rule_id").fetchall())
     return {"article_id": article_id, "story_id": story_id, "per_rule": per_rule}
 
