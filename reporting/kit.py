@@ -57,6 +57,13 @@ def questions(sql_file: Path = SQL_FILE) -> dict[str, str]:
     return {b.name: b.sql for b in blocks(sql_file) if b.kind == "question"}
 
 
+def records(con: duckdb.DuckDBPyConnection, sql: str, params: list | tuple = ()) -> list[dict]:
+    """A query's rows as dicts keyed by column name, read to the end."""
+    result = con.execute(sql, list(params))
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row)) for row in result.fetchall()]
+
+
 def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | tuple = ()) -> tuple:
     """The single row of a query, read to the end (a result left open blocks the connection's next query)."""
     (row,) = con.execute(sql, list(params)).fetchall()

@@ -18,14 +18,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Iterable
 
 import jinja2
 import plotly.graph_objects as go
 from markupsafe import Markup, escape
 from plotly.offline import get_plotlyjs
 
-from reporting.kit import connect, one
+from reporting.kit import connect, one, records
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATUS_COLORS = {  # the status scale of the rule pack, cool (reported) to warm (confirmed), grey for negatives
@@ -42,12 +41,6 @@ class ReportConfig:
     top_entities: int = 8
 
 
-def _rows(con, sql: str, params: Iterable = ()) -> list[dict]:
-    rel = con.execute(sql, list(params))
-    names = [d[0] for d in rel.description]
-    return [dict(zip(names, row)) for row in rel.fetchall()]
-
-
 def _fmt_time(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
 
@@ -61,7 +54,7 @@ def _fmt_dates(start, end) -> str:
 # --- charts --------------------------------------------------------------------------------
 
 def alert_timeline(con) -> go.Figure:
-    rows = _rows(con, """
+    rows = records(con, """
         SELECT rule_id, status, coalesce(event_start, CAST(published_at AS DATE)) AS at_day,
                event_start IS NOT NULL AS dated, title, coalesce(source, '?') AS source, alert_id
         FROM alerts ORDER BY at_day, rule_id, alert_id""")
@@ -84,7 +77,7 @@ def alert_timeline(con) -> go.Figure:
 
 
 def top_entities_chart(con, n: int) -> go.Figure:
-    rows = _rows(con, """
+    rows = records(con, """
         WITH top AS (
             SELECT entity_id FROM entity_counts GROUP BY entity_id
             ORDER BY sum(mentions) DESC, entity_id LIMIT ?
@@ -143,7 +136,7 @@ def mark_text(body: str, evidence: tuple[int, int] | None, mentions: list[dict])
 
 
 def evidence_cards(con, limit: int) -> list[dict]:
-    alerts = _rows(con, """
+    alerts = records(con, """
         SELECT a.alert_id, a.rule_id, a.title, a.status, a.severity, a.article_id, a.story_id,
                a.evidence_start, a.evidence_end, a.event_start, a.event_end, a.published_at, a.cues,
                list_sort(list_transform(a.actors, lambda x: x.name)) AS actors, a.location_name,
@@ -154,7 +147,7 @@ def evidence_cards(con, limit: int) -> list[dict]:
     ids = sorted({a["article_id"] for a in alerts})
     mentions: dict[str, list[dict]] = {i: [] for i in ids}
     if ids:
-        for m in _rows(con, """
+        for m in records(con, """
                 SELECT article_id, entity_id, canonical_name, type, start_char, end_char FROM entity_mentions
                 WHERE list_contains(?, article_id) ORDER BY article_id, start_char""", [ids]):
             mentions[m["article_id"]].append(m)
@@ -174,7 +167,7 @@ def evidence_cards(con, limit: int) -> list[dict]:
 # --- the page ------------------------------------------------------------------------------
 
 def story_alert_rows(con) -> list[dict]:
-    rows = _rows(con, """
+    rows = records(con, """
         SELECT s.story_alert_id, s.rule_id, coalesce(s.story_title, s.title) AS story_title, s.title, s.status, s.version,
                s.first_seen, s.last_updated, s.source_count, s.article_count, s.story_id, s.event_start, s.event_end,
                list_sort(list_transform(s.actors, lambda x: x.name)) AS actors, s.location_name, s.evidence_text,

@@ -51,9 +51,7 @@ def test_views_match_the_tables(sample_output):
 def test_the_seed_story_answers(sample_output):
     con = kit.connect(sample_output)
     q = kit.questions()
-    changes = con.execute(q["alert_status_changes"]).fetchall()
-    cols = [d[0] for d in con.execute(q["alert_status_changes"]).description]
-    summit = [dict(zip(cols, r)) for r in changes if r[cols.index("rule_id")] == "summit_announced"]
+    summit = [r for r in kit.records(con, q["alert_status_changes"]) if r["rule_id"] == "summit_announced"]
     assert [(s["status_before"], s["status_after"]) for s in summit] == [("expected", "scheduled")]
     pairs = {(r[0], r[1]) for r in con.execute(q["co_occurrence"]).fetchall()}
     assert ("Kim Jong Un", "Vladimir Putin") in pairs or ("Vladimir Putin", "Kim Jong Un") in pairs
