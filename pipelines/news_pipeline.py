@@ -45,6 +45,7 @@ from transforms.read import resolve_inputs, select_by_date
 from transforms.entities import TaggerConfig
 from transforms.lookback import first_ingested_at, read_lookback
 from transforms.stories import BreakingConfig, StoryConfig
+from transforms.windows import WindowConfig
 from transforms.rules import RulePackError, load_rule_pack
 from transforms.sink import MANIFEST, append_alerts_log, commit, staging_dir, write_json_atomically
 
@@ -71,6 +72,12 @@ class NewsOptions(PipelineOptions):
         parser.add_argument("--breaking_baseline_h", type=float, default=48.0, help="breaking_story: the baseline before the window, in hours.")
         parser.add_argument("--breaking_factor", type=float, default=3.0, help="breaking_story: how many times its baseline rate the window must reach.")
         parser.add_argument("--breaking_min_articles", type=int, default=3, help="breaking_story: articles in the window, at the least.")
+        parser.add_argument("--window_s", type=float, default=900.0, help="entity_counts: the event-time window, in seconds (default 15 minutes).")
+        parser.add_argument("--allowed_lateness_s", type=float, default=86400.0, help="Streaming: an article whose window closed more than this long before the stream's watermark is rejected as too late.")
+        parser.add_argument("--watch", default=None, help="Streaming (with --streaming): the spool folder to watch. See docs/streaming.md.")
+        parser.add_argument("--max_runtime_s", type=float, default=None, help="Streaming: stop cleanly after this many seconds.")
+        parser.add_argument("--poll_interval_s", type=float, default=0.2, help="Streaming: how often the spool folder is listed.")
+        parser.add_argument("--max_batch_files", type=int, default=500, help="Streaming: at most this many files per micro-batch.")
         parser.add_argument("--progress_interval_s", type=float, default=30.0, help="How often each worker logs a progress line.")
 
 
@@ -154,13 +161,25 @@ def breaking_config(news: NewsOptions) -> BreakingConfig:
     )
 
 
-def build_pipeline(pipeline: beam.Pipeline, paths: list[str], news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback=None):
+def window_config(news: NewsOptions, closed_before: Optional[dt.datetime] = None) -> WindowConfig:
+    return WindowConfig(size=dt.timedelta(seconds=news.window_s), allowed_lateness=dt.timedelta(seconds=news.allowed_lateness_s), closed_before=closed_before)
+
+
+def build_pipeline(pipeline: beam.Pipeline, paths: list[str], news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback=None, stream=None):
+    """The batch chain over `paths`; `stream` (a micro-batch of a stream) adds the watermark and the shared model."""
     config = ParseConfig(ingested_at=ingested_at, max_body_bytes=news.max_body_bytes, progress_interval_s=news.progress_interval_s)
+    ingest = IngestArticles(
+        config, TaggerConfig(), news.rules, story_config(news), breaking_config(news), lookback,
+        windows=window_config(news, stream.watermark_close if stream else None),
+        update_id=batch_id,
+        route_late=stream is not None,
+        tagger_handle=stream.tagger_handle if stream else None,
+    )
     return (
         pipeline
         | "ListInputs" >> beam.Create(paths)
         | "SpreadFiles" >> beam.Reshuffle()
-        | "Ingest" >> IngestArticles(config, TaggerConfig(), news.rules, story_config(news), breaking_config(news), lookback)
+        | "Ingest" >> ingest
         | "WriteTables" >> WriteTables(staging, batch_id)
     )
 
@@ -172,6 +191,13 @@ def run(argv=None) -> int:
     if news.max_body_bytes <= 0:
         print("newsbeam: --max_body_bytes must be positive", file=sys.stderr)
         return EXIT_CONFIG
+    if news.window_s <= 0 or news.allowed_lateness_s < 0:
+        print("newsbeam: --window_s must be positive and --allowed_lateness_s not negative", file=sys.stderr)
+        return EXIT_CONFIG
+    if options.view_as(StandardOptions).streaming or news.watch:
+        from pipelines.stream import run_stream
+
+        return run_stream(options)
     try:
         since, until = date_range(news)
         paths = resolve_inputs(news.input)
@@ -226,6 +252,7 @@ def run(argv=None) -> int:
         "duplicates": committed.rows["duplicates"],
         "rejected": committed.rows["rejected"],
         "entity_mentions": committed.rows["entity_mentions"],
+        "entity_counts": committed.rows["entity_counts"],
         "alerts": committed.rows["alerts"],
         "stories": committed.rows["stories"],
         "story_alerts": committed.rows["story_alerts"],

@@ -23,6 +23,7 @@ class Stage(str, Enum):
     DETECT = "detect"  # the input shape could not be determined
     PARSE = "parse"  # the shape was known but its content was malformed
     VALIDATE = "validate"  # parsed, but not a usable article (no body, too big, …)
+    WINDOW = "window"  # streaming: published too late for its event-time window (see docs/streaming.md)
 
 
 class PublishedAtSource(str, Enum):
@@ -149,6 +150,26 @@ class EntityMention(_Record):
     published_at: dt.datetime
 
     _utc_published = field_validator("published_at")(_utc)
+
+
+class EntityCount(_Record):
+    """Mentions of one entity in one event-time window of published_at. Table `entity_counts`, partitioned by window day.
+
+    A batch run writes one row per (window, entity). A stream writes one row per (window, entity) per
+    micro-batch that saw mentions in that window (Beam's discarding panes): a window's count is the sum
+    of its rows, which the SQL kit's `entity_counts` view adds up.
+    """
+
+    window_start: dt.datetime
+    window_end: dt.datetime
+    entity_id: str
+    name: str = Field(description="The canonical name, or the first name it was mentioned by.")
+    type: str
+    mentions: int
+    articles: int = Field(description="Distinct articles that mention the entity in this window (in this row's update).")
+    update_id: str = Field(description="The run or micro-batch that wrote the row.")
+
+    _utc_window = field_validator("window_start", "window_end")(_utc)
 
 
 class StoryEntity(_Record):

@@ -69,18 +69,15 @@ FROM story_alerts AS a LEFT JOIN current_stories AS s USING (story_id)
 QUALIFY row_number() OVER (PARTITION BY a.story_alert_id ORDER BY a.version DESC) = 1;
 
 -- view: entity_counts
--- Mentions and articles per entity per 15-minute window of published_at (GDELT's update interval),
--- derived from entity_mentions. Change the interval here for other window sizes.
+-- Mentions and articles per entity per event-time window of published_at (15 minutes by default,
+-- GDELT's update interval; the pipeline's --window_s). A stream writes one row per window and
+-- entity for each micro-batch that added to it; this view adds them up.
 CREATE OR REPLACE VIEW entity_counts AS
-SELECT time_bucket(INTERVAL 15 MINUTE, published_at) AS window_start,
-       time_bucket(INTERVAL 15 MINUTE, published_at) + INTERVAL 15 MINUTE AS window_end,
-       entity_id,
-       any_value(canonical_name ORDER BY canonical_name) AS name,
-       mode(type ORDER BY type) AS type,
-       count(*) AS mentions,
-       count(DISTINCT article_id) AS articles
-FROM entity_mentions
-GROUP BY ALL;
+SELECT window_start, window_end, entity_id,
+       min(name) AS name, min(type) AS type,
+       sum(mentions) AS mentions, sum(articles) AS articles
+FROM read_parquet(getvariable('newsbeam_output') || '/entity_counts/*/*.parquet', hive_partitioning = true)
+GROUP BY window_start, window_end, entity_id;
 
 -- question: stories_gaining_sources_last_hour
 -- Which stories gained sources in the last hour: sources whose first article in the story was

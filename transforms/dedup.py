@@ -1,17 +1,24 @@
 """DeduplicateArticles: exact copies (same content_hash) in a run become one article and duplicate references.
 
-The kept copy is the first by (input_uri, input_line), so the choice does not depend on
-which worker saw which copy first. Copies are never dropped: each one is a Duplicate row.
+The kept copy is the first by (input_uri, input_line) among the copies that arrive before the
+watermark passes the earliest of them, so in a batch run the choice does not depend on which
+worker saw which copy first, and in a stream a later copy refers to the one already kept. Copies are never dropped: each one is a Duplicate row.
 A text an earlier run already kept (within the lookback) is a duplicate of that article.
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Optional
 
 import apache_beam as beam
+from apache_beam.coders import PickleCoder, StrUtf8Coder, VarIntCoder
+from apache_beam.transforms import userstate
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.utils.timestamp import Timestamp
 
 from schemas import Article, Duplicate
 from transforms import metrics
+from transforms.windows import WithEventTime
 
 
 def _input_order(article: Article) -> tuple:
@@ -34,24 +41,67 @@ def as_duplicate(copy: Article, duplicate_of: str) -> Duplicate:
 
 
 class _KeepFirstFn(beam.DoFn):
-    def __init__(self, known: dict[str, str]):
-        self._known = known
+    """Per content hash: buffer the copies until the watermark passes the earliest, keep the first by input order.
 
-    def process(self, keyed):
-        content_hash, copies = keyed
-        copies = sorted(copies, key=_input_order)
-        earlier = self._known.get(content_hash)
-        if earlier is not None:  # an earlier run kept this text: every copy here refers to it
-            for copy in copies:
-                metrics.DUPLICATES.inc()
-                yield beam.pvalue.TaggedOutput(DeduplicateArticles.DUPLICATES, as_duplicate(copy, earlier))
+    A copy that arrives after that refers to the kept article, minutes or days later, until the
+    `expire` timer (the kept copy's event time plus the horizon) clears the state: state per text
+    is bounded in time. In a batch run the watermark passes everything at the end, so every copy
+    is buffered first and the choice never depends on arrival order.
+    """
+
+    KEPT = userstate.ReadModifyWriteStateSpec("kept", StrUtf8Coder())
+    COPIES = userstate.BagStateSpec("copies", PickleCoder())
+    FLUSH_AT = userstate.ReadModifyWriteStateSpec("flush_at", VarIntCoder())
+    FLUSH = userstate.TimerSpec("flush", TimeDomain.WATERMARK)
+    EXPIRE = userstate.TimerSpec("expire", TimeDomain.WATERMARK)
+
+    def __init__(self, known: dict[str, str], horizon: dt.timedelta):
+        self._known = known
+        self._horizon_us = int(horizon.total_seconds() * 1_000_000)
+
+    def process(
+        self,
+        keyed,
+        when=beam.DoFn.TimestampParam,
+        kept=beam.DoFn.StateParam(KEPT),
+        copies=beam.DoFn.StateParam(COPIES),
+        flush_at=beam.DoFn.StateParam(FLUSH_AT),
+        flush=beam.DoFn.TimerParam(FLUSH),
+    ):
+        content_hash, copy = keyed
+        earlier = kept.read() or self._known.get(content_hash)
+        if earlier is not None:  # kept earlier in this stream, or by an earlier run (the lookback)
+            metrics.DUPLICATES.inc()
+            yield beam.pvalue.TaggedOutput(DeduplicateArticles.DUPLICATES, as_duplicate(copy, earlier))
             return
-        kept, *others = copies
+        copies.add(copy)
+        due = min(when.micros, flush_at.read() if flush_at.read() is not None else when.micros)
+        flush_at.write(due)
+        flush.set(Timestamp(micros=due))
+
+    @userstate.on_timer(FLUSH)
+    def on_flush(
+        self,
+        fired=beam.DoFn.TimestampParam,
+        kept=beam.DoFn.StateParam(KEPT),
+        copies=beam.DoFn.StateParam(COPIES),
+        flush_at=beam.DoFn.StateParam(FLUSH_AT),
+        expire=beam.DoFn.TimerParam(EXPIRE),
+    ):
+        first, *others = sorted(copies.read(), key=_input_order)
+        copies.clear()
+        flush_at.clear()
+        kept.write(first.article_id)
+        expire.set(Timestamp(micros=fired.micros + self._horizon_us))
         metrics.ARTICLES_WRITTEN.inc()
-        yield kept
+        yield first
         for copy in others:
             metrics.DUPLICATES.inc()
-            yield beam.pvalue.TaggedOutput(DeduplicateArticles.DUPLICATES, as_duplicate(copy, kept.article_id))
+            yield beam.pvalue.TaggedOutput(DeduplicateArticles.DUPLICATES, as_duplicate(copy, first.article_id))
+
+    @userstate.on_timer(EXPIRE)
+    def on_expire(self, kept=beam.DoFn.StateParam(KEPT)):
+        kept.clear()
 
 
 class DeduplicateArticles(beam.PTransform):
@@ -59,19 +109,21 @@ class DeduplicateArticles(beam.PTransform):
 
     `known` maps content hashes of articles kept by earlier runs (the lookback) to their ids:
     copies of those become duplicates too, so a text ingested twice is one article across runs.
+    Within a stream, a text is remembered for `horizon` of event time after its kept copy.
     """
 
     ARTICLES = "articles"
     DUPLICATES = "duplicates"
 
-    def __init__(self, known: Optional[dict[str, str]] = None):
+    def __init__(self, known: Optional[dict[str, str]] = None, horizon: dt.timedelta = dt.timedelta(days=7)):
         super().__init__()
         self._known = dict(known or {})
+        self._horizon = horizon
 
     def expand(self, articles):
         return (
             articles
+            | "EventTime" >> WithEventTime()
             | "KeyByContentHash" >> beam.Map(lambda a: (a.content_hash, a)).with_output_types(tuple[str, Article])
-            | "GroupCopies" >> beam.GroupByKey()
-            | "KeepFirst" >> beam.ParDo(_KeepFirstFn(self._known)).with_outputs(self.DUPLICATES, main=self.ARTICLES)
+            | "KeepFirst" >> beam.ParDo(_KeepFirstFn(self._known, self._horizon)).with_outputs(self.DUPLICATES, main=self.ARTICLES)
         )

@@ -363,10 +363,10 @@ class _TagEntitiesFn(beam.DoFn):
 class TagEntities(beam.PTransform):
     """PCollection[Article] -> PCollection[TaggedArticle]: each article with its entities and its mentions."""
 
-    def __init__(self, config: TaggerConfig = TaggerConfig()):
+    def __init__(self, config: TaggerConfig = TaggerConfig(), handle: Optional[shared.Shared] = None):
         super().__init__()
         self._config = config
-        self._handle = shared.Shared()
+        self._handle = handle or shared.Shared()  # pass one handle to reuse the loaded model across pipelines
 
     def expand(self, articles):
         return (

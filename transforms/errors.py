@@ -26,6 +26,7 @@ class Reason(str, Enum):
     INPUT_TOO_LARGE = "input_too_large"
     INVALID_FIELD = "invalid_field"
     INTERNAL_ERROR = "internal_error"
+    TOO_LATE = "too_late"
 
 
 CATALOGUE: dict[Reason, tuple[Stage, str]] = {
@@ -42,6 +43,7 @@ CATALOGUE: dict[Reason, tuple[Stage, str]] = {
     Reason.BODY_TOO_LARGE: (Stage.VALIDATE, "the article body is {detail}, over the size cap; raise --max_body_bytes to accept it"),
     Reason.INPUT_TOO_LARGE: (Stage.READ, "the input is {detail}, too large for one article; only its first bytes are kept here"),
     Reason.INVALID_FIELD: (Stage.VALIDATE, "an article field is invalid: {detail}"),
+    Reason.TOO_LATE: (Stage.WINDOW, "the article is too late for its event-time window: {detail}; raise --allowed_lateness_s to accept articles this late"),
     Reason.INTERNAL_ERROR: (Stage.PARSE, "newsbeam failed on this input ({detail}); please report it with this row's original bytes"),
 }
 

@@ -1,7 +1,7 @@
 """IngestArticles and WriteTables: the batch chain from input files to staged Parquet tables.
 
-    uris | IngestArticles(config)            -> {'articles', 'entity_mentions', 'alerts', 'stories', 'story_alerts',
-                                                 'story_alert_events', 'duplicates', 'rejected'}
+    uris | IngestArticles(config)            -> {'articles', 'entity_mentions', 'entity_counts', 'alerts', 'stories',
+                                                 'story_alerts', 'story_alert_events', 'duplicates', 'rejected'}
     tables | WriteTables(staging, batch_id)  -> staged Parquet, one file per table and partition
 """
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 import apache_beam as beam
+from apache_beam.utils import shared
 
 from transforms.alerts import DetectAlerts
 from transforms.dedup import DeduplicateArticles
@@ -17,6 +18,7 @@ from transforms.parse import ParseArticles, ParseConfig
 from transforms.lookback import Lookback
 from transforms.read import ReadInputs
 from transforms.sink import TABLES, WriteTable
+from transforms.windows import CountEntityMentions, RouteLateArticles, WindowConfig, WithEventTime
 from transforms.stories import AssignStories, BreakingConfig, StoryConfig, _stopwords, story_input
 
 
@@ -31,6 +33,10 @@ class IngestArticles(beam.PTransform):
         stories: StoryConfig = StoryConfig(),
         breaking: BreakingConfig = BreakingConfig(),
         lookback: Optional[Lookback] = None,
+        windows: WindowConfig = WindowConfig(),
+        update_id: str = "",
+        route_late: bool = False,
+        tagger_handle: Optional[shared.Shared] = None,
     ):
         super().__init__()
         self._config = config
@@ -39,6 +45,10 @@ class IngestArticles(beam.PTransform):
         self._stories = stories
         self._breaking = breaking
         self._lookback = lookback or Lookback([], [], {})
+        self._windows = windows
+        self._update_id = update_id
+        self._route_late = route_late  # a stream: articles too late for their window become rejected rows
+        self._tagger_handle = tagger_handle  # a stream's micro-batches share one loaded model
         self._max_input_bytes = 4 * config.max_body_bytes  # room for markup around a body at the cap
 
     def expand(self, uris):
@@ -48,8 +58,14 @@ class IngestArticles(beam.PTransform):
             | "SpreadRecords" >> beam.Reshuffle()  # one big JSONL file must not pin parsing to one worker
             | "Parse" >> ParseArticles(self._config)
         )
-        deduped = parsed[ParseArticles.ARTICLES] | "Deduplicate" >> DeduplicateArticles(self._lookback.known_hashes)
-        tagged = deduped[DeduplicateArticles.ARTICLES] | "TagEntities" >> TagEntities(self._tagger)
+        articles, rejected = parsed[ParseArticles.ARTICLES], [read[ReadInputs.REJECTED], parsed[ParseArticles.REJECTED]]
+        if self._route_late:
+            routed = articles | "EventTime" >> WithEventTime() | "RouteLate" >> RouteLateArticles(self._windows, self._config.ingested_at)
+            articles = routed[RouteLateArticles.ARTICLES]
+            rejected.append(routed[RouteLateArticles.REJECTED])
+        deduped = articles | "Deduplicate" >> DeduplicateArticles(self._lookback.known_hashes, self._stories.max_gap)
+        tagged = deduped[DeduplicateArticles.ARTICLES] | "TagEntities" >> TagEntities(self._tagger, self._tagger_handle)
+        mentions = tagged | "Mentions" >> beam.FlatMap(lambda t: t.mentions)
         alerts = tagged | "DetectAlerts" >> DetectAlerts(self._rules_path)
         prior_articles, prior_alerts = self._lookback.articles, self._lookback.story_alerts
         story_inputs = (
@@ -59,16 +75,16 @@ class IngestArticles(beam.PTransform):
         restored = uris.pipeline | "RestoredStoryAlerts" >> beam.Create(prior_alerts)
         stories = (story_inputs, alerts, restored) | "AssignStories" >> AssignStories(self._stories, self._breaking, self._rules_path)
         by_article = beam.pvalue.AsDict(stories.assignments | "ByArticle" >> beam.Map(lambda a: (a.article_id, a)))
-        rejected = (read[ReadInputs.REJECTED], parsed[ParseArticles.REJECTED]) | "AllRejected" >> beam.Flatten()
         return {
             "articles": tagged | "ArticlesWithStories" >> beam.Map(_with_story, by_article),
-            "entity_mentions": tagged | "Mentions" >> beam.FlatMap(lambda t: t.mentions),
+            "entity_mentions": mentions,
+            "entity_counts": mentions | "CountMentions" >> CountEntityMentions(self._windows, self._update_id),
             "alerts": alerts | "AlertsWithStories" >> beam.Map(lambda a, s: a.model_copy(update={"story_id": s[a.article_id].story_id}), by_article),
             "stories": stories[AssignStories.STORIES],
             "story_alerts": stories[AssignStories.STORY_ALERTS],
             "story_alert_events": stories[AssignStories.EVENTS],
             "duplicates": deduped[DeduplicateArticles.DUPLICATES],
-            "rejected": rejected,
+            "rejected": tuple(rejected) | "AllRejected" >> beam.Flatten(),
         }
 
 

@@ -178,6 +178,20 @@ class ReadInputs(beam.PTransform):
         ).with_outputs(self.REJECTED, main=self.RECORDS)
 
 
+def original_bytes(uri: str, line: Optional[int] = None) -> Optional[bytes]:
+    """The bytes an input came from, read again: the file, or its `line` (1-based, JSONL). None when it is gone."""
+    try:
+        with FileSystems.open(uri) as f:
+            if line is None:
+                return f.read()
+            for number, data in enumerate(f, start=1):
+                if number == line:
+                    return data.rstrip(b"\r\n")
+    except (OSError, IOError, ValueError):
+        return None
+    return None
+
+
 def parse_sidecar(text: str) -> dict:
     """The fields of a <file>.meta.json sidecar (title, url, source, byline, published_at, language)."""
     try:

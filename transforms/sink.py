@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 from pydantic import BaseModel
 
-from schemas import Alert, Article, Duplicate, EntityMention, Rejected, Story, StoryAlert, arrow_schema, to_arrow_table
+from schemas import Alert, Article, Duplicate, EntityCount, EntityMention, Rejected, Story, StoryAlert, arrow_schema, to_arrow_table
 from transforms import metrics
 
 STAGING = "_staging"
@@ -38,6 +38,10 @@ _CHUNK_ROWS = 2048
 
 def _published_day(record) -> str:
     return record.published_at.date().isoformat()
+
+
+def _window_day(record) -> str:
+    return record.window_start.date().isoformat()
 
 
 def _first_seen_day(record) -> str:
@@ -69,6 +73,7 @@ TABLES: dict[str, Table] = {
     for t in (
         Table("articles", Article, _published_day, ("published_at", "article_id")),
         Table("entity_mentions", EntityMention, _published_day, ("article_id", "start_char", "end_char")),
+        Table("entity_counts", EntityCount, _window_day, ("window_start", "entity_id", "update_id")),
         Table("alerts", Alert, _published_day, ("published_at", "rule_id", "alert_id")),
         Table("stories", Story, _first_seen_day, ("first_seen", "story_id")),
         Table("story_alerts", StoryAlert, _first_seen_day, ("first_seen", "story_alert_id")),
