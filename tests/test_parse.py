@@ -102,3 +102,36 @@ def test_parse_articles_splits_good_and_bad():
             ),
             label="rejected",
         )
+
+
+def test_pubsub_shaped_messages_take_the_file_parse_path():
+    """A streaming job on Dataflow reads Pub/Sub; after the source, messages are parsed exactly like files."""
+    import datetime as dt
+
+    from apache_beam.io.gcp.pubsub import PubsubMessage
+
+    from transforms.read import raw_from_message
+
+    body = b'{"title": "Putin to visit North Korea", "text": "Vladimir Putin will visit Pyongyang on June 18-19, the Kremlin said."}'
+    messages = [
+        PubsubMessage(body, {"published_at": "2024-06-17T08:00:00Z", "source": "kremlin.ru"}, message_id="m1"),
+        PubsubMessage(b"Kim Jong Un hailed ties with Russia.", {"format": "txt"}, message_id="m2"),
+        PubsubMessage(b'{"text": ', {}, message_id="m3"),
+    ]
+    sent = dt.datetime(2024, 6, 17, 9, 0, tzinfo=dt.timezone.utc)
+    with make_test_pipeline() as p:
+        raw = p | beam.Create(messages) | beam.Map(lambda m: raw_from_message(m.data, m.attributes, m.message_id, "projects/p/subscriptions/news", sent))
+        out = raw | ParseArticles(ParseConfig(INGESTED_AT))
+        assert_that(
+            out.articles | "Fields" >> beam.Map(lambda a: (a.input_uri, a.source, a.published_at.isoformat(), a.published_at_source, a.input_format)),
+            equal_to([
+                ("pubsub://projects/p/subscriptions/news/m1", "kremlin.ru", "2024-06-17T08:00:00+00:00", "metadata", "json"),
+                ("pubsub://projects/p/subscriptions/news/m2", None, "2024-06-17T09:00:00+00:00", "modified", "text"),
+            ]),
+            label="articles",
+        )
+        assert_that(
+            out.rejected | "Why" >> beam.Map(lambda r: (r.input_uri, r.error_type, r.original_bytes)),
+            equal_to([("pubsub://projects/p/subscriptions/news/m3", "malformed_json", b'{"text": ')]),
+            label="rejected",
+        )

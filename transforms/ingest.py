@@ -53,11 +53,10 @@ class IngestArticles(beam.PTransform):
 
     def expand(self, uris):
         read = uris | "Read" >> ReadInputs(self._max_input_bytes, self._config.ingested_at)
-        parsed = (
-            read[ReadInputs.RECORDS]
-            | "SpreadRecords" >> beam.Reshuffle()  # one big JSONL file must not pin parsing to one worker
-            | "Parse" >> ParseArticles(self._config)
-        )
+        records = read[ReadInputs.RECORDS]
+        if not self._route_late:  # a stream's micro-batches run in one process: nothing to spread
+            records = records | "SpreadRecords" >> beam.Reshuffle()  # one big JSONL file must not pin parsing to one worker
+        parsed = records | "Parse" >> ParseArticles(self._config)
         articles, rejected = parsed[ParseArticles.ARTICLES], [read[ReadInputs.REJECTED], parsed[ParseArticles.REJECTED]]
         if self._route_late:
             routed = articles | "EventTime" >> WithEventTime() | "RouteLate" >> RouteLateArticles(self._windows, self._config.ingested_at)

@@ -44,27 +44,39 @@ class Lookback(NamedTuple):
 
 
 def read_lookback(output: str, batch_id: str, days: float) -> Lookback:
-    articles = [_read(p, _ARTICLE_COLUMNS) for p in _files(output, "articles", batch_id)]
-    inputs: list[StoryInput] = []
-    known: dict[str, str] = {}
+    return extend_lookback(None, _files(output, "articles", batch_id), _files(output, "story_alerts", batch_id), days)
+
+
+def extend_lookback(earlier: Optional[Lookback], article_files: list[str], story_alert_files: list[str], days: float) -> Lookback:
+    """`earlier` (or nothing) plus the articles and story alerts in these files, cut to `days` before the newest article.
+
+    A stream calls this after each micro-batch with only that batch's files, so the lookback is kept
+    up to date without reading the whole output again.
+    """
+    inputs: list[StoryInput] = list(earlier.articles) if earlier else []
+    hashes: dict[str, str] = dict(earlier.known_hashes) if earlier else {}
+    articles = [_read(p, _ARTICLE_COLUMNS) for p in article_files]
     if articles:
         table = pa.concat_tables(articles)
         table = table.filter(pc.is_valid(table["story_id"]))
-        if table.num_rows:
-            newest = pc.max(table["published_at"]).as_py()
-            table = table.filter(pc.greater_equal(table["published_at"], pa.scalar(newest - dt.timedelta(days=days), table["published_at"].type)))
-            stopwords = _stopwords()
-            for row in table.to_pylist():
-                known[row["content_hash"]] = row["article_id"]
-                entities = row["entities"] or []
-                feats = features_of(row["article_id"], row["published_at"], row["source"], row["title"], row["body"], [e["entity_id"] for e in entities], stopwords)
-                inputs.append(StoryInput(feats, tuple((e["entity_id"], e["name"], e["type"]) for e in entities[:20]), row["story_id"]))
-    latest: dict[str, dict] = {}
-    for path in _files(output, "story_alerts", batch_id):
+        stopwords = _stopwords()
+        for row in table.to_pylist():
+            hashes[row["content_hash"]] = row["article_id"]
+            entities = row["entities"] or []
+            feats = features_of(row["article_id"], row["published_at"], row["source"], row["title"], row["body"], [e["entity_id"] for e in entities], stopwords)
+            inputs.append(StoryInput(feats, tuple((e["entity_id"], e["name"], e["type"]) for e in entities[:20]), row["story_id"]))
+    if inputs:
+        oldest = max(i.features.published_at for i in inputs) - dt.timedelta(days=days)
+        by_id = {i.features.article_id: i for i in inputs if i.features.published_at >= oldest}  # a rerun's copy replaces the first
+        inputs = sorted(by_id.values(), key=lambda i: (i.features.published_at, i.features.article_id))
+        keep = set(by_id)
+        hashes = {h: a for h, a in hashes.items() if a in keep}
+    latest: dict[str, StoryAlert] = {a.story_alert_id: a for a in earlier.story_alerts} if earlier else {}
+    for path in story_alert_files:
         for row in _read(path).to_pylist():
-            if row["story_alert_id"] not in latest or row["version"] > latest[row["story_alert_id"]]["version"]:
-                latest[row["story_alert_id"]] = row
-    return Lookback(inputs, [StoryAlert.model_validate(r) for r in latest.values()], known)
+            if row["story_alert_id"] not in latest or row["version"] > latest[row["story_alert_id"]].version:
+                latest[row["story_alert_id"]] = StoryAlert.model_validate(row)
+    return Lookback(inputs, list(latest.values()), hashes)
 
 
 def first_ingested_at(output: str, batch_id: str) -> Optional[dt.datetime]:

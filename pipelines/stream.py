@@ -1,0 +1,253 @@
+"""newsbeam's streaming mode: a watched spool folder in, the same tables out within seconds, a clean stop.
+
+    python -m pipelines.news_pipeline --streaming --watch incoming/ --output output [--max_runtime_s 600]
+    python -m pipelines.replay --source ../shared/corpus/reuters21578_000.jsonl --to incoming/ --rate 50
+
+Files dropped into the folder (write, then rename: see transforms/spool.py) are claimed in small
+micro-batches, each run as a bounded Beam pipeline, the batch pipeline's own chain, and committed
+to the output like a batch run: Parquet tables, alerts.jsonl, and `_manifest.json`, which here
+sums the whole stream. Why micro-batches and not Beam's `--streaming` on the local runner: see
+docs/streaming.md (offline, it runs on the FnApiRunner, where anything behind a GroupByKey fires
+only when the source stops and SIGINT is ignored).
+
+What carries from one micro-batch to the next, in this process:
+- the spaCy model, loaded once and shared through one `Shared` handle (batches run in process);
+- the lookback: recent articles with their stories, content hashes and story alerts, extended
+  with each batch's committed files instead of re-reading the output;
+- the stream's watermark (the newest strong published_at accepted), which decides what is too
+  late; it is saved in each batch's _DONE.json, so a restart resumes from it.
+
+SIGINT, SIGTERM or --max_runtime_s stop the stream after the micro-batch in flight is committed;
+a second signal stops at once, and the batch in flight is processed again on the next start.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional
+
+import apache_beam as beam
+import pyarrow.parquet as pq
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, TypeOptions
+from apache_beam.utils import shared
+
+from pipelines import news_pipeline as batch
+from pipelines.options import NewsOptions
+from pipelines.runner import LocalRunner
+from schemas import PublishedAtSource
+from transforms.entities import EntityTagger, TaggerConfig
+from transforms.lookback import extend_lookback, first_ingested_at, read_lookback
+from transforms.parse import FLAG_FUTURE
+from transforms.rules import RulePackError, load_rule_pack
+from transforms.sink import MANIFEST, TABLES, append_alerts_log, commit, staging_dir, write_json_atomically
+from transforms.spool import Spool, SpoolBatch
+
+_LOG = logging.getLogger("newsbeam.stream")
+_STRONG = [PublishedAtSource.METADATA.value, PublishedAtSource.TEXT.value, PublishedAtSource.FILE.value]
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamBatch:
+    """What build_pipeline needs to run one micro-batch of a stream."""
+
+    watermark_close: Optional[dt.datetime]  # windows closing at or before this are closed
+    tagger_handle: shared.Shared
+
+
+class _StopSignal:
+    """The first SIGINT/SIGTERM asks for a clean stop after the batch in flight; a second one stops at once."""
+
+    def __init__(self):
+        self.requested: Optional[str] = None
+        self._previous = {}
+
+    def install(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum, frame):
+        name = signal.Signals(signum).name
+        if self.requested is not None:
+            raise KeyboardInterrupt(f"second {name}")
+        self.requested = name
+        _LOG.warning("%s: stopping after the micro-batch in flight", name)
+
+
+class _Stream:
+    def __init__(self, options: PipelineOptions):
+        self.options = options
+        options.view_as(StandardOptions).streaming = False  # each micro-batch is a bounded pipeline
+        options.view_as(TypeOptions).pipeline_type_check = False  # checked once by the batch tests; costs ~0.3 s a batch
+        self.news = options.view_as(NewsOptions)
+        self.output = self.news.output.rstrip("/")
+        self.spool = Spool(self.news.watch)
+        self.handle = shared.Shared()
+        self.tagger_config = TaggerConfig()
+        self.totals = {"inputs_seen": 0, **{t: 0 for t in TABLES}, "alerts_log_appended": 0}
+        self.batches: list[dict] = []
+        for info in self.spool.done_infos():  # the manifest sums the whole stream, across restarts
+            self._add(info)
+        last = self.spool.last_done() or {}
+        self.watermark = dt.datetime.fromisoformat(last["watermark"]) if last.get("watermark") else None
+        self.lookback = read_lookback(self.output, "", self.news.story_lookback_days)
+        self.started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    def warm_up(self) -> None:
+        """Load the model and run one empty micro-batch before the first file lands, so the first article is not the slow one."""
+        self._tagger = self.handle.acquire(lambda: EntityTagger(self.tagger_config), tag=self.tagger_config.model)
+        with tempfile.TemporaryDirectory(prefix="newsbeam-warm-up-") as scratch:
+            pipeline = beam.Pipeline(runner=LocalRunner(in_process=True), options=self.options)
+            now = dt.datetime.now(dt.timezone.utc)
+            batch.build_pipeline(pipeline, [], self.news, now, scratch, "warm-up", self.lookback, StreamBatch(self.watermark, self.handle))
+            pipeline.run().wait_until_finish()
+
+    def process(self, spool_batch: SpoolBatch) -> dict:
+        """Run one micro-batch and commit it; returns its line for the manifest."""
+        clock = time.monotonic()
+        batch_id = spool_batch.batch_id
+        run_id = f"{batch_id}-{int(time.time() * 1000)}"
+        ingested_at = first_ingested_at(self.output, batch_id) or spool_batch.claimed_at.replace(microsecond=0)
+        info = {"batch_id": batch_id, "files": len(spool_batch.files), "watermark_before": _iso(self.watermark)}
+        if spool_batch.files:
+            pipeline = beam.Pipeline(runner=LocalRunner(in_process=True), options=self.options)
+            stream = StreamBatch(self.watermark, self.handle)
+            batch.build_pipeline(pipeline, list(spool_batch.files), self.news, ingested_at, staging_dir(self.output, run_id), batch_id, self.lookback, stream)
+            result = pipeline.run()
+            result.wait_until_finish()
+            committed = commit(self.output, run_id, batch_id)
+            appended = append_alerts_log(self.output, committed.files)
+            records_read = batch._counter(result, "records_read")
+            outcomes = committed.rows["articles"] + committed.rows["duplicates"] + committed.rows["rejected"]
+            self._advance(committed.files)
+            info.update(
+                inputs_seen=records_read,
+                reconciled=records_read == outcomes if records_read is not None else None,
+                alerts_log_appended=appended,
+                files_written=len(committed.files),
+                **committed.rows,
+            )
+        info.update(watermark=_iso(self.watermark), seconds=round(time.monotonic() - clock, 3), ingested_at=ingested_at.isoformat())
+        self.spool.done(spool_batch, info)
+        self._add(info)
+        _LOG.info("batch %s: %d files -> %s articles, %s duplicates, %s rejected, %s alerts in %.2fs",
+                  batch_id, info["files"], info.get("articles", 0), info.get("duplicates", 0), info.get("rejected", 0), info.get("alerts", 0), info["seconds"])
+        return info
+
+    def _add(self, info: dict) -> None:
+        for key in self.totals:
+            self.totals[key] += info.get(key) or 0
+        self.batches.append(info)
+
+    def _advance(self, committed_files: list[str]) -> None:
+        """Carry this batch's articles and story alerts into the lookback, and move the watermark."""
+        articles = [f for f in committed_files if f"/articles/dt=" in f]
+        story_alerts = [f for f in committed_files if f"/story_alerts/dt=" in f]
+        self.lookback = extend_lookback(self.lookback, articles, story_alerts, self.news.story_lookback_days)
+        for path in articles:
+            table = pq.read_table(path, columns=["published_at", "published_at_source", "quality_flags"]).to_pylist()
+            for row in table:
+                if row["published_at_source"] in _STRONG and FLAG_FUTURE not in (row["quality_flags"] or []):
+                    if self.watermark is None or row["published_at"] > self.watermark:
+                        self.watermark = row["published_at"]
+
+    def manifest(self, state: str, stop_reason: Optional[str]) -> dict:
+        reconciled = all(b.get("reconciled") is not False for b in self.batches)
+        return {
+            "mode": "streaming",
+            "state": state,
+            "stop_reason": stop_reason,
+            "watch": str(self.spool.folder),
+            "input": str(self.spool.folder),
+            "batches": len(self.batches),
+            **self.totals,
+            "reconciled": reconciled,
+            "watermark": _iso(self.watermark),
+            "window_s": self.news.window_s,
+            "allowed_lateness_s": self.news.allowed_lateness_s,
+            "recent_batches": self.batches[-20:],
+            "versions": batch._versions(),
+            "runner": "LocalRunner(in_process)",
+            "started_at": self.started.isoformat(),
+            "updated_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        }
+
+    def write_manifest(self, state: str, stop_reason: Optional[str] = None) -> None:
+        write_json_atomically(f"{self.output}/{MANIFEST}", self.manifest(state, stop_reason))
+
+
+def _iso(value: Optional[dt.datetime]) -> Optional[str]:
+    return value.isoformat() if value else None
+
+
+def run_stream(options: PipelineOptions) -> int:
+    """The streaming driver loop; returns an exit code like the batch driver."""
+    news = options.view_as(NewsOptions)
+    if not news.watch:
+        print("newsbeam: --streaming needs --watch DIR (the spool folder to watch); see docs/streaming.md", file=sys.stderr)
+        return batch.EXIT_CONFIG
+    if options.view_as(StandardOptions).runner is not None:
+        print("newsbeam: --watch runs micro-batches on the local runner; on a cluster runner read Pub/Sub instead (docs/streaming.md)", file=sys.stderr)
+        return batch.EXIT_CONFIG
+    try:
+        Path(news.watch).mkdir(parents=True, exist_ok=True)
+        Path(news.output).mkdir(parents=True, exist_ok=True)
+        load_rule_pack(news.rules)
+    except (OSError, RulePackError) as err:
+        print(f"newsbeam: {err}", file=sys.stderr)
+        return batch.EXIT_CONFIG
+    success = Path(news.output) / batch.SUCCESS
+    success.unlink(missing_ok=True)  # a batch run's marker does not describe a stream
+    stream = _Stream(options)
+    stop = _StopSignal()
+    stop.install()
+    deadline = time.monotonic() + news.max_runtime_s if news.max_runtime_s else None
+    reason = None
+    try:
+        stream.warm_up()
+        recovered = stream.spool.pending()
+        if recovered:
+            _LOG.warning("resuming %d micro-batches a previous run claimed but did not finish", len(recovered))
+        for spool_batch in recovered:
+            stream.process(spool_batch)
+            stream.write_manifest("running")
+        stream.write_manifest("running")
+        print(f"newsbeam: watching {stream.spool.folder} -> {news.output} (stop with Ctrl-C or SIGTERM)", flush=True)
+        while True:
+            if stop.requested:
+                reason = stop.requested
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                reason = "max_runtime_s"
+                break
+            claimed = stream.spool.claim(news.max_batch_files, dt.datetime.now(dt.timezone.utc))
+            if claimed is None:
+                time.sleep(news.poll_interval_s)
+                continue
+            stream.process(claimed)
+            stream.write_manifest("running")
+    except KeyboardInterrupt as err:
+        _LOG.error("stopped at once (%s); the micro-batch in flight will be processed again on the next start", err)
+        stream.write_manifest("killed", str(err))
+        return batch.EXIT_FAILED
+    except Exception:
+        _LOG.exception("the stream failed; claimed files stay in %s and are processed again on the next start", stream.spool.batches)
+        stream.write_manifest("failed", "error")
+        return batch.EXIT_FAILED
+    finally:
+        stop.restore()
+    stream.write_manifest("stopped", reason)
+    m = stream.manifest("stopped", reason)
+    print(f"newsbeam: stream stopped ({reason}): {m['batches']} micro-batches, {m['inputs_seen']} inputs -> {m['articles']} articles, "
+          f"{m['duplicates']} duplicates, {m['rejected']} rejected, {m['alerts']} alerts; tables in {news.output}", flush=True)
+    return batch.EXIT_OK if m["reconciled"] else batch.EXIT_FAILED
+
