@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import shutil
 import signal
 import sys
 import tempfile
@@ -45,7 +46,7 @@ from transforms.entities import EntityTagger, TaggerConfig
 from transforms.lookback import extend_lookback, first_ingested_at, read_lookback
 from transforms.parse import FLAG_FUTURE
 from transforms.rules import RulePackError, load_rule_pack
-from transforms.sink import MANIFEST, TABLES, append_alerts_log, commit, staging_dir, write_json_atomically
+from transforms.sink import MANIFEST, STAGING, TABLES, append_alerts_log, commit, staging_dir, write_json_atomically
 from transforms.spool import Spool, SpoolBatch
 
 _LOG = logging.getLogger("newsbeam.stream")
@@ -100,7 +101,16 @@ class _Stream:
         last = self.spool.last_done() or {}
         self.watermark = dt.datetime.fromisoformat(last["watermark"]) if last.get("watermark") else None
         self.lookback = read_lookback(self.output, "", self.news.story_lookback_days)
+        self._drop_stale_staging()
         self.started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    def _drop_stale_staging(self) -> None:
+        """Staged files of this spool's batches that a killed run never committed: the redo stages its own."""
+        staging = Path(self.output) / STAGING
+        if staging.is_dir():
+            for folder in staging.iterdir():
+                if folder.name.startswith(self.spool.prefix + "-"):
+                    shutil.rmtree(folder, ignore_errors=True)
 
     def warm_up(self) -> None:
         """Load the model and run one empty micro-batch before the first file lands, so the first article is not the slow one."""

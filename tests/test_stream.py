@@ -165,3 +165,35 @@ def test_streaming_without_a_folder_is_a_clear_error(tmp_path):
     )
     assert proc.returncode == 2
     assert "--streaming needs --watch DIR" in proc.stderr
+
+
+def test_kill_9_during_a_micro_batch_then_restart_processes_each_file_once(tmp_path):
+    watch, output = tmp_path / "incoming", tmp_path / "output"
+    watch.mkdir()
+    output.mkdir()
+    stream = _Stream(watch, output, "--max_runtime_s", "600", "--max_batch_files", "4")
+    replay(REUTERS, watch, rate=0, limit=24)
+    batches = watch / ".newsbeam"
+    in_flight = lambda: [b for b in batches.iterdir() if not (b / "_DONE.json").exists()] if batches.exists() else []  # noqa: E731
+    # Kill while a micro-batch is in flight after at least one has committed.
+    _wait_for(lambda: any((b / "_DONE.json").exists() for b in batches.iterdir()) and in_flight() if batches.exists() else False,
+              what="a committed batch and one in flight")
+    stream.proc.kill()
+    stream.proc.wait()
+    stream.log.close()
+    assert Spool(watch).pending(), "the batch in flight stays claimed"
+    landed = {json.loads(line)["newid"] for line in REUTERS.read_text().splitlines()[:24]}
+    restarted = _Stream(watch, output, "--max_runtime_s", "600")
+    _wait_for(lambda: not Spool(watch).pending() and not Spool(watch).ready(), what="every file processed after the restart")
+    code, out = restarted.stop(signal.SIGINT)
+    assert code == 0, out
+    outcomes = {}
+    for table in ("articles", "duplicates", "rejected"):
+        for row in _rows(output, table):
+            name = Path(row["input_uri"]).name
+            outcomes[name] = outcomes.get(name, 0) + 1
+    assert sorted(outcomes.values()) == [1] * len(landed) and len(outcomes) == 24
+    assert _all_parquet_valid(output) > 0
+    assert not list(output.glob("_staging/*/*/dt=*/*.parquet"))  # the killed batch's staged files were dropped at restart
+    manifest = json.loads((output / "_manifest.json").read_text())
+    assert manifest["inputs_seen"] == 24 and manifest["reconciled"] is True

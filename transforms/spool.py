@@ -49,7 +49,7 @@ class Spool:
         self.folder = Path(folder).resolve()
         self.batches = self.folder / SPOOL
         # Batch ids name output files, so two spools writing into one output must not share them.
-        self._prefix = "s" + hashlib.sha256(str(self.folder).encode("utf-8")).hexdigest()[:8]
+        self.prefix = "s" + hashlib.sha256(str(self.folder).encode("utf-8")).hexdigest()[:8]
 
     def ready(self) -> list[Path]:
         """Files that have landed, oldest first (by modification time, then name); sidecars are not inputs."""
@@ -57,7 +57,10 @@ class Spool:
         with os.scandir(self.folder) as entries:
             for entry in entries:
                 if entry.is_file() and not _hidden(entry.name) and not entry.name.endswith(SIDECAR_SUFFIX):
-                    found.append((entry.stat().st_mtime_ns, entry.name))
+                    try:
+                        found.append((entry.stat().st_mtime_ns, entry.name))
+                    except FileNotFoundError:  # moved away since the listing (taken back, or claimed): not ready
+                        continue
         return [self.folder / name for _, name in sorted(found)]
 
     def claim(self, max_files: int, now: dt.datetime) -> Optional[SpoolBatch]:
@@ -66,7 +69,7 @@ class Spool:
         if not ready:
             return None
         self.batches.mkdir(exist_ok=True)
-        batch_id = f"{self._prefix}-{self._next_sequence():08d}"
+        batch_id = f"{self.prefix}-{self._next_sequence():08d}"
         folder = self.batches / batch_id
         folder.mkdir()
         claimed = []
@@ -112,7 +115,7 @@ class Spool:
     def _batch_folders(self) -> list[Path]:
         if not self.batches.exists():
             return []
-        return sorted(p for p in self.batches.iterdir() if p.is_dir() and p.name.startswith(self._prefix + "-"))
+        return sorted(p for p in self.batches.iterdir() if p.is_dir() and p.name.startswith(self.prefix + "-"))
 
     def _next_sequence(self) -> int:
         folders = self._batch_folders()
