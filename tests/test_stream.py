@@ -62,6 +62,24 @@ def _rows(output: Path, table: str) -> list[dict]:
     return [row for f in files for row in pq.read_table(f).to_pylist()]
 
 
+def _outcomes(output: Path) -> dict[str, int]:
+    """Landed file name -> how many article, duplicate and rejected rows it became."""
+    outcomes: dict[str, int] = {}
+    for table in ("articles", "duplicates", "rejected"):
+        for row in _rows(output, table):
+            name = Path(row["input_uri"]).name
+            outcomes[name] = outcomes.get(name, 0) + 1
+    return outcomes
+
+
+def _restart_until_drained(watch: Path, output: Path) -> None:
+    """Start the stream again, wait until nothing is pending or landed, stop it with Ctrl-C."""
+    restarted = _Stream(watch, output, "--max_runtime_s", "600")
+    _wait_for(lambda: not Spool(watch).pending() and not Spool(watch).ready(), what="every file processed after the restart")
+    code, out = restarted.stop(signal.SIGINT)
+    assert code == 0, out
+
+
 def _all_parquet_valid(output: Path) -> int:
     files = sorted(output.glob("*/dt=*/*.parquet"))
     for f in files:
@@ -119,18 +137,10 @@ def test_stream_sees_alerts_while_running_stops_cleanly_and_restarts_exactly_onc
     landed = {p.name for p in watch.iterdir() if p.is_file() and not p.name.endswith(".meta.json")} | {
         p.name for b in (watch / ".newsbeam").iterdir() for p in b.iterdir() if not p.name.startswith("_") and not p.name.endswith(".meta.json")
     }
-    restarted = _Stream(watch, output, "--max_runtime_s", "600")
-    _wait_for(lambda: not Spool(watch).pending() and not Spool(watch).ready(), what="every file processed after the restart")
-    code, out = restarted.stop(signal.SIGINT)
-    assert code == 0, out
+    _restart_until_drained(watch, output)
 
     # Exactly once: every landed file is one article, duplicate or rejected row; no article twice.
-    outcomes = {}
-    for table in ("articles", "duplicates", "rejected"):
-        for row in _rows(output, table):
-            name = Path(row["input_uri"]).name
-            outcomes[name] = outcomes.get(name, 0) + 1
-    assert outcomes == {name: 1 for name in landed}
+    assert _outcomes(output) == {name: 1 for name in landed}
     ids = [r["article_id"] for r in _rows(output, "articles")]
     assert len(ids) == len(set(ids))
     lines = (output / "alerts.jsonl").read_text().splitlines()
@@ -182,17 +192,8 @@ def test_kill_9_during_a_micro_batch_then_restart_processes_each_file_once(tmp_p
     stream.proc.wait()
     stream.log.close()
     assert Spool(watch).pending(), "the batch in flight stays claimed"
-    landed = {json.loads(line)["newid"] for line in REUTERS.read_text().splitlines()[:24]}
-    restarted = _Stream(watch, output, "--max_runtime_s", "600")
-    _wait_for(lambda: not Spool(watch).pending() and not Spool(watch).ready(), what="every file processed after the restart")
-    code, out = restarted.stop(signal.SIGINT)
-    assert code == 0, out
-    outcomes = {}
-    for table in ("articles", "duplicates", "rejected"):
-        for row in _rows(output, table):
-            name = Path(row["input_uri"]).name
-            outcomes[name] = outcomes.get(name, 0) + 1
-    assert sorted(outcomes.values()) == [1] * len(landed) and len(outcomes) == 24
+    _restart_until_drained(watch, output)
+    assert _outcomes(output) == {f"reuters21578_000-{n:06d}.json": 1 for n in range(1, 25)}
     assert _all_parquet_valid(output) > 0
     assert not list(output.glob("_staging/*/*/dt=*/*.parquet"))  # the killed batch's staged files were dropped at restart
     manifest = json.loads((output / "_manifest.json").read_text())
