@@ -9,7 +9,7 @@ from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
-from schemas import EntityMention
+from schemas import Article, ArticleEntity
 from tests.conftest import INGESTED_AT
 from transforms.dedup import DeduplicateArticles
 from transforms.language import LanguageDetector
@@ -32,11 +32,10 @@ def _article(name: str, text: str, published: dt.datetime, dated: bool = True):
     return build_article(raw, ParseConfig(INGESTED_AT), LanguageDetector())
 
 
-def _mention(article_id: str, entity: str, when: dt.datetime) -> EntityMention:
-    return EntityMention(
-        article_id=article_id, entity_id=entity, canonical_name=entity.title(), type="PERSON", text=entity,
-        start_char=0, end_char=len(entity), sentence_index=0, resolution="gazetteer", published_at=when,
-    )
+def _tagged(article_id: str, when: dt.datetime, **mentions: int) -> Article:
+    """An article published at `when` whose entities q1, q2, … are mentioned that many times."""
+    entities = [ArticleEntity(entity_id=e, name=e.title(), type="PERSON", mentions=n) for e, n in mentions.items()]
+    return _article(article_id, f"Text of {article_id}.", when).model_copy(update={"entities": entities})
 
 
 def _streaming_pipeline():
@@ -53,23 +52,32 @@ def test_window_bounds_and_close():
 
 
 def test_counts_per_window_with_an_on_time_and_a_late_pane():
+    def at(article):
+        return TimestampedValue(article, _secs(article.published_at))
+
     events = (
         TestStream()
         .advance_watermark_to(_secs(T0))
-        .add_elements([TimestampedValue(_mention("a1", "q1", T0 + dt.timedelta(minutes=1)), _secs(T0) + 60),
-                       TimestampedValue(_mention("a2", "q1", T0 + dt.timedelta(minutes=14)), _secs(T0) + 840),
-                       TimestampedValue(_mention("a2", "q2", T0 + dt.timedelta(minutes=14)), _secs(T0) + 840)])
-        .add_elements([TimestampedValue(_mention("a3", "q1", T0 + dt.timedelta(minutes=16)), _secs(T0) + 960)])
+        .add_elements([at(_tagged("a1", T0 + dt.timedelta(minutes=1), q1=1)), at(_tagged("a2", T0 + dt.timedelta(minutes=14), q1=2, q2=1))])
+        .add_elements([at(_tagged("a3", T0 + dt.timedelta(minutes=16), q1=1))])  # the next window
         .advance_watermark_to(_secs(T0) + 20 * 60)  # the first window is complete: its on-time pane fires
-        .add_elements([TimestampedValue(_mention("a4", "q1", T0 + dt.timedelta(minutes=5)), _secs(T0) + 300)])  # late, within lateness
+        .add_elements([at(_tagged("a4", T0 + dt.timedelta(minutes=5), q1=3))])  # late, within the lateness: a late pane
         .advance_watermark_to_infinity()
     )
     with _streaming_pipeline() as p:
         rows = p | events | CountEntityMentions(CONFIG, "u1")
         assert_that(
-            rows | beam.Map(lambda r: (r.window_start.strftime("%H:%M"), r.entity_id, r.mentions, r.articles)),
-            equal_to([("10:00", "q1", 2, 2), ("10:00", "q2", 1, 1), ("10:15", "q1", 1, 1), ("10:00", "q1", 1, 1)]),
+            rows | beam.Map(lambda r: (r.window_start.strftime("%H:%M"), r.window_end.strftime("%H:%M"), r.entity_id, r.name, r.mentions, r.articles)),
+            equal_to([("10:00", "10:15", "q1", "Q1", 3, 2), ("10:00", "10:15", "q2", "Q2", 1, 1), ("10:15", "10:30", "q1", "Q1", 1, 1), ("10:00", "10:15", "q1", "Q1", 3, 1)]),
         )
+
+
+def test_a_batch_counts_each_window_once():
+    articles = [_tagged("a1", T0, q1=2), _tagged("a2", T0 + dt.timedelta(minutes=3), q1=1, q2=4), _tagged("a3", T0 + dt.timedelta(hours=1), q1=1)]
+    with TestPipeline(runner="BundleBasedDirectRunner") as p:
+        rows = p | beam.Create(articles) | CountEntityMentions(CONFIG, "b1")
+        assert_that(rows | beam.Map(lambda r: (r.window_start.strftime("%H:%M"), r.entity_id, r.mentions, r.articles, r.update_id)),
+                    equal_to([("10:00", "q1", 3, 2, "b1"), ("10:00", "q2", 4, 1, "b1"), ("11:00", "q1", 1, 1, "b1")]))
 
 
 def test_too_late_articles_go_to_rejected_with_their_reason():

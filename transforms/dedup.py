@@ -1,8 +1,10 @@
 """DeduplicateArticles: exact copies (same content_hash) in a run become one article and duplicate references.
 
-The kept copy is the first by (input_uri, input_line) among the copies that arrive before the
-watermark passes the earliest of them, so in a batch run the choice does not depend on which
-worker saw which copy first, and in a stream a later copy refers to the one already kept. Copies are never dropped: each one is a Duplicate row.
+The kept copy is the first by (input_uri, input_line), so the choice does not depend on which
+worker saw which copy first. Bounded input (a batch run, a stream's micro-batch) groups all copies
+of a text at once; unbounded input (a streaming runner) keeps per-text state with timers: copies
+that arrive before the watermark passes the earliest are resolved together, later ones refer to
+the copy already kept. Copies are never dropped: each one is a Duplicate row.
 A text an earlier run already kept (within the lookback) is a duplicate of that article.
 """
 from __future__ import annotations
@@ -40,13 +42,36 @@ def as_duplicate(copy: Article, duplicate_of: str) -> Duplicate:
     )
 
 
+def _keep_first(copies: list[Article], earlier: Optional[str]):
+    """The first copy by input order is kept, the others refer to it; with `earlier` (a kept id) every copy refers to that."""
+    copies = sorted(copies, key=_input_order)
+    if earlier is None:
+        kept, *copies = copies
+        metrics.ARTICLES_WRITTEN.inc()
+        yield kept
+        earlier = kept.article_id
+    for copy in copies:
+        metrics.DUPLICATES.inc()
+        yield beam.pvalue.TaggedOutput(DeduplicateArticles.DUPLICATES, as_duplicate(copy, earlier))
+
+
 class _KeepFirstFn(beam.DoFn):
-    """Per content hash: buffer the copies until the watermark passes the earliest, keep the first by input order.
+    """Bounded input: every copy of a text arrives in one group."""
+
+    def __init__(self, known: dict[str, str]):
+        self._known = known
+
+    def process(self, keyed):
+        content_hash, copies = keyed
+        yield from _keep_first(list(copies), self._known.get(content_hash))
+
+
+class _KeepFirstInStreamFn(beam.DoFn):
+    """Unbounded input: per content hash, buffer the copies until the watermark passes the earliest, keep the first.
 
     A copy that arrives after that refers to the kept article, minutes or days later, until the
     `expire` timer (the kept copy's event time plus the horizon) clears the state: state per text
-    is bounded in time. In a batch run the watermark passes everything at the end, so every copy
-    is buffered first and the choice never depends on arrival order.
+    is bounded in time. The copies buffered together are resolved as in a batch, by input order.
     """
 
     KEPT = userstate.ReadModifyWriteStateSpec("kept", StrUtf8Coder())
@@ -71,8 +96,7 @@ class _KeepFirstFn(beam.DoFn):
         content_hash, copy = keyed
         earlier = kept.read() or self._known.get(content_hash)
         if earlier is not None:  # kept earlier in this stream, or by an earlier run (the lookback)
-            metrics.DUPLICATES.inc()
-            yield beam.pvalue.TaggedOutput(DeduplicateArticles.DUPLICATES, as_duplicate(copy, earlier))
+            yield from _keep_first([copy], earlier)
             return
         copies.add(copy)
         due = min(when.micros, flush_at.read() if flush_at.read() is not None else when.micros)
@@ -88,16 +112,12 @@ class _KeepFirstFn(beam.DoFn):
         flush_at=beam.DoFn.StateParam(FLUSH_AT),
         expire=beam.DoFn.TimerParam(EXPIRE),
     ):
-        first, *others = sorted(copies.read(), key=_input_order)
+        buffered = list(copies.read())
         copies.clear()
         flush_at.clear()
-        kept.write(first.article_id)
+        kept.write(min(buffered, key=_input_order).article_id)
         expire.set(Timestamp(micros=fired.micros + self._horizon_us))
-        metrics.ARTICLES_WRITTEN.inc()
-        yield first
-        for copy in others:
-            metrics.DUPLICATES.inc()
-            yield beam.pvalue.TaggedOutput(DeduplicateArticles.DUPLICATES, as_duplicate(copy, first.article_id))
+        yield from _keep_first(buffered, None)
 
     @userstate.on_timer(EXPIRE)
     def on_expire(self, kept=beam.DoFn.StateParam(KEPT)):
@@ -121,9 +141,9 @@ class DeduplicateArticles(beam.PTransform):
         self._horizon = horizon
 
     def expand(self, articles):
-        return (
-            articles
-            | "EventTime" >> WithEventTime()
-            | "KeyByContentHash" >> beam.Map(lambda a: (a.content_hash, a)).with_output_types(tuple[str, Article])
-            | "KeepFirst" >> beam.ParDo(_KeepFirstFn(self._known, self._horizon)).with_outputs(self.DUPLICATES, main=self.ARTICLES)
-        )
+        key = "KeyByContentHash" >> beam.Map(lambda a: (a.content_hash, a)).with_output_types(tuple[str, Article])
+        if articles.is_bounded:  # every copy is there: one group per text (the stateful path costs about 2x the run)
+            grouped, fn = articles | key | "GroupCopies" >> beam.GroupByKey(), _KeepFirstFn(self._known)
+        else:
+            grouped, fn = articles | "EventTime" >> WithEventTime() | key, _KeepFirstInStreamFn(self._known, self._horizon)
+        return grouped | "KeepFirst" >> beam.ParDo(fn).with_outputs(self.DUPLICATES, main=self.ARTICLES)

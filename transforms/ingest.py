@@ -64,7 +64,6 @@ class IngestArticles(beam.PTransform):
             rejected.append(routed[RouteLateArticles.REJECTED])
         deduped = articles | "Deduplicate" >> DeduplicateArticles(self._lookback.known_hashes, self._stories.max_gap)
         tagged = deduped[DeduplicateArticles.ARTICLES] | "TagEntities" >> TagEntities(self._tagger, self._tagger_handle)
-        mentions = tagged | "Mentions" >> beam.FlatMap(lambda t: t.mentions)
         alerts = tagged | "DetectAlerts" >> DetectAlerts(self._rules_path)
         prior_articles, prior_alerts = self._lookback.articles, self._lookback.story_alerts
         story_inputs = (
@@ -76,8 +75,8 @@ class IngestArticles(beam.PTransform):
         by_article = beam.pvalue.AsDict(stories.assignments | "ByArticle" >> beam.Map(lambda a: (a.article_id, a)))
         return {
             "articles": tagged | "ArticlesWithStories" >> beam.Map(_with_story, by_article),
-            "entity_mentions": mentions,
-            "entity_counts": mentions | "CountMentions" >> CountEntityMentions(self._windows, self._update_id),
+            "entity_mentions": tagged | "Mentions" >> beam.FlatMap(lambda t: t.mentions),
+            "entity_counts": tagged | "WithEntities" >> beam.Map(lambda t: t.article) | "CountMentions" >> CountEntityMentions(self._windows, self._update_id),
             "alerts": alerts | "AlertsWithStories" >> beam.Map(lambda a, s: a.model_copy(update={"story_id": s[a.article_id].story_id}), by_article),
             "stories": stories[AssignStories.STORIES],
             "story_alerts": stories[AssignStories.STORY_ALERTS],

@@ -2,7 +2,7 @@
 
     articles | WithEventTime()                         -> the same articles, timestamped with published_at
     articles | RouteLateArticles(config, rejected_at)  -> {'articles': on time, 'rejected': Rejected rows}
-    mentions | CountEntityMentions(config, update_id)  -> EntityCount rows, one per (window, entity) and pane
+    articles | CountEntityMentions(config, update_id)  -> EntityCount rows, one per (window, entity) and pane
 
 Event time is `published_at`, whatever it came from (see PublishedAtSource). Only a *strong* time
 (metadata, a dateline in the text, a date in the file's path, and not more than a day in the future)
@@ -32,7 +32,7 @@ from apache_beam.transforms import trigger, userstate, window
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.utils.timestamp import Timestamp
 
-from schemas import Article, EntityCount, EntityMention, PublishedAtSource, Rejected
+from schemas import Article, EntityCount, PublishedAtSource
 from transforms import metrics
 from transforms.errors import InputRejected, Reason
 from transforms.parse import FLAG_FUTURE, rejected_row
@@ -168,29 +168,27 @@ class RouteLateArticles(beam.PTransform):
 
 
 class _CountFn(beam.CombineFn):
-    """(mentions, article ids, (name, type)) of one entity in one window."""
+    """(mentions, articles, (name, type)) of one entity in one window, from each article's own counts."""
 
     def create_accumulator(self):
-        return 0, set(), None
+        return 0, 0, None
 
-    def add_input(self, acc, mention: EntityMention):
+    def add_input(self, acc, count: tuple[int, tuple[str, str]]):
         n, articles, label = acc
-        articles.add(mention.article_id)
-        candidate = (mention.canonical_name, mention.type)
-        return n + 1, articles, candidate if label is None else min(label, candidate)
+        mentions, candidate = count
+        return n + mentions, articles + 1, candidate if label is None else min(label, candidate)
 
     def merge_accumulators(self, accs):
-        n, articles, labels = 0, set(), []
+        n, articles, labels = 0, 0, []
         for a_n, a_articles, a_label in accs:
             n += a_n
-            articles |= a_articles
+            articles += a_articles
             if a_label is not None:
                 labels.append(a_label)
         return n, articles, min(labels) if labels else None
 
     def extract_output(self, acc):
-        n, articles, label = acc
-        return n, len(articles), label
+        return acc
 
 
 class _ToRowFn(beam.DoFn):
@@ -211,13 +209,22 @@ class _ToRowFn(beam.DoFn):
         )
 
 
-class CountEntityMentions(beam.PTransform):
-    """PCollection[EntityMention] -> PCollection[EntityCount] in the global window, ready for the sink.
+def _entity_counts(article: Article):
+    """(entity_id, (mentions, (name, type))) per entity of the article, at its event time: one element per
+    article and entity, where counting mentions one by one would carry every mention through the shuffle."""
+    when = _micros(article.published_at) / 1e6
+    for e in article.entities:
+        yield window.TimestampedValue((e.entity_id, (e.mentions, (e.name, e.type))), when)
 
-    Fixed windows of `config.size` over published_at. A pane fires when the watermark passes the
-    window's end, and again for each late mention within the allowed lateness (discarding: each row
-    holds what is new since the last). RouteLateArticles upstream decides what is too late, so that
-    nothing reaches this step only to be dropped.
+
+class CountEntityMentions(beam.PTransform):
+    """PCollection[Article] (with entities) -> PCollection[EntityCount] in the global window, ready for the sink.
+
+    Fixed windows of `config.size` over published_at; each row holds an entity's mentions and the
+    articles mentioning it in one window. On unbounded input a pane fires when the watermark passes
+    the window's end, and again for each late article within the allowed lateness (discarding: each
+    row holds what is new since the last). RouteLateArticles upstream decides what is too late, so
+    that nothing reaches this step only to be dropped.
     """
 
     def __init__(self, config: WindowConfig, update_id: str):
@@ -225,17 +232,21 @@ class CountEntityMentions(beam.PTransform):
         self._config = config
         self._update_id = update_id
 
-    def expand(self, mentions):
-        return (
-            mentions
-            | "EventTime" >> WithEventTime()
-            | "FixedWindows" >> beam.WindowInto(
-                window.FixedWindows(self._config.size.total_seconds()),
+    def expand(self, articles):
+        size = self._config.size.total_seconds()
+        if articles.is_bounded:  # a batch fires each window once, at the end: the default trigger lets the runner combine early
+            into = beam.WindowInto(window.FixedWindows(size))
+        else:
+            into = beam.WindowInto(
+                window.FixedWindows(size),
                 trigger=trigger.AfterWatermark(late=trigger.AfterCount(1)),
                 accumulation_mode=trigger.AccumulationMode.DISCARDING,
                 allowed_lateness=self._config.allowed_lateness.total_seconds(),
             )
-            | "KeyByEntity" >> beam.Map(lambda m: (m.entity_id, m)).with_output_types(tuple[str, EntityMention])
+        return (
+            articles
+            | "PerArticle" >> beam.FlatMap(_entity_counts).with_output_types(tuple[str, tuple[int, tuple[str, str]]])
+            | "FixedWindows" >> into
             | "Count" >> beam.CombinePerKey(_CountFn())
             | "ToRows" >> beam.ParDo(_ToRowFn(self._update_id))
             | "GlobalWindow" >> beam.WindowInto(window.GlobalWindows())
