@@ -41,16 +41,14 @@ from apache_beam.utils import shared
 from pipelines import news_pipeline as batch
 from pipelines.options import NewsOptions
 from pipelines.runner import LocalRunner
-from schemas import PublishedAtSource
 from transforms.entities import EntityTagger, TaggerConfig
 from transforms.lookback import extend_lookback, first_ingested_at, read_lookback
-from transforms.parse import FLAG_FUTURE
 from transforms.rules import RulePackError, load_rule_pack
 from transforms.sink import MANIFEST, STAGING, TABLES, append_alerts_log, commit, staging_dir, write_json_atomically
 from transforms.spool import Spool, SpoolBatch
+from transforms.windows import is_strong
 
 _LOG = logging.getLogger("newsbeam.stream")
-_STRONG = [PublishedAtSource.METADATA.value, PublishedAtSource.TEXT.value, PublishedAtSource.FILE.value]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,12 +124,15 @@ class _Stream:
         clock = time.monotonic()
         batch_id = spool_batch.batch_id
         run_id = f"{batch_id}-{int(time.time() * 1000)}"
-        ingested_at = first_ingested_at(self.output, batch_id) or spool_batch.claimed_at.replace(microsecond=0)
+        first = first_ingested_at(self.output, batch_id)
+        ingested_at = first or spool_batch.claimed_at.replace(microsecond=0)
+        # A redo of a batch that committed part of itself before a crash must not see its own articles as earlier ones.
+        lookback = read_lookback(self.output, batch_id, self.news.story_lookback_days) if first else self.lookback
         info = {"batch_id": batch_id, "files": len(spool_batch.files), "watermark_before": _iso(self.watermark)}
         if spool_batch.files:
             pipeline = beam.Pipeline(runner=LocalRunner(in_process=True), options=self.options)
             stream = StreamBatch(self.watermark, self.handle)
-            batch.build_pipeline(pipeline, list(spool_batch.files), self.news, ingested_at, staging_dir(self.output, run_id), batch_id, self.lookback, stream)
+            batch.build_pipeline(pipeline, list(spool_batch.files), self.news, ingested_at, staging_dir(self.output, run_id), batch_id, lookback, stream)
             result = pipeline.run()
             result.wait_until_finish()
             committed = commit(self.output, run_id, batch_id)
@@ -166,9 +167,8 @@ class _Stream:
         for path in articles:
             table = pq.read_table(path, columns=["published_at", "published_at_source", "quality_flags"]).to_pylist()
             for row in table:
-                if row["published_at_source"] in _STRONG and FLAG_FUTURE not in (row["quality_flags"] or []):
-                    if self.watermark is None or row["published_at"] > self.watermark:
-                        self.watermark = row["published_at"]
+                if is_strong(row["published_at_source"], row["quality_flags"]):
+                    self.watermark = max(row["published_at"], self.watermark or row["published_at"])
 
     def manifest(self, state: str, stop_reason: Optional[str]) -> dict:
         reconciled = all(b.get("reconciled") is not False for b in self.batches)

@@ -193,7 +193,17 @@ def test_kill_9_during_a_micro_batch_then_restart_processes_each_file_once(tmp_p
     stream.log.close()
     assert Spool(watch).pending(), "the batch in flight stays claimed"
     _restart_until_drained(watch, output)
-    assert _outcomes(output) == {f"reuters21578_000-{n:06d}.json": 1 for n in range(1, 25)}
+    expected = {f"reuters21578_000-{n:06d}.json": 1 for n in range(1, 25)}
+    assert _outcomes(output) == expected
+    # A crash after a batch committed its tables but before it was marked done: the redo must replace, not duplicate.
+    last = sorted((watch / ".newsbeam").iterdir())[-1]
+    articles_before = sorted(r["article_id"] for r in _rows(output, "articles"))
+    duplicates_before = sorted((r["input_uri"], r["duplicate_of"]) for r in _rows(output, "duplicates"))
+    (last / "_DONE.json").unlink()
+    _restart_until_drained(watch, output)
+    assert _outcomes(output) == expected
+    assert sorted(r["article_id"] for r in _rows(output, "articles")) == articles_before
+    assert sorted((r["input_uri"], r["duplicate_of"]) for r in _rows(output, "duplicates")) == duplicates_before
     assert _all_parquet_valid(output) > 0
     assert not list(output.glob("_staging/*/*/dt=*/*.parquet"))  # the killed batch's staged files were dropped at restart
     manifest = json.loads((output / "_manifest.json").read_text())

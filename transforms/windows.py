@@ -71,7 +71,11 @@ def _from_micros(micros: int) -> dt.datetime:
 
 def has_strong_time(article: Article) -> bool:
     """True when published_at is the article's own word (not a file time or the clock), so it may be late."""
-    return article.published_at_source in _STRONG and FLAG_FUTURE not in article.quality_flags
+    return is_strong(article.published_at_source, article.quality_flags)
+
+
+def is_strong(published_at_source: str, quality_flags: Optional[list[str]]) -> bool:
+    return published_at_source in _STRONG and FLAG_FUTURE not in (quality_flags or [])
 
 
 def stream_watermark(articles: list[Article], previous: Optional[dt.datetime] = None) -> Optional[dt.datetime]:
