@@ -80,7 +80,7 @@ class _Watcher(threading.Thread):
             for line in complete.splitlines():
                 row = json.loads(line)
                 if row.get("event") == "alert":
-                    self.alerted.setdefault(Path(row["input_uri"]).name if "input_uri" in row else row["article_id"], now)
+                    self.alerted.setdefault(row["article_id"], now)
 
 
 def _alert_files(output: Path) -> dict[str, str]:
@@ -147,8 +147,8 @@ def run(argv=None) -> int:
     missing = sorted(f for f in landed if outcomes.get(f, 0) != 1)
     by_article = _alert_files(output)
     alerted = {}
-    for key, when in watcher.alerted.items():
-        name = by_article.get(key, key)
+    for article_id, when in watcher.alerted.items():
+        name = by_article[article_id]
         alerted[name] = min(when, alerted.get(name, when))
     visible = [watcher.visible[f] - landed[f] for f in landed if f in watcher.visible]
     alerts = [alerted[f] - landed[f] for f in landed if f in alerted]

@@ -147,7 +147,7 @@ def build_pipeline(pipeline: beam.Pipeline, paths: list[str], news: NewsOptions,
         config, TaggerConfig(), news.rules, story_config(news), breaking_config(news), lookback,
         windows=window_config(news, stream.watermark_close if stream else None),
         update_id=batch_id,
-        route_late=stream is not None,
+        micro_batch=stream is not None,
         tagger_handle=stream.tagger_handle if stream else None,
     )
     uris = pipeline | "ListInputs" >> beam.Create(paths)

@@ -46,7 +46,7 @@ from transforms.lookback import extend_lookback, first_ingested_at, read_lookbac
 from transforms.rules import RulePackError, load_rule_pack
 from transforms.sink import MANIFEST, STAGING, TABLES, append_alerts_log, commit, staging_dir, write_json_atomically
 from transforms.spool import Spool, SpoolBatch
-from transforms.windows import is_strong
+from transforms.windows import stream_watermark
 
 _LOG = logging.getLogger("newsbeam.stream")
 
@@ -94,9 +94,10 @@ class _Stream:
         self.tagger_config = TaggerConfig()
         self.totals = {"inputs_seen": 0, **{t: 0 for t in TABLES}, "alerts_log_appended": 0}
         self.batches: list[dict] = []
-        for info in self.spool.done_infos():  # the manifest sums the whole stream, across restarts
+        done = self.spool.done_infos()
+        for info in done:  # the manifest sums the whole stream, across restarts
             self._add(info)
-        last = self.spool.last_done() or {}
+        last = done[-1] if done else {}
         self.watermark = dt.datetime.fromisoformat(last["watermark"]) if last.get("watermark") else None
         self.lookback = read_lookback(self.output, "", self.news.story_lookback_days)
         self._drop_stale_staging()
@@ -119,14 +120,17 @@ class _Stream:
             batch.build_pipeline(pipeline, [], self.news, now, scratch, "warm-up", self.lookback, StreamBatch(self.watermark, self.handle))
             pipeline.run().wait_until_finish()
 
-    def process(self, spool_batch: SpoolBatch) -> dict:
-        """Run one micro-batch and commit it; returns its line for the manifest."""
+    def process(self, spool_batch: SpoolBatch, redo: bool = False) -> dict:
+        """Run one micro-batch and commit it; returns its line for the manifest.
+
+        `redo`: the batch was claimed by an earlier run that did not finish it, and may have committed
+        part of it: it keeps that run's ingestion time and must not see its own articles in the lookback.
+        """
         clock = time.monotonic()
         batch_id = spool_batch.batch_id
         run_id = f"{batch_id}-{int(time.time() * 1000)}"
-        first = first_ingested_at(self.output, batch_id)
+        first = first_ingested_at(self.output, batch_id) if redo else None
         ingested_at = first or spool_batch.claimed_at.replace(microsecond=0)
-        # A redo of a batch that committed part of itself before a crash must not see its own articles as earlier ones.
         lookback = read_lookback(self.output, batch_id, self.news.story_lookback_days) if first else self.lookback
         info = {"batch_id": batch_id, "files": len(spool_batch.files), "watermark_before": _iso(self.watermark)}
         if spool_batch.files:
@@ -165,10 +169,8 @@ class _Stream:
         story_alerts = [f for f in committed_files if f"/story_alerts/dt=" in f]
         self.lookback = extend_lookback(self.lookback, articles, story_alerts, self.news.story_lookback_days)
         for path in articles:
-            table = pq.read_table(path, columns=["published_at", "published_at_source", "quality_flags"]).to_pylist()
-            for row in table:
-                if is_strong(row["published_at_source"], row["quality_flags"]):
-                    self.watermark = max(row["published_at"], self.watermark or row["published_at"])
+            rows = pq.read_table(path, columns=["published_at", "published_at_source", "quality_flags"]).to_pylist()
+            self.watermark = stream_watermark(rows, self.watermark)
 
     def manifest(self, state: str, stop_reason: Optional[str]) -> dict:
         reconciled = all(b.get("reconciled") is not False for b in self.batches)
@@ -191,8 +193,10 @@ class _Stream:
             "updated_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         }
 
-    def write_manifest(self, state: str, stop_reason: Optional[str] = None) -> None:
-        write_json_atomically(f"{self.output}/{MANIFEST}", self.manifest(state, stop_reason))
+    def write_manifest(self, state: str, stop_reason: Optional[str] = None) -> dict:
+        manifest = self.manifest(state, stop_reason)
+        write_json_atomically(f"{self.output}/{MANIFEST}", manifest)
+        return manifest
 
 
 def _iso(value: Optional[dt.datetime]) -> Optional[str]:
@@ -228,7 +232,7 @@ def run_stream(options: PipelineOptions) -> int:
         if recovered:
             _LOG.warning("resuming %d micro-batches a previous run claimed but did not finish", len(recovered))
         for spool_batch in recovered:
-            stream.process(spool_batch)
+            stream.process(spool_batch, redo=True)
             stream.write_manifest("running")
         stream.write_manifest("running")
         print(f"newsbeam: watching {stream.spool.folder} -> {news.output} (stop with Ctrl-C or SIGTERM)", flush=True)
@@ -255,8 +259,7 @@ def run_stream(options: PipelineOptions) -> int:
         return batch.EXIT_FAILED
     finally:
         stop.restore()
-    stream.write_manifest("stopped", reason)
-    m = stream.manifest("stopped", reason)
+    m = stream.write_manifest("stopped", reason)
     print(f"newsbeam: stream stopped ({reason}): {m['batches']} micro-batches, {m['inputs_seen']} inputs -> {m['articles']} articles, "
           f"{m['duplicates']} duplicates, {m['rejected']} rejected, {m['alerts']} alerts; tables in {news.output}", flush=True)
     return batch.EXIT_OK if m["reconciled"] else batch.EXIT_FAILED

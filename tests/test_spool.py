@@ -43,7 +43,7 @@ def test_batches_without_done_are_pending_until_marked(tmp_path):
     spool.done(batch, {"watermark": "2024-06-12T00:00:00+00:00", "articles": 1})
     assert spool.pending() == []
     assert (batch.folder / DONE).exists()
-    assert spool.last_done()["watermark"] == "2024-06-12T00:00:00+00:00"
+    assert spool.done_infos()[-1]["watermark"] == "2024-06-12T00:00:00+00:00"
     assert [i["articles"] for i in spool.done_infos()] == [1]
 
 

@@ -119,6 +119,7 @@ def test_the_watermark_from_earlier_micro_batches_closes_windows():
 def test_stream_watermark_ignores_weak_and_future_times():
     dated = _article("a", "One.", T0)
     undated = _article("b", "Two.", T0 + dt.timedelta(days=300), dated=False)
+    dated, undated = dated.model_dump(), undated.model_dump()
     assert stream_watermark([dated, undated]) == T0
     assert stream_watermark([undated]) is None
     assert stream_watermark([undated], previous=T0) == T0

@@ -99,7 +99,8 @@ class _KeepFirstInStreamFn(beam.DoFn):
             yield from _keep_first([copy], earlier)
             return
         copies.add(copy)
-        due = min(when.micros, flush_at.read() if flush_at.read() is not None else when.micros)
+        pending = flush_at.read()
+        due = when.micros if pending is None else min(pending, when.micros)
         flush_at.write(due)
         flush.set(Timestamp(micros=due))
 

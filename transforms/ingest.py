@@ -35,7 +35,7 @@ class IngestArticles(beam.PTransform):
         lookback: Optional[Lookback] = None,
         windows: WindowConfig = WindowConfig(),
         update_id: str = "",
-        route_late: bool = False,
+        micro_batch: bool = False,
         tagger_handle: Optional[shared.Shared] = None,
     ):
         super().__init__()
@@ -47,18 +47,20 @@ class IngestArticles(beam.PTransform):
         self._lookback = lookback or Lookback([], [], {})
         self._windows = windows
         self._update_id = update_id
-        self._route_late = route_late  # a stream: articles too late for their window become rejected rows
+        # A stream's micro-batch: articles too late for their window become rejected rows, and nothing is
+        # reshuffled (micro-batches run in one process).
+        self._micro_batch = micro_batch
         self._tagger_handle = tagger_handle  # a stream's micro-batches share one loaded model
         self._max_input_bytes = 4 * config.max_body_bytes  # room for markup around a body at the cap
 
     def expand(self, uris):
         read = uris | "Read" >> ReadInputs(self._max_input_bytes, self._config.ingested_at)
         records = read[ReadInputs.RECORDS]
-        if not self._route_late:  # a stream's micro-batches run in one process: nothing to spread
+        if not self._micro_batch:
             records = records | "SpreadRecords" >> beam.Reshuffle()  # one big JSONL file must not pin parsing to one worker
         parsed = records | "Parse" >> ParseArticles(self._config)
         articles, rejected = parsed[ParseArticles.ARTICLES], [read[ReadInputs.REJECTED], parsed[ParseArticles.REJECTED]]
-        if self._route_late:
+        if self._micro_batch:
             routed = articles | "EventTime" >> WithEventTime() | "RouteLate" >> RouteLateArticles(self._windows, self._config.ingested_at)
             articles = routed[RouteLateArticles.ARTICLES]
             rejected.append(routed[RouteLateArticles.REJECTED])

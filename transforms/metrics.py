@@ -22,3 +22,9 @@ PARSE_MSECS = Metrics.distribution(NAMESPACE, "parse_msecs")
 def rejected_counter(stage: str):
     """Rejections per stage, e.g. rejected_decode."""
     return Metrics.counter(NAMESPACE, f"rejected_{stage}")
+
+
+def count_rejected(stage: str) -> None:
+    """One input rejected at `stage`: the total and the per-stage counter."""
+    REJECTED.inc()
+    rejected_counter(stage).inc()

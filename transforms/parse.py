@@ -168,8 +168,7 @@ class _ParseArticleFn(beam.DoFn):
 
     def _reject(self, raw: RawInput, err: InputRejected):
         self._bad += 1
-        metrics.REJECTED.inc()
-        metrics.rejected_counter(err.stage.value).inc()
+        metrics.count_rejected(err.stage.value)
         return beam.pvalue.TaggedOutput(ParseArticles.REJECTED, rejected_row(raw, err, self._config.ingested_at))
 
     def _maybe_log_progress(self):

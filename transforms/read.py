@@ -142,8 +142,7 @@ class _ReadInputFn(beam.DoFn):
         return self._rejected(uri, line, offset, data[: self._max], size, err)
 
     def _rejected(self, uri, line, offset, data, size, err: InputRejected):
-        metrics.REJECTED.inc()
-        metrics.rejected_counter(err.stage.value).inc()
+        metrics.count_rejected(err.stage.value)
         return beam.pvalue.TaggedOutput(
             ReadInputs.REJECTED,
             Rejected(

@@ -101,16 +101,8 @@ class Spool:
         _write_json(batch.folder / DONE, {"batch_id": batch.batch_id, **info})
 
     def done_infos(self) -> list[dict]:
-        """The _DONE.json of every finished batch, in claim order."""
+        """The _DONE.json of every finished batch, in claim order; the last holds the state to resume from."""
         return [info for info in (_read_json(folder / DONE) for folder in self._batch_folders()) if info is not None]
-
-    def last_done(self) -> Optional[dict]:
-        """The _DONE.json of the latest finished batch: the stream's state to resume from."""
-        for folder in reversed(self._batch_folders()):
-            info = _read_json(folder / DONE)
-            if info is not None:
-                return info
-        return None
 
     def _batch_folders(self) -> list[Path]:
         if not self.batches.exists():

@@ -32,7 +32,7 @@ from apache_beam.transforms import trigger, userstate, window
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.utils.timestamp import Timestamp
 
-from schemas import Article, EntityCount, PublishedAtSource
+from schemas import Article, EntityCount, PublishedAtSource, Rejected
 from transforms import metrics
 from transforms.errors import InputRejected, Reason
 from transforms.parse import FLAG_FUTURE, rejected_row
@@ -78,9 +78,10 @@ def is_strong(published_at_source: str, quality_flags: Optional[list[str]]) -> b
     return published_at_source in _STRONG and FLAG_FUTURE not in (quality_flags or [])
 
 
-def stream_watermark(articles: list[Article], previous: Optional[dt.datetime] = None) -> Optional[dt.datetime]:
-    """The newest strong published_at among `articles` and `previous`: the stream's watermark after them."""
-    times = [a.published_at for a in articles if has_strong_time(a)]
+def stream_watermark(rows: list[dict], previous: Optional[dt.datetime] = None) -> Optional[dt.datetime]:
+    """The newest strong published_at among article rows (dicts with published_at, published_at_source,
+    quality_flags) and `previous`: the stream's watermark after them."""
+    times = [r["published_at"] for r in rows if is_strong(r["published_at_source"], r["quality_flags"])]
     if previous is not None:
         times.append(previous)
     return max(times) if times else None
@@ -141,9 +142,8 @@ class _RouteLateFn(beam.DoFn):
         data = original_bytes(article.input_uri, article.input_line)
         if data is None:  # the input is gone (or was a message): the article's text stands in for it
             data = article.body.encode("utf-8")
-        metrics.REJECTED.inc()
+        metrics.count_rejected(err.stage.value)
         metrics.ARTICLES_LATE.inc()
-        metrics.rejected_counter(err.stage.value).inc()
         raw = RawInput(article.input_uri, data, extension_of(article.input_uri), line=article.input_line, size=len(data))
         return rejected_row(raw, err, self._rejected_at)
 
