@@ -42,13 +42,15 @@ from schemas import SCHEMA_VERSION
 from transforms import metrics
 from transforms.ingest import IngestArticles, WriteTables
 from transforms.parse import ParseConfig
-from transforms.read import resolve_inputs, select_by_date
+from transforms.read import plan_chunks, resolve_inputs, select_by_date
 from transforms.entities import TaggerConfig
-from transforms.lookback import first_ingested_at, read_lookback
+from transforms.lookback import first_ingested_at, read_lookback, with_chunk
 from transforms.stories import BreakingConfig, StoryConfig
 from transforms.windows import WindowConfig
 from transforms.rules import RulePackError, load_rule_pack
-from transforms.sink import MANIFEST, append_alerts_log, commit, staging_dir, write_json_atomically
+from transforms.compact import CHUNK_ROW_GROUP_BYTES, CHUNKS, chunk_staging, compact_chunks
+from transforms.sink import MANIFEST, ROW_GROUP_TARGET_BYTES, append_alerts_log, commit, staging_dir, write_json_atomically
+from transforms.stories import StoryCheckpoint
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_TOO_MANY_REJECTED = 0, 1, 2, 3
 SUCCESS = "_SUCCESS"
@@ -93,23 +95,21 @@ def batch_id_of(paths: list[str]) -> str:
     return hashlib.sha256("\n".join(paths).encode("utf-8")).hexdigest()[:16]
 
 
-def _counter(result, name: str):
-    try:
-        found = result.metrics().query(MetricsFilter().with_namespace(metrics.NAMESPACE).with_name(name))["counters"]
-    except (NotImplementedError, AttributeError):
-        return None
-    return sum(c.committed or 0 for c in found) if found else 0
-
-
-def _stage_counts(result) -> dict[str, int]:
+def _counters(result) -> dict[str, int]:
+    """newsbeam's counters of a finished pipeline; None where the runner reports no metrics."""
     try:
         found = result.metrics().query(MetricsFilter().with_namespace(metrics.NAMESPACE))["counters"]
     except (NotImplementedError, AttributeError):
-        return {}
+        return None
     counts: dict[str, int] = {}
     for c in found:
         counts[c.key.metric.name] = counts.get(c.key.metric.name, 0) + (c.committed or 0)
     return dict(sorted(counts.items()))
+
+
+def _counter(result, name: str):
+    counts = _counters(result)
+    return None if counts is None else counts.get(name, 0)
 
 
 def _versions() -> dict[str, str]:
@@ -140,8 +140,10 @@ def window_config(news: NewsOptions, closed_before: Optional[dt.datetime] = None
     return WindowConfig(size=dt.timedelta(seconds=news.window_s), allowed_lateness=dt.timedelta(seconds=news.allowed_lateness_s), closed_before=closed_before)
 
 
-def build_pipeline(pipeline: beam.Pipeline, paths: list[str], news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback=None, stream=None):
-    """The batch chain over `paths`; `stream` (a micro-batch of a stream) adds the watermark and the shared model."""
+def build_pipeline(pipeline: beam.Pipeline, paths: list, news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback=None, stream=None,
+                   story_checkpoint: StoryCheckpoint = StoryCheckpoint(), row_group_bytes: int = ROW_GROUP_TARGET_BYTES):
+    """The batch chain over `paths` (paths or FileSplits); `stream` (a micro-batch of a stream) adds the watermark and
+    the shared model; a chunk of a chunked run passes its story checkpoint and writes small row groups."""
     config = ParseConfig(ingested_at=ingested_at, max_body_bytes=news.max_body_bytes, progress_interval_s=news.progress_interval_s)
     ingest = IngestArticles(
         config, TaggerConfig(), news.rules, story_config(news), breaking_config(news), lookback,
@@ -149,11 +151,53 @@ def build_pipeline(pipeline: beam.Pipeline, paths: list[str], news: NewsOptions,
         update_id=batch_id,
         micro_batch=stream is not None,
         tagger_handle=stream.tagger_handle if stream else None,
+        story_checkpoint=story_checkpoint,
     )
     uris = pipeline | "ListInputs" >> beam.Create(paths)
     if stream is None:  # a stream's micro-batches run in one process: nothing to spread
         uris = uris | "SpreadFiles" >> beam.Reshuffle()
-    return uris | "Ingest" >> ingest | "WriteTables" >> WriteTables(staging, batch_id)
+    return uris | "Ingest" >> ingest | "WriteTables" >> WriteTables(staging, batch_id, row_group_bytes)
+
+
+DEFAULT_CHUNK_RECORDS = 2500  # BBC's 2,225 articles are one chunk: a 1x run keeps its speed; memory per chunk size in benchmarks/RESULTS.md
+
+
+def run_chunks(options, runner, chunks: list[list], news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback) -> Optional[dict]:
+    """Run the batch chain over each chunk in turn and leave one staged file per table and partition; the summed counters.
+
+    One chunk is one pipeline, as always. Several chunks (an input larger than --chunk_records) run
+    one bounded pipeline each, in input order, so memory stays that of one chunk: each chunk stages its
+    own files, later chunks know the earlier chunks' content hashes (exact copies across chunks are
+    duplicates), the story stage hands its state to the next chunk through a checkpoint file, and at
+    the end the chunk files are merged (transforms/compact.py).
+    """
+    if len(chunks) == 1:
+        pipeline = beam.Pipeline(runner=runner, options=options)
+        build_pipeline(pipeline, chunks[0], news, ingested_at, staging, batch_id, lookback)
+        result = pipeline.run()
+        result.wait_until_finish()
+        return _counters(result)
+    total: Optional[dict] = {}
+    saved = None
+    for index, chunk in enumerate(chunks):
+        clock = time.monotonic()
+        here = chunk_staging(staging, index)
+        checkpoint = StoryCheckpoint(read_from=saved, write_to=FileSystems.join(staging, CHUNKS, f"stories-{index:05d}.pkl"))
+        pipeline = beam.Pipeline(runner=LocalRunner() if runner else None, options=options)
+        build_pipeline(pipeline, chunk, news, ingested_at, here, batch_id, lookback, story_checkpoint=checkpoint, row_group_bytes=CHUNK_ROW_GROUP_BYTES)
+        result = pipeline.run()
+        result.wait_until_finish()
+        counts = _counters(result)
+        total = None if counts is None or total is None else {k: total.get(k, 0) + counts.get(k, 0) for k in sorted({*total, *counts})}
+        if FileSystems.exists(checkpoint.write_to):  # a chunk without articles (or lookback) leaves the state as it was
+            saved = checkpoint.write_to
+        articles = FileSystems.match([FileSystems.join(here, "articles", "dt=*", "*.parquet")])[0].metadata_list if FileSystems.exists(FileSystems.join(here, "articles")) else []
+        lookback = with_chunk(lookback, sorted(m.path for m in articles), saved is not None)
+        _LOG.info("chunk %d/%d: %d inputs read in %.1fs", index + 1, len(chunks), (counts or {}).get("records_read", 0), time.monotonic() - clock)
+    clock = time.monotonic()
+    written = compact_chunks(staging, len(chunks), batch_id)
+    _LOG.info("merged %d chunks into one file per table and partition in %.1fs (%s rows)", len(chunks), time.monotonic() - clock, sum(written.values()))
+    return total
 
 
 def run(argv=None) -> int:
@@ -162,6 +206,9 @@ def run(argv=None) -> int:
     news = options.view_as(NewsOptions)
     if news.max_body_bytes <= 0:
         print("newsbeam: --max_body_bytes must be positive", file=sys.stderr)
+        return EXIT_CONFIG
+    if news.chunk_records is not None and news.chunk_records < 0:
+        print("newsbeam: --chunk_records must be 0 (one pipeline) or positive", file=sys.stderr)
         return EXIT_CONFIG
     if news.window_s <= 0 or news.allowed_lateness_s < 0:
         print("newsbeam: --window_s must be positive and --allowed_lateness_s not negative", file=sys.stderr)
@@ -196,19 +243,18 @@ def run(argv=None) -> int:
 
     lookback = read_lookback(news.output, batch_id, news.story_lookback_days)
     _LOG.info("lookback: %d earlier articles, %d story alerts", len(lookback.articles), len(lookback.story_alerts))
-    pipeline = beam.Pipeline(runner=runner, options=options)
-    build_pipeline(pipeline, paths, news, ingested_at, staging, batch_id, lookback)
+    chunk_records = news.chunk_records if news.chunk_records is not None else (DEFAULT_CHUNK_RECORDS if runner else 0)
+    chunks = plan_chunks(paths, chunk_records)
     clock = time.monotonic()
     try:
-        result = pipeline.run()
-        result.wait_until_finish()
+        counts = run_chunks(options, runner, chunks, news, ingested_at, staging, batch_id, lookback)
     except Exception:
         _LOG.exception("run %s failed; nothing was committed (staged files are under %s)", run_id, staging)
         return EXIT_FAILED
 
     committed = commit(news.output, run_id, batch_id)
     appended = append_alerts_log(news.output, committed.files)
-    records_read = _counter(result, "records_read")
+    records_read = None if counts is None else counts.get("records_read", 0)
     outcomes = committed.rows["articles"] + committed.rows["duplicates"] + committed.rows["rejected"]
     reconciled = None if records_read is None else records_read == outcomes
     manifest = {
@@ -230,7 +276,9 @@ def run(argv=None) -> int:
         "story_alerts": committed.rows["story_alerts"],
         "alerts_log_appended": appended,
         "reconciled": reconciled,
-        "counts": _stage_counts(result),
+        "counts": counts or {},
+        "chunks": len(chunks),
+        "chunk_records": chunk_records,
         "files": sorted(committed.files),
         "removed_stale_files": committed.removed,
         "versions": _versions(),

@@ -8,7 +8,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import SAMPLE, SEEDS, run_driver, seed_path
+from tests.conftest import SAMPLE, SEEDS, assert_same_tables, run_driver, seed_path
 
 pytestmark = pytest.mark.slow
 
@@ -78,6 +78,26 @@ def test_rerun_is_deterministic_and_idempotent(sample_output, tmp_path):
     assert first == {t: _content(sample_output, t) for t in ("articles", "duplicates")}
     run_driver("--input", str(SAMPLE), "--output", str(tmp_path))  # same output folder again
     assert {t: _content(tmp_path, t) for t in ("articles", "duplicates")} == first
+
+
+def test_a_chunked_run_writes_the_tables_of_one_pipeline(sample_output, tmp_path):
+    """--chunk_records 3 runs sample_data/ (11 inputs) as 4 pipelines: the five seeds' story and the feed's
+    duplicate pair (lines 1 and 3 of feed.jsonl) both cross chunks. Merged, the tables are those of one pipeline."""
+    out = tmp_path / "chunked"
+    run_driver("--input", str(SAMPLE), "--output", str(out), "--chunk_records", "3")
+    manifest = _manifest(out)
+    assert manifest["chunks"] == 4 and manifest["chunk_records"] == 3
+    assert manifest["reconciled"] is True and manifest["inputs_seen"] == 11
+    assert_same_tables(sample_output, out)  # same files (one per table and partition), same rows
+    assert not (out / "_staging").exists()
+    first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.parquet")}
+    run_driver("--input", str(SAMPLE), "--output", str(out), "--chunk_records", "3")  # a rerun: byte-identical tables
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.parquet")} == first
+
+
+def test_negative_chunk_records_is_a_configuration_error(tmp_path):
+    proc = run_driver("--input", str(SAMPLE), "--output", str(tmp_path), "--chunk_records", "-1", check=False)
+    assert proc.returncode == 2 and "--chunk_records" in proc.stderr
 
 
 def _write_broken_inputs(folder: Path) -> dict:

@@ -17,9 +17,9 @@ from transforms.entities import TaggerConfig, TagEntities
 from transforms.parse import ParseArticles, ParseConfig
 from transforms.lookback import Lookback
 from transforms.read import ReadInputs
-from transforms.sink import TABLES, WriteTable
+from transforms.sink import ROW_GROUP_TARGET_BYTES, TABLES, WriteTable
 from transforms.windows import CountEntityMentions, RouteLateArticles, WindowConfig, WithEventTime
-from transforms.stories import AssignStories, BreakingConfig, StoryConfig, _stopwords, story_input
+from transforms.stories import AssignStories, BreakingConfig, StoryCheckpoint, StoryConfig, _stopwords, story_input
 
 
 class IngestArticles(beam.PTransform):
@@ -37,6 +37,7 @@ class IngestArticles(beam.PTransform):
         update_id: str = "",
         micro_batch: bool = False,
         tagger_handle: Optional[shared.Shared] = None,
+        story_checkpoint: StoryCheckpoint = StoryCheckpoint(),
     ):
         super().__init__()
         self._config = config
@@ -51,6 +52,7 @@ class IngestArticles(beam.PTransform):
         # reshuffled (micro-batches run in one process).
         self._micro_batch = micro_batch
         self._tagger_handle = tagger_handle  # a stream's micro-batches share one loaded model
+        self._story_checkpoint = story_checkpoint  # a chunked run's story state between its chunks
         self._max_input_bytes = 4 * config.max_body_bytes  # room for markup around a body at the cap
 
     def expand(self, uris):
@@ -73,7 +75,7 @@ class IngestArticles(beam.PTransform):
             uris.pipeline | "Lookback" >> beam.Create(prior_articles),
         ) | "WithLookback" >> beam.Flatten()
         restored = uris.pipeline | "RestoredStoryAlerts" >> beam.Create(prior_alerts)
-        stories = (story_inputs, alerts, restored) | "AssignStories" >> AssignStories(self._stories, self._breaking, self._rules_path)
+        stories = (story_inputs, alerts, restored) | "AssignStories" >> AssignStories(self._stories, self._breaking, self._rules_path, self._story_checkpoint)
         by_article = beam.pvalue.AsDict(stories.assignments | "ByArticle" >> beam.Map(lambda a: (a.article_id, a)))
         return {
             "articles": tagged | "ArticlesWithStories" >> beam.Map(_with_story, by_article),
@@ -106,14 +108,15 @@ class _StoryFeaturesFn(beam.DoFn):
 class WriteTables(beam.PTransform):
     """dict[table name, PCollection] -> one staged Parquet file per table and partition."""
 
-    def __init__(self, staging: str, batch_id: str):
+    def __init__(self, staging: str, batch_id: str, row_group_bytes: int = ROW_GROUP_TARGET_BYTES):
         super().__init__()
         self._staging = staging
         self._batch_id = batch_id
+        self._row_group_bytes = row_group_bytes  # a chunk's files, merged later, are read a small row group at a time
 
     def expand(self, tables):
         written = [
-            records | f"Write_{name}" >> WriteTable(TABLES[name], self._staging, self._batch_id)
+            records | f"Write_{name}" >> WriteTable(TABLES[name], self._staging, self._batch_id, self._row_group_bytes)
             for name, records in sorted(tables.items())
         ]
         return written | "AllWritten" >> beam.Flatten()

@@ -79,6 +79,20 @@ def extend_lookback(earlier: Optional[Lookback], article_files: list[str], story
     return Lookback(inputs, list(latest.values()), hashes)
 
 
+def with_chunk(lookback: Lookback, article_files: list[str], stories_saved: bool) -> Lookback:
+    """The lookback of a chunked run's next chunk: the earlier chunks' content hashes are added, so an exact
+    copy in a later chunk refers to the article kept before. Once the story stage has saved its state
+    (StoryCheckpoint), earlier articles and story alerts live in that state and are not replayed again.
+    """
+    hashes = dict(lookback.known_hashes)
+    for path in article_files:
+        table = _read(path, ["content_hash", "article_id"])
+        hashes.update(zip(table["content_hash"].to_pylist(), table["article_id"].to_pylist()))
+    if stories_saved:
+        return Lookback([], [], hashes)
+    return lookback._replace(known_hashes=hashes)
+
+
 def first_ingested_at(output: str, batch_id: str) -> Optional[dt.datetime]:
     """When this batch (this exact input set) was first ingested into this output, if it was.
 

@@ -39,6 +39,19 @@ class RawInput:
     modified_at: Optional[dt.datetime] = None  # the file's modification time (UTC), when the file system reports it
 
 
+@dataclasses.dataclass(frozen=True)
+class FileSplit:
+    """Part of a JSONL file: the lines that start at byte offsets [start, end), the first being line `first_line`.
+
+    A run over a large input reads it in chunks (see plan_chunks); a whole file is its plain path.
+    """
+
+    uri: str
+    start: int
+    end: int
+    first_line: int
+
+
 def extension_of(uri: str) -> str:
     """The format extension, ignoring a compression suffix: a.jsonl.gz -> .jsonl."""
     base = posixpath.basename(uri).lower()
@@ -102,15 +115,18 @@ class _ReadInputFn(beam.DoFn):
         self._max = max_input_bytes
         self._rejected_at = rejected_at
 
-    def process(self, uri: str) -> Iterator:
-        metrics.FILES_READ.inc()
+    def process(self, item) -> Iterator:
+        split = item if isinstance(item, FileSplit) else None
+        uri = split.uri if split else item
+        if split is None or split.start == 0:
+            metrics.FILES_READ.inc()
         ext = extension_of(uri)
         try:
             sidecar = _sidecar_of(uri)
             modified = _modified_at(uri)
             with FileSystems.open(uri) as f:
                 if ext in LINE_FORMATS:
-                    yield from self._lines(uri, ext, f, sidecar, modified)
+                    yield from self._lines(uri, ext, f, sidecar, modified, split)
                 else:
                     data = f.read(self._max + 1)
                     metrics.RECORDS_READ.inc()
@@ -124,9 +140,13 @@ class _ReadInputFn(beam.DoFn):
             metrics.RECORDS_READ.inc()
             yield self._rejected(uri, None, None, b"", 0, InputRejected(Reason.READ_FAILED, str(err)))
 
-    def _lines(self, uri, ext, f, sidecar, modified) -> Iterator:
-        offset = 0
-        for number, line in enumerate(f, start=1):
+    def _lines(self, uri, ext, f, sidecar, modified, split: Optional[FileSplit]) -> Iterator:
+        offset, first, end = (split.start, split.first_line, split.end) if split else (0, 1, None)
+        if offset:
+            f.seek(offset)
+        for number, line in enumerate(iter(f.readline, b""), start=first):  # compressed files are not iterable
+            if end is not None and offset >= end:
+                return
             start, offset = offset, offset + len(line)
             if not line.strip():
                 continue
@@ -161,7 +181,7 @@ class _ReadInputFn(beam.DoFn):
 
 
 class ReadInputs(beam.PTransform):
-    """PCollection[str uri] -> {'records': RawInput, 'rejected': Rejected}."""
+    """PCollection[str uri | FileSplit] -> {'records': RawInput, 'rejected': Rejected}."""
 
     RECORDS = "records"
     REJECTED = "rejected"
@@ -175,6 +195,46 @@ class ReadInputs(beam.PTransform):
         return uris | "ReadFiles" >> beam.ParDo(
             _ReadInputFn(self._max_input_bytes, self._rejected_at)
         ).with_outputs(self.REJECTED, main=self.RECORDS)
+
+
+def plan_chunks(paths: list[str], max_records: int) -> list[list]:
+    """The inputs cut into chunks of about `max_records` records each, in input order.
+
+    A file is one record, a JSONL file one per line (blank lines included, so a chunk may hold a
+    few records fewer). A JSONL file longer than the room left in a chunk is cut at line
+    boundaries into FileSplits; other files stay whole paths. Every line is in exactly one chunk.
+    One chunk (the plain paths) when the whole input fits, or `max_records` is 0.
+    """
+    if max_records <= 0:
+        return [list(paths)]
+    chunks: list[list] = [[]]
+    room = max_records
+    for path in paths:
+        if extension_of(path) not in LINE_FORMATS:
+            if room == 0:
+                chunks.append([])
+                room = max_records
+            chunks[-1].append(path)
+            room -= 1
+            continue
+        if room == 0:
+            chunks.append([])
+            room = max_records
+        start, first, offset, number = 0, 1, 0, 0
+        with FileSystems.open(path) as f:
+            for number, line in enumerate(iter(f.readline, b""), start=1):
+                if room == 0:
+                    chunks[-1].append(FileSplit(path, start, offset, first))
+                    chunks.append([])
+                    room, start, first = max_records, offset, number
+                offset += len(line)
+                room -= 1
+        if start == 0:
+            chunks[-1].append(path)
+        elif number >= first:
+            chunks[-1].append(FileSplit(path, start, offset, first))
+    chunks = [c for c in chunks if c]
+    return chunks or [list(paths)]
 
 
 def raw_from_message(data: bytes, attributes: Optional[dict] = None, message_id: str = "", subscription: str = "", publish_time: Optional[dt.datetime] = None) -> RawInput:

@@ -92,19 +92,20 @@ def staging_dir(output: str, run_id: str) -> str:
     return FileSystems.join(output, STAGING, run_id)
 
 
-def write_parquet(table: pa.Table, path: str) -> None:
-    """Write a sorted Arrow table as one Parquet file: zstd, statistics, row groups near the target size."""
+def write_parquet(table: pa.Table, path: str, row_group_bytes: int = ROW_GROUP_TARGET_BYTES) -> None:
+    """Write a sorted Arrow table as one Parquet file: zstd, statistics, row groups near `row_group_bytes`."""
     avg_row = max(1, table.nbytes // max(1, table.num_rows))
-    row_group = max(1, ROW_GROUP_TARGET_BYTES // avg_row)
+    row_group = max(1, row_group_bytes // avg_row)
     with FileSystems.create(path) as f:
         pq.write_table(table, f, compression="zstd", row_group_size=row_group, write_statistics=True)
 
 
 class _WritePartitionFn(beam.DoFn):
-    def __init__(self, table: Table, staging: str, file_name: str):
+    def __init__(self, table: Table, staging: str, file_name: str, row_group_bytes: int):
         self._table = table
         self._staging = staging
         self._file_name = file_name
+        self._row_group_bytes = row_group_bytes
 
     def process(self, keyed):
         day, records = keyed
@@ -118,7 +119,7 @@ class _WritePartitionFn(beam.DoFn):
             chunks.append(to_arrow_table(rows, self._table.model, self._table.name))
         table = pa.concat_tables(chunks).sort_by([(c, "ascending") for c in self._table.sort_by])
         path = FileSystems.join(self._staging, self._table.name, f"dt={day}", self._file_name)
-        write_parquet(table.combine_chunks(), path)
+        write_parquet(table.combine_chunks(), path, self._row_group_bytes)
         metrics.ROWS_WRITTEN.inc(table.num_rows)
         yield self._table.name, day, table.num_rows
 
@@ -126,11 +127,12 @@ class _WritePartitionFn(beam.DoFn):
 class WriteTable(beam.PTransform):
     """PCollection[record] -> staged Parquet, one file per partition; emits (table, dt, rows)."""
 
-    def __init__(self, table: Table, staging: str, batch_id: str):
+    def __init__(self, table: Table, staging: str, batch_id: str, row_group_bytes: int = ROW_GROUP_TARGET_BYTES):
         super().__init__()
         self._table = table
         self._staging = staging
         self._file_name = part_name(batch_id)
+        self._row_group_bytes = row_group_bytes
 
     def expand(self, records):
         partition_of = self._table.partition_of
@@ -138,7 +140,7 @@ class WriteTable(beam.PTransform):
             records
             | "KeyByPartition" >> beam.Map(lambda r: (partition_of(r), r))
             | "GroupPartition" >> beam.GroupByKey()
-            | "WriteFile" >> beam.ParDo(_WritePartitionFn(self._table, self._staging, self._file_name))
+            | "WriteFile" >> beam.ParDo(_WritePartitionFn(self._table, self._staging, self._file_name, self._row_group_bytes))
         )
 
 
