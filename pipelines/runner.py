@@ -7,6 +7,7 @@ SwitchingDirectRunner does), so `multi_processing` workers see the same options 
 """
 from __future__ import annotations
 
+import ctypes
 import os
 
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, WorkerOptions
@@ -16,6 +17,27 @@ from apache_beam.runners.portability.portable_runner import JobServiceHandle
 from apache_beam.runners.runner import PipelineRunner
 
 LOCAL_RUNNER_NAMES = {"local", "newsbeam"}
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def limit_malloc_arenas() -> None:
+    """Cap glibc's malloc arenas for this process and the worker processes it starts.
+
+    glibc gives threads their own arenas (up to 8 per core) and seldom returns their freed memory. With
+    the runner's gRPC threads, a driver that runs pipeline after pipeline (a chunked run, a stream)
+    kept growing: about 10 MB per chunk of 200 BBC articles, 50-100 MB per chunk of 2,500, while its
+    Python objects stayed the same size (tracemalloc). With 2 arenas it stays flat
+    (benchmarks/RESULTS.md). MALLOC_ARENA_MAX set by the user wins. Not glibc: nothing to do.
+    """
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    os.environ["MALLOC_ARENA_MAX"] = str(MALLOC_ARENAS)  # read by each worker process's C library at its start
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS)  # this process: applies to arenas made from now on
 
 
 class LocalRunner(PipelineRunner):
@@ -30,6 +52,7 @@ class LocalRunner(PipelineRunner):
         self._in_process = in_process
 
     def run_pipeline(self, pipeline, options: PipelineOptions):
+        limit_malloc_arenas()
         direct = options.view_as(DirectOptions)
         if self._in_process:
             direct.direct_running_mode, direct.direct_num_workers = "in_memory", 1
