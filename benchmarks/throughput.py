@@ -8,7 +8,9 @@ In one run, alternating a, b, a, b, …:
 (b) pipeline: the whole batch pipeline, input file to committed Parquet, with its default local
     runner, as a user runs it (a fresh process each time: start-up included).
 It prints articles/s and words/s for both, the ratio b/a of the medians, the peak RSS of each
-pipeline run's whole process tree (sampled every 0.2 s), and the output file counts per table.
+pipeline run's whole process tree, driver and workers (sampled every 0.2 s; also per quarter of
+the run, which shows whether memory grows as the input is read), its peak PSS (shared library
+pages counted once), and the output file counts per table.
 With --copies N the corpus is written N times with distinct ids (and a marker word per copy, so
 dedup does not remove the copies) into a temporary JSONL file.
 """
@@ -25,10 +27,11 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Optional
 
 
-def make_input(corpus: Path, copies: int, folder: Path) -> tuple[Path, list[str]]:
-    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+def make_input(corpus: Path, copies: int, folder: Path, limit: Optional[int] = None) -> tuple[Path, list[str]]:
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()][:limit]
     path = folder / f"corpus-x{copies}.jsonl"
     texts = []
     with path.open("w", encoding="utf-8") as f:
@@ -58,35 +61,52 @@ def baseline(texts: list[str], processes: int = 2) -> float:
     return time.perf_counter() - started
 
 
-def _tree_rss(pid: int) -> int:
-    """RSS in bytes of a process and all its descendants, from /proc."""
-    total, stack, seen = 0, [pid], set()
+def _tree_memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in bytes of a process and all its descendants, summed, from /proc.
+
+    RSS counts a shared library's pages once per process that maps them; PSS shares them out, so the
+    PSS sum is the physical memory the tree holds. A process's children are listed per thread
+    (/proc/P/task/T/children), and Beam starts its worker processes from other threads than the main
+    one: every thread's list is read.
+    """
+    rss = pss = 0
+    stack, seen = [pid], set()
     while stack:
         p = stack.pop()
         if p in seen:
             continue
         seen.add(p)
         try:
-            with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                stack.extend(int(c) for c in f.read().split())
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1]) * 1024
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    stack.extend(int(c) for c in f.read().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-    return total
+    return rss, pss
 
 
-def pipeline(input_path: Path, output: Path) -> tuple[float, int]:
-    """Seconds and peak process-tree RSS of one pipeline run in a fresh process."""
+def quarter_peaks(samples: list[int]) -> list[int]:
+    """The peak of each quarter of a run's samples: memory that grows with the input read shows as a rising row."""
+    n = len(samples)
+    return [max(samples[i * n // 4:(i + 1) * n // 4] or [0]) for i in range(4)]
+
+
+def pipeline(input_path: Path, output: Path, extra: list[str] = ()) -> tuple[float, list[tuple[int, int]]]:
+    """Seconds and the process tree's (RSS, PSS) samples (every 0.2 s) of one pipeline run in a fresh process."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines.news_pipeline", "--input", str(input_path), "--output", str(output)],
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.news_pipeline", "--input", str(input_path), "--output", str(output), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    peak = 0
+    samples: list[tuple[int, int]] = []
 
     def sample():
-        nonlocal peak
         while proc.poll() is None:
-            peak = max(peak, _tree_rss(proc.pid))
+            samples.append(_tree_memory(proc.pid))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -95,7 +115,7 @@ def pipeline(input_path: Path, output: Path) -> tuple[float, int]:
     sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"pipeline failed ({proc.returncode}): {out}")
-    return time.perf_counter() - started, peak
+    return time.perf_counter() - started, samples
 
 
 def file_counts(output: Path) -> dict[str, tuple[int, int]]:
@@ -113,21 +133,27 @@ def main(argv=None) -> None:
     parser.add_argument("--copies", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip_baseline", action="store_true", help="Only the pipeline (for memory runs at large --copies).")
+    parser.add_argument("--limit", type=int, default=None, help="Only the corpus's first N articles (before --copies).")
+    parser.add_argument("--pipeline_args", default="", help="More flags for the pipeline, e.g. \"--chunk_records 1000\".")
     args = parser.parse_args(argv)
     if not args.corpus.exists():
         raise SystemExit(f"{args.corpus} is absent: the shared corpus lives beside the repo as ../shared/corpus")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        input_path, texts = make_input(args.corpus, args.copies, tmp)
+        input_path, texts = make_input(args.corpus, args.copies, tmp, args.limit)
         n, words = len(texts), sum(len(t.split()) for t in texts)
-        a, b, peaks = [], [], []
+        a, b, peaks, pss_peaks = [], [], [], []
         for i in range(args.runs):
             if not args.skip_baseline:
                 a.append(baseline(texts))
-            seconds, peak = pipeline(input_path, tmp / f"out{i}")
+            seconds, samples = pipeline(input_path, tmp / f"out{i}", args.pipeline_args.split())
             b.append(seconds)
-            peaks.append(peak)
-            print(f"run {i + 1}: baseline {a[-1] if a else float('nan'):.1f}s, pipeline {seconds:.1f}s, peak RSS {peak / 2**20:.0f} MiB", flush=True)
+            rss, pss = [r for r, _ in samples] or [0], [p for _, p in samples] or [0]
+            peaks.append(max(rss))
+            pss_peaks.append(max(pss))
+            quarters = " / ".join(f"{q / 2**20:.0f}" for q in quarter_peaks(rss))
+            print(f"run {i + 1}: baseline {a[-1] if a else float('nan'):.1f}s, pipeline {seconds:.1f}s, "
+                  f"peak RSS {peaks[-1] / 2**20:.0f} MiB (per quarter of the run: {quarters} MiB), peak PSS {pss_peaks[-1] / 2**20:.0f} MiB", flush=True)
         counts = file_counts(tmp / "out0")
     print(f"\n{n} articles, {words:,} words ({args.corpus.name} x{args.copies}), {args.runs} runs, medians:")
     if a:
@@ -137,7 +163,7 @@ def main(argv=None) -> None:
     print(f"(b) pipeline, local runner: {mb:.1f}s  {n / mb:.1f} articles/s  {words / mb:,.0f} words/s")
     if a:
         print(f"ratio b/a (throughput) = {ma / mb:.2f}  (target >= 0.8)")
-    print(f"peak RSS of the pipeline's process tree: {max(peaks) / 2**20:.0f} MiB (max of {len(peaks)} runs)")
+    print(f"peak memory of the pipeline's process tree (max of {len(peaks)} runs): RSS {max(peaks) / 2**20:.0f} MiB, PSS {max(pss_peaks) / 2**20:.0f} MiB")
     print("output files (files, partitions): " + ", ".join(f"{t} {f}/{p}" for t, (f, p) in counts.items()))
 
 
