@@ -45,12 +45,11 @@ from transforms.parse import ParseConfig
 from transforms.read import plan_chunks, resolve_inputs, select_by_date
 from transforms.entities import TaggerConfig
 from transforms.lookback import first_ingested_at, read_lookback, with_chunk
-from transforms.stories import BreakingConfig, StoryConfig
+from transforms.stories import BreakingConfig, StoryCheckpoint, StoryConfig
 from transforms.windows import WindowConfig
 from transforms.rules import RulePackError, load_rule_pack
-from transforms.compact import CHUNK_ROW_GROUP_BYTES, CHUNKS, chunk_staging, compact_chunks
+from transforms.compact import CHUNK_ROW_GROUP_BYTES, CHUNKS, chunk_files, chunk_staging, compact_chunks
 from transforms.sink import MANIFEST, ROW_GROUP_TARGET_BYTES, append_alerts_log, commit, staging_dir, write_json_atomically
-from transforms.stories import StoryCheckpoint
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_TOO_MANY_REJECTED = 0, 1, 2, 3
 SUCCESS = "_SUCCESS"
@@ -181,18 +180,16 @@ def run_chunks(options, runner, chunks: list[list], news: NewsOptions, ingested_
     saved = None
     for index, chunk in enumerate(chunks):
         clock = time.monotonic()
-        here = chunk_staging(staging, index)
         checkpoint = StoryCheckpoint(read_from=saved, write_to=FileSystems.join(staging, CHUNKS, f"stories-{index:05d}.pkl"))
         pipeline = beam.Pipeline(runner=LocalRunner() if runner else None, options=options)
-        build_pipeline(pipeline, chunk, news, ingested_at, here, batch_id, lookback, story_checkpoint=checkpoint, row_group_bytes=CHUNK_ROW_GROUP_BYTES)
+        build_pipeline(pipeline, chunk, news, ingested_at, chunk_staging(staging, index), batch_id, lookback, story_checkpoint=checkpoint, row_group_bytes=CHUNK_ROW_GROUP_BYTES)
         result = pipeline.run()
         result.wait_until_finish()
         counts = _counters(result)
         total = None if counts is None or total is None else {k: total.get(k, 0) + counts.get(k, 0) for k in sorted({*total, *counts})}
         if FileSystems.exists(checkpoint.write_to):  # a chunk without articles (or lookback) leaves the state as it was
             saved = checkpoint.write_to
-        articles = FileSystems.match([FileSystems.join(here, "articles", "dt=*", "*.parquet")])[0].metadata_list if FileSystems.exists(FileSystems.join(here, "articles")) else []
-        lookback = with_chunk(lookback, sorted(m.path for m in articles), saved is not None)
+        lookback = with_chunk(lookback, chunk_files(staging, index, "articles"), saved is not None)
         _LOG.info("chunk %d/%d: %d inputs read in %.1fs", index + 1, len(chunks), (counts or {}).get("records_read", 0), time.monotonic() - clock)
     clock = time.monotonic()
     written = compact_chunks(staging, len(chunks), batch_id)

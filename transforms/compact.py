@@ -36,6 +36,11 @@ def chunk_staging(staging: str, index: int) -> str:
     return FileSystems.join(staging, CHUNKS, f"{index:05d}")
 
 
+def chunk_files(staging: str, index: int, table: str) -> list[str]:
+    """The files chunk `index` staged for `table`, one per partition."""
+    return _match(FileSystems.join(chunk_staging(staging, index), table, "dt=*", "*.parquet"))
+
+
 def _match(pattern: str) -> list[str]:
     try:
         return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
@@ -180,7 +185,7 @@ def compact_chunks(staging: str, chunks: int, batch_id: str) -> dict[str, int]:
     name = part_name(batch_id)
     written: dict[str, int] = {}
     for table in TABLES.values():
-        files = [(i, p) for i in range(chunks) for p in _match(FileSystems.join(chunk_staging(staging, i), table.name, "dt=*", name))]
+        files = [(i, p) for i in range(chunks) for p in chunk_files(staging, i, table.name) if posixpath.basename(p) == name]
         keep = _latest_chunk(files, LATEST[table.name]) if table.name in LATEST else None
         by_day: dict[str, list[tuple[int, str]]] = {}
         for index, path in files:
