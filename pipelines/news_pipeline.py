@@ -161,6 +161,15 @@ def build_pipeline(pipeline: beam.Pipeline, paths: list, news: NewsOptions, inge
 DEFAULT_CHUNK_RECORDS = 2500  # BBC's 2,225 articles are one chunk: a 1x run keeps its speed; memory per chunk size in benchmarks/RESULTS.md
 
 
+def _run_pipeline(options, runner, items: list, news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback, **chunk) -> Optional[dict]:
+    """Build and run the batch chain over `items` to the end; its counters."""
+    pipeline = beam.Pipeline(runner=runner, options=options)
+    build_pipeline(pipeline, items, news, ingested_at, staging, batch_id, lookback, **chunk)
+    result = pipeline.run()
+    result.wait_until_finish()
+    return _counters(result)
+
+
 def run_chunks(options, runner, chunks: list[list], news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback) -> Optional[dict]:
     """Run the batch chain over each chunk in turn and leave one staged file per table and partition; the summed counters.
 
@@ -171,21 +180,14 @@ def run_chunks(options, runner, chunks: list[list], news: NewsOptions, ingested_
     the end the chunk files are merged (transforms/compact.py).
     """
     if len(chunks) == 1:
-        pipeline = beam.Pipeline(runner=runner, options=options)
-        build_pipeline(pipeline, chunks[0], news, ingested_at, staging, batch_id, lookback)
-        result = pipeline.run()
-        result.wait_until_finish()
-        return _counters(result)
+        return _run_pipeline(options, runner, chunks[0], news, ingested_at, staging, batch_id, lookback)
     total: Optional[dict] = {}
     saved = None
     for index, chunk in enumerate(chunks):
         clock = time.monotonic()
         checkpoint = StoryCheckpoint(read_from=saved, write_to=FileSystems.join(staging, CHUNKS, f"stories-{index:05d}.pkl"))
-        pipeline = beam.Pipeline(runner=LocalRunner() if runner else None, options=options)
-        build_pipeline(pipeline, chunk, news, ingested_at, chunk_staging(staging, index), batch_id, lookback, story_checkpoint=checkpoint, row_group_bytes=CHUNK_ROW_GROUP_BYTES)
-        result = pipeline.run()
-        result.wait_until_finish()
-        counts = _counters(result)
+        counts = _run_pipeline(options, runner, chunk, news, ingested_at, chunk_staging(staging, index), batch_id, lookback,
+                               story_checkpoint=checkpoint, row_group_bytes=CHUNK_ROW_GROUP_BYTES)
         total = None if counts is None or total is None else {k: total.get(k, 0) + counts.get(k, 0) for k in sorted({*total, *counts})}
         if FileSystems.exists(checkpoint.write_to):  # a chunk without articles (or lookback) leaves the state as it was
             saved = checkpoint.write_to

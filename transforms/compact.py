@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.sink import ROW_GROUP_TARGET_BYTES, TABLES, Table, part_name
+from transforms.sink import ROW_GROUP_TARGET_BYTES, TABLES, Table, match_files, part_name, rows_per_group
 
 CHUNKS = "_chunks"
 # Chunk files are read back one row group at a time: small groups keep the merge's memory small.
@@ -38,14 +38,7 @@ def chunk_staging(staging: str, index: int) -> str:
 
 def chunk_files(staging: str, index: int, table: str) -> list[str]:
     """The files chunk `index` staged for `table`, one per partition."""
-    return _match(FileSystems.join(chunk_staging(staging, index), table, "dt=*", "*.parquet"))
-
-
-def _match(pattern: str) -> list[str]:
-    try:
-        return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
-    except Exception:  # Beam raises for a pattern under a folder that does not exist
-        return []
+    return match_files(FileSystems.join(chunk_staging(staging, index), table, "dt=*", "*.parquet"))
 
 
 def _day(path: str) -> str:
@@ -114,7 +107,7 @@ def write_batches(batches: Iterator[pa.Table], table: Table, path: str) -> int:
         for rows in batches:
             rows = rows.select(schema.names).cast(schema)
             if writer is None:
-                group_rows = max(1, ROW_GROUP_TARGET_BYTES // max(1, rows.nbytes // max(1, rows.num_rows)))
+                group_rows = rows_per_group(rows, ROW_GROUP_TARGET_BYTES)
                 parent = posixpath.dirname(path)
                 if not FileSystems.exists(parent):
                     FileSystems.mkdirs(parent)

@@ -210,16 +210,13 @@ def plan_chunks(paths: list[str], max_records: int) -> list[list]:
     chunks: list[list] = [[]]
     room = max_records
     for path in paths:
-        if extension_of(path) not in LINE_FORMATS:
-            if room == 0:
-                chunks.append([])
-                room = max_records
-            chunks[-1].append(path)
-            room -= 1
-            continue
         if room == 0:
             chunks.append([])
             room = max_records
+        if extension_of(path) not in LINE_FORMATS:
+            chunks[-1].append(path)
+            room -= 1
+            continue
         start, first, offset, number = 0, 1, 0, 0
         with FileSystems.open(path) as f:
             for number, line in enumerate(iter(f.readline, b""), start=1):

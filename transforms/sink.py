@@ -92,12 +92,16 @@ def staging_dir(output: str, run_id: str) -> str:
     return FileSystems.join(output, STAGING, run_id)
 
 
+def rows_per_group(table: pa.Table, row_group_bytes: int = ROW_GROUP_TARGET_BYTES) -> int:
+    """Rows per row group for about `row_group_bytes` uncompressed, from the table's average row."""
+    avg_row = max(1, table.nbytes // max(1, table.num_rows))
+    return max(1, row_group_bytes // avg_row)
+
+
 def write_parquet(table: pa.Table, path: str, row_group_bytes: int = ROW_GROUP_TARGET_BYTES) -> None:
     """Write a sorted Arrow table as one Parquet file: zstd, statistics, row groups near `row_group_bytes`."""
-    avg_row = max(1, table.nbytes // max(1, table.num_rows))
-    row_group = max(1, row_group_bytes // avg_row)
     with FileSystems.create(path) as f:
-        pq.write_table(table, f, compression="zstd", row_group_size=row_group, write_statistics=True)
+        pq.write_table(table, f, compression="zstd", row_group_size=rows_per_group(table, row_group_bytes), write_statistics=True)
 
 
 class _WritePartitionFn(beam.DoFn):
@@ -151,7 +155,8 @@ class CommitResult:
     removed: list[str]
 
 
-def _match(pattern: str) -> list[str]:
+def match_files(pattern: str) -> list[str]:
+    """The sorted paths matching a pattern; none under a folder that does not exist."""
     return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
 
 
@@ -163,7 +168,7 @@ def commit(output: str, run_id: str, batch_id: str) -> CommitResult:
     """Move a run's staged files into place, one atomic rename each, and drop this batch's stale files."""
     staging = staging_dir(output, run_id)
     name = part_name(batch_id)
-    staged = _match(FileSystems.join(staging, "*", "dt=*", name)) if FileSystems.exists(staging) else []
+    staged = match_files(FileSystems.join(staging, "*", "dt=*", name)) if FileSystems.exists(staging) else []
     rows: dict[str, int] = {t: 0 for t in TABLES}
     committed = []
     for path in staged:
@@ -179,14 +184,14 @@ def commit(output: str, run_id: str, batch_id: str) -> CommitResult:
         committed.append(final)
     removed = []
     for table in TABLES:
-        for path in _match(FileSystems.join(output, table, "dt=*", name)):
+        for path in match_files(FileSystems.join(output, table, "dt=*", name)):
             if path not in committed:
                 FileSystems.delete([path])
                 removed.append(path)
     if FileSystems.exists(staging):
         FileSystems.delete([staging])
     parent = FileSystems.join(output, STAGING)
-    if "://" not in parent and FileSystems.exists(parent) and not _match(FileSystems.join(parent, "*")):
+    if "://" not in parent and FileSystems.exists(parent) and not match_files(FileSystems.join(parent, "*")):
         FileSystems.delete([parent])  # no other run is staging here
     return CommitResult(files=committed, rows=rows, removed=removed)
 
