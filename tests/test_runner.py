@@ -4,13 +4,17 @@ import os
 from pipelines import runner
 
 
-def test_malloc_arenas_are_capped_for_the_driver_and_its_workers(monkeypatch):
-    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
-    runner.limit_malloc_arenas()
-    assert os.environ["MALLOC_ARENA_MAX"] == str(runner.MALLOC_ARENAS)  # inherited by the worker processes
+def test_malloc_is_tuned_for_the_driver_and_its_workers(monkeypatch):
+    for variable, _, _ in runner.MALLOC_SETTINGS:
+        monkeypatch.delenv(variable, raising=False)
+    runner.tune_malloc()
+    for variable, _, value in runner.MALLOC_SETTINGS:
+        assert os.environ[variable] == str(value)  # inherited by the worker processes
 
 
-def test_a_users_malloc_arena_setting_wins(monkeypatch):
+def test_a_users_malloc_setting_wins(monkeypatch):
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
-    runner.limit_malloc_arenas()
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    runner.tune_malloc()
     assert os.environ["MALLOC_ARENA_MAX"] == "4"
+    assert os.environ["MALLOC_MMAP_THRESHOLD_"] == str(128 * 1024)
