@@ -22,6 +22,7 @@ inputs were rejected. `_SUCCESS` is written next to `_manifest.json` only for ex
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import platform
@@ -35,12 +36,13 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.utils import shared
 
 from pipelines.options import NewsOptions
 from pipelines.runner import LocalRunner
 from schemas import SCHEMA_VERSION
 from transforms import metrics
-from transforms.ingest import IngestArticles, WriteTables
+from transforms.ingest import IngestArticles, WriteTables, warm_up_worker
 from transforms.parse import ParseConfig
 from transforms.read import plan_chunks, resolve_inputs, select_by_date
 from transforms.entities import TaggerConfig
@@ -140,16 +142,18 @@ def window_config(news: NewsOptions, closed_before: Optional[dt.datetime] = None
 
 
 def build_pipeline(pipeline: beam.Pipeline, paths: list, news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback=None, stream=None,
-                   story_checkpoint: StoryCheckpoint = StoryCheckpoint(), row_group_bytes: int = ROW_GROUP_TARGET_BYTES):
+                   story_checkpoint: StoryCheckpoint = StoryCheckpoint(), row_group_bytes: int = ROW_GROUP_TARGET_BYTES,
+                   tagger_handle: Optional[shared.Shared] = None):
     """The batch chain over `paths` (paths or FileSplits); `stream` (a micro-batch of a stream) adds the watermark and
-    the shared model; a chunk of a chunked run passes its story checkpoint and writes small row groups."""
+    the shared model; a chunk of a chunked run passes its story checkpoint and writes small row groups; `tagger_handle`
+    is the model's Shared handle (the one the local runner's worker server warms up)."""
     config = ParseConfig(ingested_at=ingested_at, max_body_bytes=news.max_body_bytes, progress_interval_s=news.progress_interval_s)
     ingest = IngestArticles(
         config, TaggerConfig(), news.rules, story_config(news), breaking_config(news), lookback,
         windows=window_config(news, stream.watermark_close if stream else None),
         update_id=batch_id,
         micro_batch=stream is not None,
-        tagger_handle=stream.tagger_handle if stream else None,
+        tagger_handle=stream.tagger_handle if stream else tagger_handle,
         story_checkpoint=story_checkpoint,
     )
     uris = pipeline | "ListInputs" >> beam.Create(paths)
@@ -161,16 +165,16 @@ def build_pipeline(pipeline: beam.Pipeline, paths: list, news: NewsOptions, inge
 DEFAULT_CHUNK_RECORDS = 2500  # BBC's 2,225 articles are one chunk: a 1x run keeps its speed; memory per chunk size in benchmarks/RESULTS.md
 
 
-def _run_pipeline(options, runner, items: list, news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback, **chunk) -> Optional[dict]:
+def _run_pipeline(options, runner, items: list, news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback, tagger, **chunk) -> Optional[dict]:
     """Build and run the batch chain over `items` to the end; its counters."""
     pipeline = beam.Pipeline(runner=runner, options=options)
-    build_pipeline(pipeline, items, news, ingested_at, staging, batch_id, lookback, **chunk)
+    build_pipeline(pipeline, items, news, ingested_at, staging, batch_id, lookback, tagger_handle=tagger, **chunk)
     result = pipeline.run()
     result.wait_until_finish()
     return _counters(result)
 
 
-def run_chunks(options, runner, chunks: list[list], news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback) -> Optional[dict]:
+def run_chunks(options, runner, chunks: list[list], news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback, tagger: shared.Shared) -> Optional[dict]:
     """Run the batch chain over each chunk in turn and leave one staged file per table and partition; the summed counters.
 
     One chunk is one pipeline, as always. Several chunks (an input larger than --chunk_records) run
@@ -180,13 +184,13 @@ def run_chunks(options, runner, chunks: list[list], news: NewsOptions, ingested_
     the end the chunk files are merged (transforms/compact.py).
     """
     if len(chunks) == 1:
-        return _run_pipeline(options, runner, chunks[0], news, ingested_at, staging, batch_id, lookback)
+        return _run_pipeline(options, runner, chunks[0], news, ingested_at, staging, batch_id, lookback, tagger)
     total: Optional[dict] = {}
     saved = None
     for index, chunk in enumerate(chunks):
         clock = time.monotonic()
         checkpoint = StoryCheckpoint(read_from=saved, write_to=FileSystems.join(staging, CHUNKS, f"stories-{index:05d}.pkl"))
-        counts = _run_pipeline(options, runner, chunk, news, ingested_at, chunk_staging(staging, index), batch_id, lookback,
+        counts = _run_pipeline(options, runner, chunk, news, ingested_at, chunk_staging(staging, index), batch_id, lookback, tagger,
                                story_checkpoint=checkpoint, row_group_bytes=CHUNK_ROW_GROUP_BYTES)
         total = None if counts is None or total is None else {k: total.get(k, 0) + counts.get(k, 0) for k in sorted({*total, *counts})}
         if FileSystems.exists(checkpoint.write_to):  # a chunk without articles (or lookback) leaves the state as it was
@@ -237,7 +241,8 @@ def run(argv=None) -> int:
     success = FileSystems.join(news.output, SUCCESS)
     if FileSystems.exists(success):
         FileSystems.delete([success])  # sensors must not mistake the previous run's marker for this one
-    runner = LocalRunner() if options.view_as(StandardOptions).runner is None else None
+    tagger = shared.Shared()  # one handle for every chunk: the local runner's worker server loads the model for it once
+    runner = LocalRunner(warm_up=functools.partial(warm_up_worker, tagger, TaggerConfig(), news.rules)) if options.view_as(StandardOptions).runner is None else None
     _LOG.info("run %s: %d input files from %s -> %s", run_id, len(paths), news.input, news.output)
 
     lookback = read_lookback(news.output, batch_id, news.story_lookback_days)
@@ -246,10 +251,13 @@ def run(argv=None) -> int:
     chunks = plan_chunks(paths, chunk_records)
     clock = time.monotonic()
     try:
-        counts = run_chunks(options, runner, chunks, news, ingested_at, staging, batch_id, lookback)
+        counts = run_chunks(options, runner, chunks, news, ingested_at, staging, batch_id, lookback, tagger)
     except Exception:
         _LOG.exception("run %s failed; nothing was committed (staged files are under %s)", run_id, staging)
         return EXIT_FAILED
+    finally:
+        if runner:
+            runner.close()
 
     committed = commit(news.output, run_id, batch_id)
     appended = append_alerts_log(news.output, committed.files)

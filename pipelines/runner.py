@@ -4,17 +4,27 @@ Beam's DirectRunner first tries Prism, which fetches a binary at run time; offli
 fails or, behind a silent proxy, hangs. This runner goes straight to the FnApiRunner and
 passes the pipeline options to its worker processes through provision info (as Beam's own
 SwitchingDirectRunner does), so `multi_processing` workers see the same options as the driver.
+On Linux its workers are forked from a warm worker server (pipelines/workers.py) instead of
+started as new interpreters.
 """
 from __future__ import annotations
 
+import copy
 import ctypes
+import logging
 import os
+import sys
+import threading
+from typing import Any, Callable, Optional
 
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, WorkerOptions
 from apache_beam.portability.api import beam_provision_api_pb2
 from apache_beam.runners.portability.fn_api_runner import fn_runner
 from apache_beam.runners.portability.portable_runner import JobServiceHandle
 from apache_beam.runners.runner import PipelineRunner
+from apache_beam.transforms.environments import SubprocessSDKEnvironment
+
+from pipelines.workers import ForkServer
 
 LOCAL_RUNNER_NAMES = {"local", "newsbeam"}
 # glibc malloc settings for the driver and its workers: (environment variable, mallopt parameter, value).
@@ -23,6 +33,7 @@ MALLOC_SETTINGS = (
     ("MALLOC_MMAP_THRESHOLD_", -3, 128 * 1024),  # M_MMAP_THRESHOLD
     ("MALLOC_TRIM_THRESHOLD_", -1, 128 * 1024),  # M_TRIM_THRESHOLD
 )
+_LOG = logging.getLogger("newsbeam")
 
 
 def tune_malloc() -> None:
@@ -56,11 +67,20 @@ class LocalRunner(PipelineRunner):
 
     `in_process=True` runs the pipeline in this process (a stream's micro-batches: no worker start-up,
     and a model loaded through Shared stays loaded from one pipeline to the next).
+
+    `fork_workers` (Linux): multi_processing workers are forked from one warm worker server, started
+    at the first pipeline and kept for every later pipeline this runner runs (a chunked run's chunks).
+    `warm_up` runs once in that server before it forks a worker, and what it returns stays alive there:
+    load heavy objects through the pipeline's own `Shared` handle and the workers find them loaded.
+    Call `close()` when done (it also runs at exit).
     """
 
-    def __init__(self, in_process: bool = False):
+    def __init__(self, in_process: bool = False, warm_up: Optional[Callable[[], Any]] = None, fork_workers: bool = sys.platform == "linux"):
         super().__init__()
         self._in_process = in_process
+        self._warm_up = warm_up
+        self._fork_workers = fork_workers and not in_process
+        self._workers: Optional[ForkServer] = None
 
     def run_pipeline(self, pipeline, options: PipelineOptions):
         tune_malloc()
@@ -75,7 +95,47 @@ class LocalRunner(PipelineRunner):
             options.view_as(WorkerOptions).default_sdk_harness_log_level = "WARNING"
         encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
         provision = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
-        return fn_runner.FnApiRunner(provision_info=provision).run_pipeline(pipeline, options)
+        workers = self._worker_server() if direct.direct_running_mode == "multi_processing" else None
+        if workers is None:
+            return fn_runner.FnApiRunner(provision_info=provision).run_pipeline(pipeline, options)
+        # Beam's multi_processing mode always starts its own interpreters; with our environment given, the
+        # runner is told in_memory (on a copy of the options) and still runs direct_num_workers workers.
+        fn_options = copy.deepcopy(options)
+        fn_options.view_as(DirectOptions).direct_running_mode = "in_memory"
+        environment = SubprocessSDKEnvironment.from_command_string(workers.command)
+        return fn_runner.FnApiRunner(default_environment=environment, provision_info=provision).run_pipeline(pipeline, fn_options)
+
+    def _worker_server(self) -> Optional[ForkServer]:
+        """The warm worker server, started on first use; None when workers must be Beam's own processes."""
+        if self._workers is None and self._fork_workers:
+            if threading.active_count() > 1:
+                # A fork copies only the calling thread: locks held by the others (gRPC's among them) would stay held.
+                _LOG.info("this process runs %d threads: Beam starts the workers, not the warm worker server", threading.active_count())
+                self._fork_workers = False
+            else:
+                self._workers = ForkServer.start(self._warm_up)
+        return self._workers
+
+    @property
+    def worker_server(self) -> Optional[ForkServer]:
+        """The warm worker server, once a pipeline has started it."""
+        return self._workers
+
+    def close(self) -> None:
+        """Stop the worker server, if one was started."""
+        if self._workers is not None:
+            self._workers.close()
+            self._workers = None
+
+
+class _DropOwnEnvironmentWarning(logging.Filter):
+    """FnApiRunner warns that in_memory with several workers gives no parallelism; with our environment it does."""
+
+    def filter(self, record):
+        return "direct_running_mode should be" not in record.getMessage()
+
+
+logging.getLogger(fn_runner.__name__).addFilter(_DropOwnEnvironmentWarning())
 
 
 def _explicit(options: PipelineOptions, *names: str) -> bool:

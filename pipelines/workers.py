@@ -1,0 +1,163 @@
+"""Warm Beam SDK workers: forked from a process that has the imports and the spaCy model loaded.
+
+Beam's `multi_processing` mode starts each worker as a new interpreter: every worker of every
+pipeline imports Beam and the project again (about 3 s and 200 MB each) and loads its own copy of
+the model. A chunked run starts a new pair of workers per chunk. Here, the local runner forks one
+*worker server* from the driver before the first pipeline runs. The server loads what a worker
+needs (`warm_up`: the tagger, through the pipeline's own `Shared` handle), then forks a worker for
+each one Beam asks for:
+
+    driver ── worker server (imports, the loaded model; serves the socket) ── worker, worker
+
+A forked worker starts in milliseconds, and its pages stay shared with the server until written:
+the imports and the model weights are in memory once, not once per worker. Beam still runs each
+worker through its own entry point (`sdk_worker_main.main`), with the environment Beam gives a
+worker process. Beam starts a worker with a command line, so the command it gets is a small
+stdlib-only client (pipelines/_fork_client.py) that hands that environment to the server over a
+Unix socket and exits with the worker's exit code.
+
+Forking is safe only before the driver has threads or gRPC channels; LocalRunner checks that, and
+otherwise uses Beam's own worker processes. The server dies with the driver (PR_SET_PDEATHSIG),
+and each worker with the server.
+"""
+from __future__ import annotations
+
+import atexit
+import ctypes
+import gc
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import traceback
+from typing import Any, Callable, Optional
+
+_LOG = logging.getLogger("newsbeam")
+_PR_SET_PDEATHSIG = 1
+_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_fork_client.py")
+
+
+class WorkerServerError(RuntimeError):
+    """The worker server could not start: its warm-up failed."""
+
+
+class ForkServer:
+    """One warm process that forks Beam SDK workers; `command` is the worker command line to give Beam."""
+
+    def __init__(self, pid: int, folder: str):
+        self.pid = pid  # 0 once closed
+        self.folder = folder  # holds the socket
+        self.command = f"{sys.executable} -I -S {_CLIENT} {os.path.join(folder, 'workers.sock')}"
+
+    @classmethod
+    def start(cls, warm_up: Optional[Callable[[], Any]] = None) -> "ForkServer":
+        """Fork the server from this process; call it while this process has one thread and no gRPC channel."""
+        folder = tempfile.mkdtemp(prefix="newsbeam-workers-")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(os.path.join(folder, "workers.sock"))
+        listener.listen(16)
+        ready_r, ready_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the server: never returns
+            os.close(ready_r)
+            _serve(listener, warm_up, os.getppid(), ready_w)
+        os.close(ready_w)
+        listener.close()
+        server = cls(pid, folder)
+        atexit.register(server.close)
+        with os.fdopen(ready_r, "rb") as ready:
+            status = ready.read().decode("utf-8", "replace")  # "ok", or the warm-up's traceback
+        if status != "ok":
+            server.close()
+            raise WorkerServerError(f"the worker server could not warm up: {status.strip() or 'it died'}")
+        return server
+
+    def close(self) -> None:
+        """Stop the server (its workers have ended with their pipelines) and remove its socket."""
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass  # already gone and reaped
+            self.pid = 0
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGTERM this process when its parent ends; exit now if it already has."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _serve(listener: socket.socket, warm_up: Optional[Callable[[], Any]], driver: int, ready: int) -> None:
+    try:
+        _die_with_parent(driver)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle; it stops the server
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.dup2(2, 1)  # workers write nothing to the driver's stdout, which a caller may read to its end
+        try:
+            keep = warm_up() if warm_up else None  # held for the server's life, so Shared keeps it for the workers
+            from apache_beam.runners.worker import sdk_worker_main  # noqa: F401  (imported once, here)
+        except BaseException:
+            os.write(ready, traceback.format_exc().encode())  # the driver raises it
+            raise
+        os.write(ready, b"ok")
+        os.close(ready)
+        gc.collect()
+        gc.freeze()  # the collector in a worker then leaves the server's objects (and their pages) alone
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps finished workers
+        server = os.getpid()
+        while True:
+            conn, _ = listener.accept()
+            with conn:
+                try:
+                    env = _read_request(conn)
+                except (OSError, ValueError) as err:  # its client was killed mid-request: it has failed already
+                    print(f"newsbeam: the worker server dropped a broken request: {err!r}", file=sys.stderr)
+                    continue
+                if os.fork() == 0:
+                    listener.close()
+                    _run_worker(conn, env, server)
+    finally:
+        sys.stderr.flush()
+        os._exit(1)  # a server only ends by a signal or an error
+
+
+def _read_request(conn: socket.socket) -> dict[str, str]:
+    data = b""
+    while chunk := conn.recv(65536):
+        data += chunk
+    return json.loads(data)
+
+
+def _run_worker(conn: socket.socket, env: dict[str, str], server: int) -> None:
+    """A forked worker: Beam's own worker entry point with the worker environment Beam gave; never returns."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _die_with_parent(server)
+        os.environ.clear()
+        os.environ.update(env)
+        logging.getLogger().handlers.clear()  # the driver's; Beam's worker sends its logs to the runner
+        from apache_beam.runners.worker import sdk_worker_main
+
+        sdk_worker_main.main([])
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            conn.sendall(f"{code}\n".encode())
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
