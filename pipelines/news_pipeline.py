@@ -162,7 +162,7 @@ def build_pipeline(pipeline: beam.Pipeline, paths: list, news: NewsOptions, inge
     return uris | "Ingest" >> ingest | "WriteTables" >> WriteTables(staging, batch_id, row_group_bytes)
 
 
-DEFAULT_CHUNK_RECORDS = 2500  # BBC's 2,225 articles are one chunk: a 1x run keeps its speed; memory per chunk size in benchmarks/RESULTS.md
+DEFAULT_CHUNK_RECORDS = 1000  # with warm forked workers a chunk costs about 3 s; BBC x1 in 3 chunks stays under 1 GiB (benchmarks/RESULTS.md)
 
 
 def _run_pipeline(options, runner, items: list, news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback, tagger, **chunk) -> Optional[dict]:
