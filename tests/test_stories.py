@@ -1,16 +1,34 @@
 """Stories: near-duplicates, online clustering, stable ids, lookback across runs, story alerts, breaking news."""
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
+import pickle
+import subprocess
+import sys
+
 import apache_beam as beam
 import duckdb
+import numpy
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
-from tests.conftest import SAMPLE, SEEDS, make_test_pipeline, run_driver
-from transforms.stories import BreakingConfig, StoryBook, StoryClusterer, StoryConfig, _stopwords, features_of
+from tests.conftest import ROOT, SAMPLE, SEEDS, corpus_file, make_test_pipeline, run_driver
+from transforms.stories import (
+    MINHASH_SCHEME,
+    NUM_PERM,
+    BreakingConfig,
+    NearDuplicateIndex,
+    StoryBook,
+    StoryClusterer,
+    StoryConfig,
+    _permutations,
+    _stopwords,
+    features_of,
+    signature,
+)
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 6, 12, tzinfo=UTC)
@@ -45,6 +63,46 @@ def test_weeks_apart_same_actors_is_a_new_story_and_old_state_expires():
     later = c.add(feats(3, "Putin and Kim Jong Un signed a defence pact in Pyongyang on Wednesday.", T0 + dt.timedelta(days=30), ents))
     assert later.story_id != a.story_id
     assert c.active_stories() == 1  # the June story expired: state does not grow with articles seen
+
+
+def _bbc_minhashes(n: int) -> list[tuple[str, bytes]]:
+    """n BBC articles and light edits of a third of them (near-duplicates of their originals)."""
+    lines = corpus_file("bbc_news.jsonl").read_text(encoding="utf-8").splitlines()[:n]
+    texts = [json.loads(line)["text"] for line in lines]
+    texts += [t.replace(" the ", " a ", 2) for t in texts[: n // 3]]
+    return [(f"a{i}", feats(i, t).minhash) for i, t in enumerate(texts)]
+
+
+def test_near_duplicate_index_finds_what_datasketch_finds_and_forgets_what_is_removed():
+    from datasketch import MinHash, MinHashLSH
+
+    items = _bbc_minhashes(300)
+    ours, theirs = NearDuplicateIndex(0.8), MinHashLSH(threshold=0.8, num_perm=NUM_PERM)
+    minhash = {key: MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME, permutations=_permutations(),
+                            hashvalues=numpy.frombuffer(mh, dtype=numpy.uint64)) for key, mh in items}
+    for key, mh in items:
+        ours.insert(key, signature(mh))
+        theirs.insert(key, minhash[key])
+    found = {key: ours.query(signature(mh)) for key, mh in items}
+    assert found == {key: set(theirs.query(minhash[key])) for key, _ in items}
+    assert sum(len(f) > 1 for f in found.values()) >= 100  # the edited copies find their originals
+    for key, _ in items[:150]:
+        ours.remove(key)
+        theirs.remove(key)
+    assert len(ours) == len(items) - 150
+    assert {key: ours.query(signature(mh)) for key, mh in items} == {key: set(theirs.query(minhash[key])) for key, _ in items}
+    with pytest.raises(ValueError):
+        ours.insert(items[-1][0], signature(items[-1][1]))  # an article is indexed once
+
+
+def test_a_pickled_near_duplicate_index_works_in_another_process(tmp_path):
+    (key, mh), = _bbc_minhashes(1)
+    index = NearDuplicateIndex(0.8)
+    index.insert(key, signature(mh))
+    (tmp_path / "index.pkl").write_bytes(pickle.dumps((index, mh)))
+    code = f"import pickle; from transforms.stories import signature; index, mh = pickle.load(open({str(tmp_path / 'index.pkl')!r}, 'rb')); print(sorted(index.query(signature(mh))))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True).stdout
+    assert out.strip() == f"[{key!r}]"  # band keys are a stable hash, not Python's per-process hash()
 
 
 def test_story_alert_status_rules():

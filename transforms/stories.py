@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import math
 import re
 import zlib
@@ -82,6 +83,77 @@ def _permutations() -> numpy.ndarray:
     return MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME).permutations
 
 
+def signature(minhash: bytes) -> numpy.ndarray:
+    """ArticleFeatures.minhash as the uint32 values it holds (affine32 hash values have 32 bits)."""
+    values = numpy.frombuffer(minhash, dtype=numpy.uint64)
+    if (values >> numpy.uint64(32)).any():
+        raise ValueError(f"MinHash values wider than 32 bits: the {MINHASH_SCHEME} scheme gives 32")
+    return values.astype(numpy.uint32)
+
+
+class NearDuplicateIndex:
+    """Banded LSH over MinHash signatures: the articles that may have Jaccard >= `threshold` with a signature.
+
+    The candidates of datasketch's MinHashLSH (the same bands: its own choice of b bands of r rows for
+    the threshold), in a third of its memory, which matters because the story state holds every article
+    of the window: per article, its signature as uint32 and one 64-bit key per band (a stable hash of
+    the band, so a pickled index works in another process), where MinHashLSH keeps the band bytes in two
+    places and a set per bucket. 1,290 bytes per article against 3,686 with MinHashLSH and uint64
+    signatures (BBC, tracemalloc). Candidates are checked on the whole signature by the caller.
+    """
+
+    def __init__(self, threshold: float, num_perm: int = NUM_PERM):
+        from datasketch import MinHashLSH
+
+        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self.bands, self.rows = lsh.b, lsh.r
+        self._buckets: list[dict[int, object]] = [{} for _ in range(self.bands)]  # band key -> an id, or a list of ids
+        self._signatures: dict[str, numpy.ndarray] = {}
+
+    def _keys(self, sig: numpy.ndarray) -> list[int]:
+        r = self.rows
+        return [int.from_bytes(hashlib.blake2b(sig[i * r : (i + 1) * r].tobytes(), digest_size=8).digest(), "little") for i in range(self.bands)]
+
+    def __len__(self) -> int:
+        return len(self._signatures)
+
+    def signature(self, key: str) -> numpy.ndarray:
+        return self._signatures[key]
+
+    def insert(self, key: str, sig: numpy.ndarray) -> None:
+        if key in self._signatures:
+            raise ValueError(f"{key!r} is already in the near-duplicate index")
+        self._signatures[key] = sig
+        for bucket, band in zip(self._buckets, self._keys(sig)):
+            held = bucket.get(band)
+            if held is None:
+                bucket[band] = key
+            elif isinstance(held, list):
+                held.append(key)
+            else:
+                bucket[band] = [held, key]
+
+    def remove(self, key: str) -> None:
+        for bucket, band in zip(self._buckets, self._keys(self._signatures.pop(key))):
+            held = bucket[band]
+            if isinstance(held, list):
+                held.remove(key)
+                if len(held) == 1:
+                    bucket[band] = held[0]
+            else:
+                del bucket[band]
+
+    def query(self, sig: numpy.ndarray) -> set[str]:
+        found: set[str] = set()
+        for bucket, band in zip(self._buckets, self._keys(sig)):
+            held = bucket.get(band)
+            if isinstance(held, list):
+                found.update(held)
+            elif held is not None:
+                found.add(held)
+        return found
+
+
 def features_of(article_id: str, published_at: dt.datetime, source, title, body: str, entity_ids: Iterable[str], stopwords: frozenset[str]) -> ArticleFeatures:
     from datasketch import MinHash
 
@@ -115,16 +187,13 @@ class StoryClusterer:
     """Online clustering state. ``add(features)`` assigns one article; call in event-time order."""
 
     def __init__(self, config: StoryConfig = StoryConfig()):
-        from datasketch import MinHashLSH
-
         self.config = config
         self._df: Counter = Counter()
         self._n = 0
         self._stories: OrderedDict[str, _Story] = OrderedDict()  # by last_seen, oldest first
         self._index: dict[str, set[str]] = {}
-        self._lsh = MinHashLSH(threshold=config.near_duplicate_threshold, num_perm=NUM_PERM)
-        self._lsh_items: deque[tuple[dt.datetime, str]] = deque()
-        self._minhashes: dict[str, numpy.ndarray] = {}  # the signature's hash values: a MinHash object would carry its permutations
+        self._near = NearDuplicateIndex(config.near_duplicate_threshold)
+        self._near_items: deque[tuple[dt.datetime, str]] = deque()  # by published_at, for expiry
         self._story_of: dict[str, str] = {}
 
     # --- vectors ---------------------------------------------------------------------------
@@ -154,10 +223,9 @@ class StoryClusterer:
             self._stories.pop(sid)
             for key in story.index_keys:
                 self._index.get(key, set()).discard(sid)
-        while self._lsh_items and self._lsh_items[0][0] < horizon:
-            _, key = self._lsh_items.popleft()
-            self._lsh.remove(key)
-            self._minhashes.pop(key, None)
+        while self._near_items and self._near_items[0][0] < horizon:
+            _, key = self._near_items.popleft()
+            self._near.remove(key)
             self._story_of.pop(key, None)
 
     def _reindex(self, story: _Story) -> None:
@@ -193,14 +261,12 @@ class StoryClusterer:
 
     def add(self, f: ArticleFeatures, story_id: Optional[str] = None) -> Assignment:
         """Assign one article (the next in event time). A given `story_id` (a prior run's) is kept as it is."""
-        from datasketch import MinHash
-
         self._expire(f.published_at)
         vec = self._vector(f)
-        mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME, permutations=_permutations(), hashvalues=numpy.frombuffer(f.minhash, dtype=numpy.uint64))
+        sig = signature(f.minhash)
         near_of = near_score = None
-        for key in sorted(self._lsh.query(mh)):
-            score = float(numpy.count_nonzero(mh.hashvalues == self._minhashes[key])) / NUM_PERM  # MinHash.jaccard
+        for key in sorted(self._near.query(sig)):
+            score = float(numpy.count_nonzero(sig == self._near.signature(key))) / NUM_PERM  # MinHash.jaccard
             if score >= self.config.near_duplicate_threshold and (near_score is None or score > near_score):
                 near_of, near_score = key, round(score, 4)
         best_sid, best = None, 0.0
@@ -228,9 +294,8 @@ class StoryClusterer:
         self._n += 1
         self._df.update({h for h, _ in f.terms})
         self._df.update(set(f.entities))
-        self._lsh.insert(f.article_id, mh)
-        self._minhashes[f.article_id] = mh.hashvalues
-        self._lsh_items.append((f.published_at, f.article_id))
+        self._near.insert(f.article_id, sig)
+        self._near_items.append((f.published_at, f.article_id))
         self._story_of[f.article_id] = sid
         return Assignment(f.article_id, sid, round(best, 4), near_of, near_score)
 
