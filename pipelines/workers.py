@@ -28,6 +28,7 @@ import gc
 import json
 import logging
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -36,7 +37,6 @@ import tempfile
 import traceback
 from typing import Any, Callable, Optional
 
-_LOG = logging.getLogger("newsbeam")
 _PR_SET_PDEATHSIG = 1
 _CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_fork_client.py")
 
@@ -51,7 +51,7 @@ class ForkServer:
     def __init__(self, pid: int, folder: str):
         self.pid = pid  # 0 once closed
         self.folder = folder  # holds the socket
-        self.command = f"{sys.executable} -I -S {_CLIENT} {os.path.join(folder, 'workers.sock')}"
+        self.command = shlex.join([sys.executable, "-I", "-S", _CLIENT, os.path.join(folder, "workers.sock")])  # Beam runs it through a shell
 
     @classmethod
     def start(cls, warm_up: Optional[Callable[[], Any]] = None) -> "ForkServer":
