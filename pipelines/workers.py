@@ -66,7 +66,7 @@ class ForkServer:
         pid = os.fork()
         if pid == 0:  # the server: never returns
             os.close(ready_r)
-            _serve(listener, warm_up, os.getppid(), ready_w)
+            _serve(listener, warm_up, os.getppid(), ready_w, folder)
         os.close(ready_w)
         listener.close()
         server = cls(pid, folder)
@@ -98,11 +98,15 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _serve(listener: socket.socket, warm_up: Optional[Callable[[], Any]], driver: int, ready: int) -> None:
+def _serve(listener: socket.socket, warm_up: Optional[Callable[[], Any]], driver: int, ready: int, folder: str) -> None:
+    def stop(signum, frame):  # from close(), or the kernel when the driver died without calling it
+        shutil.rmtree(folder, ignore_errors=True)
+        os._exit(0)
+
     try:
+        signal.signal(signal.SIGTERM, stop)
         _die_with_parent(driver)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle; it stops the server
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.dup2(2, 1)  # workers write nothing to the driver's stdout, which a caller may read to its end
         try:
             keep = warm_up() if warm_up else None  # held for the server's life, so Shared keeps it for the workers
@@ -145,6 +149,7 @@ def _run_worker(conn: socket.socket, env: dict[str, str], server: int) -> None:
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _die_with_parent(server)
         os.environ.clear()
         os.environ.update(env)
