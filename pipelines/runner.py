@@ -103,7 +103,12 @@ class LocalRunner(PipelineRunner):
         fn_options = copy.deepcopy(options)
         fn_options.view_as(DirectOptions).direct_running_mode = "in_memory"
         environment = SubprocessSDKEnvironment.from_command_string(workers.command)
-        return fn_runner.FnApiRunner(default_environment=environment, provision_info=provision).run_pipeline(pipeline, fn_options)
+        fn_logger = logging.getLogger(fn_runner.__name__)
+        fn_logger.addFilter(_OWN_ENVIRONMENT)  # only here: a user's own in_memory with several workers still gets the warning
+        try:
+            return fn_runner.FnApiRunner(default_environment=environment, provision_info=provision).run_pipeline(pipeline, fn_options)
+        finally:
+            fn_logger.removeFilter(_OWN_ENVIRONMENT)
 
     def _worker_server(self) -> Optional[ForkServer]:
         """The warm worker server, started on first use; None when workers must be Beam's own processes."""
@@ -135,7 +140,7 @@ class _DropOwnEnvironmentWarning(logging.Filter):
         return "direct_running_mode should be" not in record.getMessage()
 
 
-logging.getLogger(fn_runner.__name__).addFilter(_DropOwnEnvironmentWarning())
+_OWN_ENVIRONMENT = _DropOwnEnvironmentWarning()
 
 
 def _explicit(options: PipelineOptions, *names: str) -> bool:

@@ -107,6 +107,7 @@ def test_workers_are_forked_from_one_warm_server_that_outlives_each_pipeline(tmp
         assert {r["built_by"] for r in rows} == {server}  # what the warm-up loaded, found through Shared
     assert not {r["pid"] for r in runs[0]} & {r["pid"] for r in runs[1]}  # each pipeline gets its own workers
     assert _gone(server) and not Path(facts["folder"]).exists()  # close() stops the server and removes its socket
+    assert "direct_running_mode should be" not in proc.stderr  # Beam's warning about in_memory is not ours to show
 
 
 def test_a_driver_with_threads_gets_beams_own_worker_processes(tmp_path):
