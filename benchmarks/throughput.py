@@ -112,13 +112,10 @@ class MemoryCgroup:
     @classmethod
     def create(cls) -> Optional["MemoryCgroup"]:
         try:
-            for line in Path("/proc/self/cgroup").read_text().splitlines():
-                _, controllers, where = line.split(":", 2)
-                if "memory" in controllers.split(","):
-                    base = Path("/sys/fs/cgroup/memory") / where.lstrip("/")
-                    break
-            else:
-                base = Path("/sys/fs/cgroup") / Path("/proc/self/cgroup").read_text().split("::", 1)[1].strip().lstrip("/")
+            lines = [line.split(":", 2) for line in Path("/proc/self/cgroup").read_text().splitlines()]
+            v1 = [where for _, controllers, where in lines if "memory" in controllers.split(",")]
+            v2 = [where for hierarchy, _, where in lines if hierarchy == "0"]
+            base = Path("/sys/fs/cgroup/memory") / v1[0].lstrip("/") if v1 else Path("/sys/fs/cgroup") / v2[0].lstrip("/")
             path = base / f"newsbeam-bench-{os.getpid()}"
             path.mkdir()
         except (OSError, IndexError, ValueError):

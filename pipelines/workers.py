@@ -51,14 +51,14 @@ class ForkServer:
     def __init__(self, pid: int, folder: str):
         self.pid = pid  # 0 once closed
         self.folder = folder  # holds the socket
-        self.command = shlex.join([sys.executable, "-I", "-S", _CLIENT, os.path.join(folder, "workers.sock")])  # Beam runs it through a shell
+        self.command = shlex.join([sys.executable, "-I", "-S", _CLIENT, _socket_path(folder)])  # Beam runs it through a shell
 
     @classmethod
     def start(cls, warm_up: Optional[Callable[[], Any]] = None) -> "ForkServer":
         """Fork the server from this process; call it while this process has one thread and no gRPC channel."""
         folder = tempfile.mkdtemp(prefix="newsbeam-workers-")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(os.path.join(folder, "workers.sock"))
+        listener.bind(_socket_path(folder))
         listener.listen(16)
         ready_r, ready_w = os.pipe()
         sys.stdout.flush()
@@ -88,6 +88,10 @@ class ForkServer:
                 pass  # already gone and reaped
             self.pid = 0
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _socket_path(folder: str) -> str:
+    return os.path.join(folder, "workers.sock")
 
 
 def _die_with_parent(parent: int) -> None:
