@@ -80,6 +80,33 @@ def test_a_batch_counts_each_window_once():
                     equal_to([("10:00", "q1", 3, 2, "b1"), ("10:00", "q2", 4, 1, "b1"), ("11:00", "q1", 1, 1, "b1")]))
 
 
+def test_a_batch_keys_by_window_and_gives_the_rows_of_the_windowed_path():
+    """Bounded input counts with the window in the key; unbounded input with Beam's windows. Same rows, edges included."""
+    articles = [
+        _tagged("a1", T0, q1=2),
+        _tagged("a2", T0 + dt.timedelta(minutes=14, seconds=59, microseconds=999_999), q1=1, q2=4),  # last µs of the window
+        _tagged("a3", T0 + dt.timedelta(minutes=15), q2=1),  # first µs of the next
+        _tagged("a4", T0 - dt.timedelta(days=400, microseconds=7), q1=5),
+    ]
+
+    def fields(r):
+        return r.window_start, r.window_end, r.entity_id, r.name, r.type, r.mentions, r.articles, r.update_id
+
+    expected = [
+        (T0, T0 + dt.timedelta(minutes=15), "q1", "Q1", "PERSON", 3, 2, "b1"),
+        (T0, T0 + dt.timedelta(minutes=15), "q2", "Q2", "PERSON", 4, 1, "b1"),
+        (T0 + dt.timedelta(minutes=15), T0 + dt.timedelta(minutes=30), "q2", "Q2", "PERSON", 1, 1, "b1"),
+        (T0 - dt.timedelta(days=400, minutes=15), T0 - dt.timedelta(days=400), "q1", "Q1", "PERSON", 5, 1, "b1"),
+    ]
+    with TestPipeline(runner="BundleBasedDirectRunner") as p:
+        rows = p | beam.Create(articles) | CountEntityMentions(CONFIG, "b1")
+        assert_that(rows | beam.Map(fields), equal_to(expected))
+    events = TestStream().add_elements([TimestampedValue(a, _secs(a.published_at)) for a in articles]).advance_watermark_to_infinity()
+    with _streaming_pipeline() as p:
+        rows = p | events | CountEntityMentions(CONFIG, "b1")
+        assert_that(rows | beam.Map(fields), equal_to(expected))
+
+
 def test_too_late_articles_go_to_rejected_with_their_reason():
     early = _article("early", "Kim met Putin.", T0 + dt.timedelta(minutes=2))
     on_time = _article("on-time", "Putin flew to Pyongyang.", T0 + dt.timedelta(minutes=50))
