@@ -125,7 +125,8 @@ def _versions() -> dict[str, str]:
 
 
 def story_config(news: NewsOptions) -> StoryConfig:
-    return StoryConfig(threshold=news.story_threshold, max_gap=dt.timedelta(days=news.story_max_gap_days))
+    return StoryConfig(threshold=news.story_threshold, max_gap=dt.timedelta(days=news.story_max_gap_days),
+                       max_window_articles=news.story_max_window_articles, max_active_stories=news.story_max_active_stories)
 
 
 def breaking_config(news: NewsOptions) -> BreakingConfig:
@@ -212,6 +213,9 @@ def run(argv=None) -> int:
         return EXIT_CONFIG
     if news.chunk_records is not None and news.chunk_records < 0:
         print("newsbeam: --chunk_records must be 0 (one pipeline) or positive", file=sys.stderr)
+        return EXIT_CONFIG
+    if news.story_max_window_articles < 1 or news.story_max_active_stories < 1:
+        print("newsbeam: --story_max_window_articles and --story_max_active_stories must be at least 1", file=sys.stderr)
         return EXIT_CONFIG
     if news.window_s <= 0 or news.allowed_lateness_s < 0:
         print("newsbeam: --window_s must be positive and --allowed_lateness_s not negative", file=sys.stderr)

@@ -21,6 +21,10 @@ class NewsOptions(PipelineOptions):
         parser.add_argument("--rules", default=None, help="An alert rule pack (YAML); default: the built-in pack. See docs/rules.md.")
         parser.add_argument("--story_threshold", type=float, default=StoryConfig.threshold, help="Cosine similarity for an article to join a story.")
         parser.add_argument("--story_max_gap_days", type=float, default=StoryConfig.max_gap.days, help="A story takes no articles after this long without one.")
+        parser.add_argument("--story_max_window_articles", type=int, default=StoryConfig.max_window_articles,
+                            help="At most this many articles in the story window (near-duplicate matching); the oldest leave first.")
+        parser.add_argument("--story_max_active_stories", type=int, default=StoryConfig.max_active_stories,
+                            help="At most this many stories take new articles; the least recently updated leave first.")
         parser.add_argument("--story_lookback_days", type=float, default=7.0, help="Earlier runs' articles in the output folder within this many days are replayed to continue their stories.")
         parser.add_argument("--breaking_window_h", type=float, default=6.0, help="breaking_story: the sliding window, in hours.")
         parser.add_argument("--breaking_baseline_h", type=float, default=48.0, help="breaking_story: the baseline before the window, in hours.")

@@ -95,6 +95,12 @@ def test_a_chunked_run_writes_the_tables_of_one_pipeline(sample_output, tmp_path
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.parquet")} == first
 
 
+@pytest.mark.parametrize("flag", ["--story_max_window_articles", "--story_max_active_stories"])
+def test_a_story_window_bound_below_one_is_a_configuration_error(tmp_path, flag):
+    proc = run_driver("--input", str(SAMPLE), "--output", str(tmp_path), flag, "0", check=False)
+    assert proc.returncode == 2 and flag in proc.stderr and not (tmp_path / "_manifest.json").exists()
+
+
 def test_negative_chunk_records_is_a_configuration_error(tmp_path):
     proc = run_driver("--input", str(SAMPLE), "--output", str(tmp_path), "--chunk_records", "-1", check=False)
     assert proc.returncode == 2 and "--chunk_records" in proc.stderr

@@ -24,6 +24,7 @@ from transforms.stories import (
     StoryBook,
     StoryClusterer,
     StoryConfig,
+    StoryInput,
     _permutations,
     _stopwords,
     features_of,
@@ -63,6 +64,63 @@ def test_weeks_apart_same_actors_is_a_new_story_and_old_state_expires():
     later = c.add(feats(3, "Putin and Kim Jong Un signed a defence pact in Pyongyang on Wednesday.", T0 + dt.timedelta(days=30), ents))
     assert later.story_id != a.story_id
     assert c.active_stories() == 1  # the June story expired: state does not grow with articles seen
+
+
+def test_size_bounds_evict_the_oldest_articles_and_stories_when_dates_do_not():
+    """Undated input shares one time, so nothing expires: the size bounds keep the window's state flat."""
+    c = StoryClusterer(StoryConfig(max_window_articles=3, max_active_stories=2))
+    texts = [QUAKE, SUMMIT, "Floods closed schools across Bangladesh as monsoon rains continued for a third week in the north.",
+             "The central bank raised interest rates by half a point, its steepest rise since the financial crisis began."]
+    firsts = [c.add(feats(i, t)) for i, t in enumerate(texts)]
+    assert len({a.story_id for a in firsts}) == 4
+    assert c.active_stories() == 2 and len(c._near) == 3 and c.evictions == 3
+    assert c.take_left() == [firsts[0].story_id, firsts[1].story_id] and c.take_left() == []
+    assert c.add(feats(10, texts[0])).near_duplicate_of is None  # a1 left the window
+    assert c.add(feats(11, texts[3])).near_duplicate_of == "a3"
+    again = c.add(feats(12, texts[3]))
+    assert again.story_id == firsts[3].story_id and again.near_duplicate_of in {"a3", "a11"}
+
+
+def test_pickled_state_stops_growing_at_the_window_bound():
+    c, book = StoryClusterer(StoryConfig(max_window_articles=40, max_active_stories=10)), StoryBook({})
+    lines = corpus_file("bbc_news.jsonl").read_text(encoding="utf-8").splitlines()[:60]
+    texts = [json.loads(line)["text"] for line in lines]
+    sizes = []
+    for copy in range(4):
+        for i, text in enumerate(texts):
+            f = feats(f"{copy}-{i}", f"{text} Copy {copy}.")
+            a = c.add(f)
+            for sid in c.take_left():
+                book.forget(sid)
+            book.add(StoryInput(f, ()), a.story_id, [], prior=False)
+        book.begin_update()
+        sizes.append(len(pickle.dumps((c, book))))
+    assert len(c._near) == 40 and c.active_stories() <= 10 and len(book.stories) <= 10
+    assert sizes[3] < 1.1 * sizes[1], sizes  # 60 more articles per copy, the same state
+
+
+def test_story_book_forgets_a_story_once_its_rows_of_this_update_are_out():
+    book = StoryBook({"reported": (1, False)})
+    book.add(StoryInput(feats(1, SUMMIT), ()), "sty_a", [], prior=False)
+    book.add(StoryInput(feats(2, QUAKE), ()), "sty_b", [], prior=True)  # an earlier run's: not touched
+    book._set_alert(book_alert("sty_a"))
+    book.forget("sty_b")
+    assert "sty_b" not in book.stories
+    book.forget("sty_a")
+    assert [r.story_id for r in book.story_rows()] == ["sty_a"] and [a.story_id for a in book.alert_rows()] == ["sty_a"]
+    book.begin_update()
+    assert book.stories == {} and book.alerts == {}
+
+
+def book_alert(story_id):
+    from schemas import StoryAlert
+
+    return StoryAlert(
+        story_alert_id=f"sal_{story_id}", version=1, rule_id="summit", story_id=story_id, title="t", severity="high",
+        status="reported", first_seen=T0, last_updated=T0, source_count=1, article_count=1, article_ids=["a1"], actors=[],
+        evidence_text="e", evidence_article_id="a1", evidence_start=0, evidence_end=1, cameo_code="036",
+        plover_type="CONSULT", confidence=0.5, change="new",
+    )
 
 
 def _bbc_minhashes(n: int) -> list[tuple[str, bytes]]:

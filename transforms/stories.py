@@ -13,6 +13,12 @@ a hashed TF-IDF of content words (document frequencies counted online, from earl
 only) plus the article's entity ids, weighted `entity_weight`. Near-duplicates (MinHash over
 5-word shingles, estimated Jaccard >= `near_duplicate_threshold`) are marked with the earlier
 article's id and the score, never dropped; they join that article's story.
+
+The window's state is bounded twice: by time (`max_gap`), and by size, for input whose dates
+do not move it on (undated files all share one time) or a feed too large for the window:
+at most `max_window_articles` articles and `max_active_stories` stories, the oldest leaving
+first. The story book forgets a story when the clusterer does, so a long run's memory is that
+of its window, not of its history.
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ from typing import Iterable, NamedTuple, Optional
 import apache_beam as beam
 import numpy
 
+from transforms import metrics
 from transforms.text import stable_id
 
 _WORD = re.compile(r"[a-z][a-z'’-]{2,}")
@@ -46,6 +53,11 @@ class StoryConfig:
     centroid_terms: int = 1000
     index_terms: int = 100
     max_candidates: int = 30  # stories scored in full per article: the best by their dot product over the index keys
+    # Bounds on the window's state, whatever the input's dates: past them the oldest leave the window early (counted in
+    # the story_window_evictions metric). About 1.7 KB per article (near-duplicate index, story membership) and up to
+    # about 66 KB per story (its centroid of at most `centroid_terms` terms): together at most about 150 MiB.
+    max_window_articles: int = 10_000
+    max_active_stories: int = 2_000
 
 
 def _stopwords() -> frozenset[str]:
@@ -195,6 +207,8 @@ class StoryClusterer:
         self._near = NearDuplicateIndex(config.near_duplicate_threshold)
         self._near_items: deque[tuple[dt.datetime, str]] = deque()  # by published_at, for expiry
         self._story_of: dict[str, str] = {}
+        self._left: list[str] = []  # stories that left the window since take_left()
+        self.evictions = 0  # articles and stories that left the window early, for the size bounds
 
     # --- vectors ---------------------------------------------------------------------------
 
@@ -216,17 +230,35 @@ class StoryClusterer:
 
     def _expire(self, now: dt.datetime) -> None:
         horizon = now - self.config.max_gap
-        while self._stories:
-            sid, story = next(iter(self._stories.items()))
-            if story.last_seen >= horizon:
-                break
-            self._stories.pop(sid)
-            for key in story.index_keys:
-                self._index.get(key, set()).discard(sid)
+        while self._stories and next(iter(self._stories.values())).last_seen < horizon:
+            self._drop_oldest_story()
         while self._near_items and self._near_items[0][0] < horizon:
-            _, key = self._near_items.popleft()
-            self._near.remove(key)
-            self._story_of.pop(key, None)
+            self._drop_oldest_article()
+
+    def _bound(self) -> None:
+        """Keep the window within its size bounds: the least recently updated stories and the oldest articles leave first."""
+        while len(self._stories) > self.config.max_active_stories:
+            self._drop_oldest_story()
+            self.evictions += 1
+        while len(self._near_items) > self.config.max_window_articles:
+            self._drop_oldest_article()
+            self.evictions += 1
+
+    def _drop_oldest_story(self) -> None:
+        sid, story = self._stories.popitem(last=False)
+        for key in story.index_keys:
+            self._index.get(key, set()).discard(sid)
+        self._left.append(sid)
+
+    def _drop_oldest_article(self) -> None:
+        _, key = self._near_items.popleft()
+        self._near.remove(key)
+        self._story_of.pop(key, None)
+
+    def take_left(self) -> list[str]:
+        """The stories that left the window since the last call (they take no more articles)."""
+        left, self._left = self._left, []
+        return left
 
     def _reindex(self, story: _Story) -> None:
         for key in story.index_keys:
@@ -297,6 +329,7 @@ class StoryClusterer:
         self._near.insert(f.article_id, sig)
         self._near_items.append((f.published_at, f.article_id))
         self._story_of[f.article_id] = sid
+        self._bound()
         return Assignment(f.article_id, sid, round(best, 4), near_of, near_score)
 
 
@@ -340,6 +373,7 @@ class _StoryState:
     times: deque
     last_breaking: Optional[dt.datetime] = None
     touched: bool = False
+    left: bool = False  # left the window during this update: dropped at the next
 
 
 class StoryBook:
@@ -358,25 +392,48 @@ class StoryBook:
         self._breaking = breaking
         self.stories: dict[str, _StoryState] = {}
         self.alerts: dict[str, "StoryAlert"] = {}
+        self._alerts_of: dict[str, set[str]] = {}  # story_id -> its keys in `alerts`
         self.events: list["StoryAlert"] = []
 
     def begin_update(self) -> None:
         """Start the next chunk of a run: rows and events from here on are about what it touches."""
+        for sid in [sid for sid, st in self.stories.items() if st.left]:
+            self._drop(sid)
         for st in self.stories.values():
             st.touched = False
         self.events = []
+
+    def forget(self, story_id: str) -> None:
+        """A story left the clusterer's window: drop its aggregates and alerts, once this update's rows are out."""
+        st = self.stories.get(story_id)
+        if st is None:
+            return
+        if st.touched:
+            st.left = True  # its row (and its alerts' rows) of this update are still to be written
+        else:
+            self._drop(story_id)
+
+    def _drop(self, story_id: str) -> None:
+        del self.stories[story_id]
+        for key in self._alerts_of.pop(story_id, ()):
+            del self.alerts[key]
+
+    def _set_alert(self, alert) -> None:
+        self.alerts[alert.story_alert_id] = alert
+        self._alerts_of.setdefault(alert.story_id, set()).add(alert.story_alert_id)
 
     def restore(self, alert) -> None:
         """A story alert from an earlier run: later changes continue its versions, and nothing is alerted again."""
         current = self.alerts.get(alert.story_alert_id)
         if current is None or alert.version > current.version:
-            self.alerts[alert.story_alert_id] = alert
+            self._set_alert(alert)
 
     def add(self, inp: StoryInput, story_id: str, alerts: list, prior: bool) -> None:
         f = inp.features
         st = self.stories.get(story_id)
         if st is None:
             st = self.stories[story_id] = _StoryState(story_id, f.published_at, f.published_at, [], set(), Counter(), {}, None, deque())
+        st.left = False  # an article of an earlier run may bring a story back into the window
         st.first_seen, st.last_seen = min(st.first_seen, f.published_at), max(st.last_seen, f.published_at)
         st.article_ids.append(f.article_id)
         if f.source:
@@ -419,7 +476,7 @@ class StoryBook:
                 evidence_start=alert.evidence_start, evidence_end=alert.evidence_end, cameo_code=alert.cameo_code,
                 plover_type=alert.plover_type, confidence=alert.confidence, change="new",
             )
-            self.alerts[key] = row
+            self._set_alert(row)
             self.events.append(row)
             return
         changes, update = [], {}
@@ -440,7 +497,7 @@ class StoryBook:
         if changes:
             update.update(version=current.version + 1, change="+".join(changes))
         row = current.model_copy(update=update)
-        self.alerts[key] = row
+        self._set_alert(row)
         if changes:
             self.events.append(row)
 
@@ -476,7 +533,7 @@ class StoryBook:
         for st in self.stories.values():
             if not st.touched:
                 continue
-            alerts = sorted((a for a in self.alerts.values() if a.story_id == st.story_id), key=lambda a: a.rule_id)
+            alerts = sorted((self.alerts[k] for k in self._alerts_of.get(st.story_id, ())), key=lambda a: a.rule_id)
             top = sorted(st.entities.items(), key=lambda kv: (-kv[1], kv[0]))[: self.TOP_ENTITIES]
             rows.append(Story(
                 story_id=st.story_id, first_seen=st.first_seen, last_seen=st.last_seen, article_count=len(st.article_ids),
@@ -563,12 +620,16 @@ class _AssignStoriesFn(beam.DoFn):
         for alert in sorted(restored, key=lambda a: (a.story_alert_id, a.version)):
             book.restore(alert)
         assignments = []
+        evicted = clusterer.evictions
         for inp in sorted(prior + new, key=_order):
             is_prior = inp.story_id is not None
             assignment = clusterer.add(inp.features, story_id=inp.story_id)
+            for sid in clusterer.take_left():
+                book.forget(sid)
             book.add(inp, assignment.story_id, alerts.get(inp.features.article_id, []), prior=is_prior)
             if not is_prior:
                 assignments.append(assignment)
+        metrics.STORY_WINDOW_EVICTIONS.inc(clusterer.evictions - evicted)
         if self._checkpoint.write_to:
             save_state(self._checkpoint.write_to, clusterer, book)
         yield from assignments
