@@ -10,9 +10,10 @@ A text an earlier run already kept (within the lookback) is a duplicate of that 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Iterable, Iterator, Optional
 
 import apache_beam as beam
+import numpy
 from apache_beam.coders import PickleCoder, StrUtf8Coder, VarIntCoder
 from apache_beam.transforms import userstate
 from apache_beam.transforms.timeutil import TimeDomain
@@ -20,7 +21,47 @@ from apache_beam.utils.timestamp import Timestamp
 
 from schemas import Article, Duplicate
 from transforms import metrics
+from transforms.text import stable_id
 from transforms.windows import WithEventTime
+
+
+class KnownHashes:
+    """The content hashes of articles kept before (by earlier runs, or a chunked run's earlier chunks), and their ids.
+
+    A chunked run hands every earlier chunk's hashes to the next chunk's dedup, so this grows with the
+    run: it is kept as one sorted array of the 32-byte digests, about 40 bytes per text (pickled and in
+    memory) where a dict of hex strings took about 280 in memory, in the driver and in every worker. An
+    article's id is derived from its content hash (`stable_id("art_", hash)`); only an id that is not
+    (written by another version) is stored beside the array.
+    """
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()):
+        digests, self._other = set(), {}
+        for content_hash, article_id in pairs:
+            digests.add(bytes.fromhex(content_hash))
+            if article_id != stable_id("art_", content_hash):
+                self._other[content_hash] = article_id
+            else:
+                self._other.pop(content_hash, None)
+        rows = numpy.frombuffer(b"".join(sorted(digests)), dtype=">u8").reshape(-1, 4)  # sorted bytes: sorted rows
+        self._rows = rows.copy()
+        self._first = self._rows[:, 0].copy()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, content_hash: str) -> Optional[str]:
+        """The id of the article kept with this content hash, or None."""
+        query = numpy.frombuffer(bytes.fromhex(content_hash), dtype=">u8")
+        lo, hi = numpy.searchsorted(self._first, query[0], "left"), numpy.searchsorted(self._first, query[0], "right")
+        if lo == hi or not (self._rows[lo:hi] == query).all(axis=1).any():
+            return None
+        return self._other.get(content_hash) or stable_id("art_", content_hash)
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        for row in self._rows:
+            content_hash = row.tobytes().hex()
+            yield content_hash, self._other.get(content_hash) or stable_id("art_", content_hash)
 
 
 def _input_order(article: Article) -> tuple:
@@ -58,7 +99,7 @@ def _keep_first(copies: list[Article], earlier: Optional[str]):
 class _KeepFirstFn(beam.DoFn):
     """Bounded input: every copy of a text arrives in one group."""
 
-    def __init__(self, known: dict[str, str]):
+    def __init__(self, known: KnownHashes):
         self._known = known
 
     def process(self, keyed):
@@ -136,9 +177,9 @@ class DeduplicateArticles(beam.PTransform):
     ARTICLES = "articles"
     DUPLICATES = "duplicates"
 
-    def __init__(self, known: Optional[dict[str, str]] = None, horizon: dt.timedelta = dt.timedelta(days=7)):
+    def __init__(self, known: Optional[KnownHashes] = None, horizon: dt.timedelta = dt.timedelta(days=7)):
         super().__init__()
-        self._known = dict(known or {})
+        self._known = known if known is not None else KnownHashes()
         self._horizon = horizon
 
     def expand(self, articles):

@@ -13,7 +13,7 @@ import apache_beam as beam
 from apache_beam.utils import shared
 
 from transforms.alerts import DetectAlerts
-from transforms.dedup import DeduplicateArticles
+from transforms.dedup import DeduplicateArticles, KnownHashes
 from transforms.entities import EntityTagger, TaggerConfig, TagEntities, load_tagger
 from transforms.parse import ParseArticles, ParseConfig
 from transforms.lookback import Lookback
@@ -61,7 +61,7 @@ class IngestArticles(beam.PTransform):
         self._rules_path = rules_path
         self._stories = stories
         self._breaking = breaking
-        self._lookback = lookback or Lookback([], [], {})
+        self._lookback = lookback or Lookback([], [], KnownHashes())
         self._windows = windows
         self._update_id = update_id
         # A stream's micro-batch: articles too late for their window become rejected rows, and nothing is

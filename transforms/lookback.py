@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from schemas import StoryAlert
+from transforms.dedup import KnownHashes
 from transforms.sink import part_name
 from transforms.stories import StoryInput, _stopwords, features_of
 
@@ -40,7 +41,7 @@ def _read(path: str, columns=None) -> pa.Table:
 class Lookback(NamedTuple):
     articles: list[StoryInput]  # earlier articles in the window, with their story ids
     story_alerts: list[StoryAlert]  # the latest version of each story alert
-    known_hashes: dict[str, str]  # content_hash -> article_id of earlier articles in the window
+    known_hashes: KnownHashes  # content_hash -> article_id of earlier articles in the window
 
 
 def read_lookback(output: str, batch_id: str, days: float) -> Lookback:
@@ -54,7 +55,7 @@ def extend_lookback(earlier: Optional[Lookback], article_files: list[str], story
     up to date without reading the whole output again.
     """
     inputs: list[StoryInput] = list(earlier.articles) if earlier else []
-    hashes: dict[str, str] = dict(earlier.known_hashes) if earlier else {}
+    hashes: dict[str, str] = dict(earlier.known_hashes.items()) if earlier else {}
     articles = [_read(p, _ARTICLE_COLUMNS) for p in article_files]
     if articles:
         table = pa.concat_tables(articles)
@@ -76,7 +77,7 @@ def extend_lookback(earlier: Optional[Lookback], article_files: list[str], story
         for row in _read(path).to_pylist():
             if row["story_alert_id"] not in latest or row["version"] > latest[row["story_alert_id"]].version:
                 latest[row["story_alert_id"]] = StoryAlert.model_validate(row)
-    return Lookback(inputs, list(latest.values()), hashes)
+    return Lookback(inputs, list(latest.values()), KnownHashes(hashes.items()))
 
 
 def with_chunk(lookback: Lookback, article_files: list[str], stories_saved: bool) -> Lookback:
@@ -84,10 +85,11 @@ def with_chunk(lookback: Lookback, article_files: list[str], stories_saved: bool
     copy in a later chunk refers to the article kept before. Once the story stage has saved its state
     (StoryCheckpoint), earlier articles and story alerts live in that state and are not replayed again.
     """
-    hashes = dict(lookback.known_hashes)
+    pairs = list(lookback.known_hashes.items())
     for path in article_files:
         table = _read(path, ["content_hash", "article_id"])
-        hashes.update(zip(table["content_hash"].to_pylist(), table["article_id"].to_pylist()))
+        pairs.extend(zip(table["content_hash"].to_pylist(), table["article_id"].to_pylist()))
+    hashes = KnownHashes(pairs)
     if stories_saved:
         return Lookback([], [], hashes)
     return lookback._replace(known_hashes=hashes)
