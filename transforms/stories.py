@@ -55,7 +55,7 @@ class StoryConfig:
     max_candidates: int = 30  # stories scored in full per article: the best by their dot product over the index keys
     # Bounds on the window's state, whatever the input's dates: past them the oldest leave the window early (counted in
     # the story_window_evictions metric). About 1.7 KB per article (near-duplicate index, story membership) and up to
-    # about 66 KB per story (its centroid of at most `centroid_terms` terms): together at most about 150 MiB.
+    # about 60 KB per story on BBC (its centroid holds up to `centroid_terms` terms): together at most about 140 MiB.
     max_window_articles: int = 10_000
     max_active_stories: int = 2_000
 
