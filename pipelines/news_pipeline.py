@@ -50,7 +50,7 @@ from transforms.lookback import first_ingested_at, read_lookback, with_chunk
 from transforms.stories import BreakingConfig, StoryCheckpoint, StoryConfig
 from transforms.windows import WindowConfig
 from transforms.rules import RulePackError, load_rule_pack
-from transforms.compact import CHUNK_ROW_GROUP_BYTES, CHUNKS, chunk_files, chunk_staging, compact_chunks
+from transforms.compact import CHUNKS, chunk_files, chunk_row_group_bytes, chunk_staging, compact_chunks
 from transforms.sink import MANIFEST, ROW_GROUP_TARGET_BYTES, append_alerts_log, commit, staging_dir, write_json_atomically
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_TOO_MANY_REJECTED = 0, 1, 2, 3
@@ -192,12 +192,14 @@ def run_chunks(options, runner, chunks: list[list], news: NewsOptions, ingested_
         clock = time.monotonic()
         checkpoint = StoryCheckpoint(read_from=saved, write_to=FileSystems.join(staging, CHUNKS, f"stories-{index:05d}.pkl"))
         counts = _run_pipeline(options, runner, chunk, news, ingested_at, chunk_staging(staging, index), batch_id, lookback, tagger,
-                               story_checkpoint=checkpoint, row_group_bytes=CHUNK_ROW_GROUP_BYTES)
+                               story_checkpoint=checkpoint, row_group_bytes=chunk_row_group_bytes(len(chunks)))
         total = None if counts is None or total is None else {k: total.get(k, 0) + counts.get(k, 0) for k in sorted({*total, *counts})}
         if FileSystems.exists(checkpoint.write_to):  # a chunk without articles (or lookback) leaves the state as it was
             saved = checkpoint.write_to
         lookback = with_chunk(lookback, chunk_files(staging, index, "articles"), saved is not None)
         _LOG.info("chunk %d/%d: %d inputs read in %.1fs", index + 1, len(chunks), (counts or {}).get("records_read", 0), time.monotonic() - clock)
+    if isinstance(runner, LocalRunner):
+        runner.close()  # the worker server is not needed for the merge: its memory goes back before the merge takes some
     clock = time.monotonic()
     written = compact_chunks(staging, len(chunks), batch_id)
     _LOG.info("merged %d chunks into one file per table and partition in %.1fs (%s rows)", len(chunks), time.monotonic() - clock, sum(written.values()))

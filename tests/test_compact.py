@@ -107,3 +107,13 @@ def test_an_empty_chunk_file_adds_nothing(sample_output, tmp_path):
     _stage(tmp_path, 1, name, day, rows.slice(0, 0))
     compact_chunks(str(tmp_path), 2, BATCH)
     assert _merged(tmp_path, name, day).equals(rows)
+
+
+def test_chunk_row_groups_shrink_as_chunks_grow_so_the_merge_holds_about_the_same():
+    from transforms.compact import MERGE_BUDGET_BYTES, chunk_row_group_bytes
+
+    assert chunk_row_group_bytes(1) == chunk_row_group_bytes(16) == 4 * 1024 * 1024
+    assert chunk_row_group_bytes(23) == MERGE_BUDGET_BYTES // 23
+    assert chunk_row_group_bytes(10_000) == 256 * 1024
+    held = [n * chunk_row_group_bytes(n) for n in (16, 23, 64, 256)]
+    assert max(held) <= MERGE_BUDGET_BYTES and min(held) > 0.99 * MERGE_BUDGET_BYTES

@@ -6,7 +6,8 @@ stages sorted files with small row groups under ``<staging>/_chunks/<n>/``; this
 into ``<staging>/<table>/dt=…/part-<batch_id>.parquet``, where the ordinary commit finds them:
 
 - most tables: a k-way merge in the table's sort order, reading one row group of each chunk file
-  at a time, so memory is bounded by (chunks × a small row group) plus one output row group;
+  at a time; the chunks' row groups are sized by their number (`chunk_row_group_bytes`), so the
+  groups held at once stay near MERGE_BUDGET_BYTES, plus one output row group, for any input size;
 - ``stories`` and ``story_alerts``: each chunk writes the state of every story (alert) it touched,
   so only the row of the last chunk that wrote an id is kept: the state at the end of the run;
 - ``entity_counts``: the chunks' counts per (window, entity) are added up, as one run counts them.
@@ -26,8 +27,17 @@ from apache_beam.io.filesystems import FileSystems
 from transforms.sink import ROW_GROUP_TARGET_BYTES, TABLES, Table, match_files, part_name, rows_per_group
 
 CHUNKS = "_chunks"
-# Chunk files are read back one row group at a time: small groups keep the merge's memory small.
-CHUNK_ROW_GROUP_BYTES = 4 * 1024 * 1024
+# Chunk files are read back one row group at a time, one group per chunk file at once: their size is set by the
+# number of chunks, so that the merge holds about MERGE_BUDGET_BYTES however many chunks a run has.
+MERGE_BUDGET_BYTES = 64 * 1024 * 1024
+_CHUNK_ROW_GROUP_RANGE = (256 * 1024, 4 * 1024 * 1024)
+
+
+def chunk_row_group_bytes(chunks: int) -> int:
+    """Row-group bytes for the files of a run of `chunks` chunks: at most 4 MiB, at least 256 KiB, and
+    MERGE_BUDGET_BYTES over all chunks in between (23 chunks: 2.8 MiB; 256 chunks or more: 256 KiB)."""
+    low, high = _CHUNK_ROW_GROUP_RANGE
+    return max(low, min(high, MERGE_BUDGET_BYTES // max(1, chunks)))
 LATEST = {"stories": "story_id", "story_alerts": "story_alert_id"}
 _SUMMED_KEYS = ("window_start", "window_end", "entity_id")
 
