@@ -60,3 +60,17 @@ def test_an_article_an_earlier_run_kept_is_a_duplicate_of_it():
         out = p | beam.Create([copy, new]) | DeduplicateArticles(KnownHashes([(earlier.content_hash, earlier.article_id)]))
         assert_that(out.articles | "Kept" >> beam.Map(lambda a: a.input_line), equal_to([2]), label="kept")
         assert_that(out.duplicates | "Refs" >> beam.Map(lambda d: (d.input_line, d.duplicate_of)), equal_to([(1, earlier.article_id)]), label="dups")
+
+
+def test_known_hashes_with_more_pairs_equal_known_hashes_built_from_all_of_them():
+    import hashlib
+
+    from transforms.dedup import KnownHashes
+    from transforms.text import stable_id
+
+    hashes = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(300)]
+    first = [(h, stable_id("art_", h)) for h in hashes[:200]] + [(hashes[5], "art_old_5")]
+    later = [(h, stable_id("art_", h)) for h in hashes[150:]] + [(hashes[250], "art_old_250"), (hashes[5], stable_id("art_", hashes[5]))]
+    merged, whole = KnownHashes(first).with_pairs(later), KnownHashes(first + later)
+    assert dict(merged.items()) == dict(whole.items()) == dict(first + later)
+    assert len(merged) == 300 and merged.get(hashes[250]) == "art_old_250" and merged.get(hashes[5]) == stable_id("art_", hashes[5])

@@ -36,19 +36,39 @@ class KnownHashes:
     """
 
     def __init__(self, pairs: Iterable[tuple[str, str]] = ()):
-        digests, self._other = set(), {}
+        digests, other = set(), {}
         for content_hash, article_id in pairs:
             digests.add(bytes.fromhex(content_hash))
             if article_id != stable_id("art_", content_hash):
-                self._other[content_hash] = article_id
+                other[content_hash] = article_id
             else:
-                self._other.pop(content_hash, None)
-        rows = numpy.frombuffer(b"".join(sorted(digests)), dtype=">u8").reshape(-1, 4)  # sorted bytes: sorted rows
-        self._rows = rows.copy()
+                other.pop(content_hash, None)
+        self._hold(digests, other)
+
+    def _hold(self, digests: set[bytes], other: dict[str, str]) -> None:
+        self._other = other
+        self._rows = numpy.frombuffer(b"".join(sorted(digests)), dtype=">u8").reshape(-1, 4).copy()  # sorted bytes: sorted rows
         self._first = self._rows[:, 0].copy()
+
+    def _digests(self) -> set[bytes]:
+        data = self._rows.tobytes()
+        return {data[i : i + 32] for i in range(0, len(data), 32)}
+
+    def with_pairs(self, pairs: Iterable[tuple[str, str]]) -> "KnownHashes":
+        """These hashes and more, a later pair's id winning. The hashes held are not turned back into hex and ids
+        (a chunked run adds each chunk's hashes to all the earlier ones)."""
+        added = KnownHashes(pairs)
+        new = added._digests()
+        merged = KnownHashes()
+        kept_other = {h: a for h, a in self._other.items() if bytes.fromhex(h) not in new}
+        merged._hold(self._digests() | new, {**kept_other, **added._other})
+        return merged
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    def _id_of(self, content_hash: str) -> str:
+        return self._other.get(content_hash) or stable_id("art_", content_hash)
 
     def get(self, content_hash: str) -> Optional[str]:
         """The id of the article kept with this content hash, or None."""
@@ -56,12 +76,12 @@ class KnownHashes:
         lo, hi = numpy.searchsorted(self._first, query[0], "left"), numpy.searchsorted(self._first, query[0], "right")
         if lo == hi or not (self._rows[lo:hi] == query).all(axis=1).any():
             return None
-        return self._other.get(content_hash) or stable_id("art_", content_hash)
+        return self._id_of(content_hash)
 
     def items(self) -> Iterator[tuple[str, str]]:
         for row in self._rows:
             content_hash = row.tobytes().hex()
-            yield content_hash, self._other.get(content_hash) or stable_id("art_", content_hash)
+            yield content_hash, self._id_of(content_hash)
 
 
 def _input_order(article: Article) -> tuple:

@@ -85,11 +85,11 @@ def with_chunk(lookback: Lookback, article_files: list[str], stories_saved: bool
     copy in a later chunk refers to the article kept before. Once the story stage has saved its state
     (StoryCheckpoint), earlier articles and story alerts live in that state and are not replayed again.
     """
-    pairs = list(lookback.known_hashes.items())
+    pairs = []
     for path in article_files:
         table = _read(path, ["content_hash", "article_id"])
         pairs.extend(zip(table["content_hash"].to_pylist(), table["article_id"].to_pylist()))
-    hashes = KnownHashes(pairs)
+    hashes = lookback.known_hashes.with_pairs(pairs)
     if stories_saved:
         return Lookback([], [], hashes)
     return lookback._replace(known_hashes=hashes)
