@@ -25,10 +25,9 @@ _ARTICLE_COLUMNS = ["article_id", "content_hash", "published_at", "source", "tit
 
 def _files(output: str, table: str, batch_id: str) -> list[str]:
     pattern = FileSystems.join(output, table, "dt=*", "part-*.parquet")
-    try:
-        matches = FileSystems.match([pattern])[0].metadata_list
-    except Exception:  # nothing written yet: Beam raises for a pattern under a missing folder
-        return []
+    # Nothing written yet matches nothing. Any other failure (permissions, a storage error) is raised:
+    # an empty lookback would silently start every story and every dedup from scratch.
+    matches = FileSystems.match([pattern])[0].metadata_list
     own = part_name(batch_id)
     return sorted(m.path for m in matches if posixpath.basename(m.path) != own)
 
