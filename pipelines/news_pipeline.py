@@ -124,6 +124,12 @@ def _versions() -> dict[str, str]:
     return found
 
 
+def tagger_config(news: NewsOptions) -> TaggerConfig:
+    """The tagger's settings: the one place the pipeline and the worker warm-up get them from, so the model a
+    worker finds loaded is the model the pipeline asks for."""
+    return TaggerConfig()
+
+
 def story_config(news: NewsOptions) -> StoryConfig:
     return StoryConfig(threshold=news.story_threshold, max_gap=dt.timedelta(days=news.story_max_gap_days),
                        max_window_articles=news.story_max_window_articles, max_active_stories=news.story_max_active_stories)
@@ -150,7 +156,7 @@ def build_pipeline(pipeline: beam.Pipeline, paths: list, news: NewsOptions, inge
     is the model's Shared handle (the one the local runner's worker server warms up)."""
     config = ParseConfig(ingested_at=ingested_at, max_body_bytes=news.max_body_bytes, progress_interval_s=news.progress_interval_s)
     ingest = IngestArticles(
-        config, TaggerConfig(), news.rules, story_config(news), breaking_config(news), lookback,
+        config, tagger_config(news), news.rules, story_config(news), breaking_config(news), lookback,
         windows=window_config(news, stream.watermark_close if stream else None),
         update_id=batch_id,
         micro_batch=stream is not None,
@@ -248,7 +254,7 @@ def run(argv=None) -> int:
     if FileSystems.exists(success):
         FileSystems.delete([success])  # sensors must not mistake the previous run's marker for this one
     tagger = shared.Shared()  # one handle for every chunk: the local runner's worker server loads the model for it once
-    runner = LocalRunner(warm_up=functools.partial(warm_up_worker, tagger, TaggerConfig(), news.rules)) if options.view_as(StandardOptions).runner is None else None
+    runner = LocalRunner(warm_up=functools.partial(warm_up_worker, tagger, tagger_config(news), news.rules)) if options.view_as(StandardOptions).runner is None else None
     _LOG.info("run %s: %d input files from %s -> %s", run_id, len(paths), news.input, news.output)
 
     lookback = read_lookback(news.output, batch_id, news.story_lookback_days)

@@ -41,7 +41,6 @@ from apache_beam.utils import shared
 from pipelines import news_pipeline as batch
 from pipelines.options import NewsOptions
 from pipelines.runner import LocalRunner
-from transforms.entities import TaggerConfig
 from transforms.ingest import warm_up_worker
 from transforms.lookback import extend_lookback, first_ingested_at, read_lookback
 from transforms.rules import RulePackError, load_rule_pack
@@ -92,7 +91,7 @@ class _Stream:
         self.output = self.news.output.rstrip("/")
         self.spool = Spool(self.news.watch)
         self.handle = shared.Shared()
-        self.tagger_config = TaggerConfig()
+        self.tagger_config = batch.tagger_config(self.news)
         self.totals = {"inputs_seen": 0, **{t: 0 for t in TABLES}, "alerts_log_appended": 0}
         self.batches: list[dict] = []
         done = self.spool.done_infos()
