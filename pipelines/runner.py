@@ -13,6 +13,7 @@ import copy
 import ctypes
 import logging
 import os
+import re
 import sys
 import threading
 from typing import Any, Callable, Optional
@@ -20,6 +21,7 @@ from typing import Any, Callable, Optional
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, WorkerOptions
 from apache_beam.portability.api import beam_provision_api_pb2
 from apache_beam.runners.portability.fn_api_runner import fn_runner
+from apache_beam.runners.portability import local_job_service
 from apache_beam.runners.portability.portable_runner import JobServiceHandle
 from apache_beam.runners.runner import PipelineRunner
 from apache_beam.transforms.environments import SubprocessSDKEnvironment
@@ -95,6 +97,14 @@ class LocalRunner(PipelineRunner):
             options.view_as(WorkerOptions).default_sdk_harness_log_level = "WARNING"
         encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
         provision = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
+        worker_logs = logging.getLogger(local_job_service.__name__)  # where the runner logs what its workers send
+        worker_logs.addFilter(_WORKER_START_UP_NOISE)
+        try:
+            return self._run(pipeline, options, direct, provision)
+        finally:
+            worker_logs.removeFilter(_WORKER_START_UP_NOISE)
+
+    def _run(self, pipeline, options: PipelineOptions, direct: DirectOptions, provision):
         workers = self._worker_server() if direct.direct_running_mode == "multi_processing" else None
         if workers is None:
             return fn_runner.FnApiRunner(provision_info=provision).run_pipeline(pipeline, options)
@@ -141,6 +151,32 @@ class _DropOwnEnvironmentWarning(logging.Filter):
 
 
 _OWN_ENVIRONMENT = _DropOwnEnvironmentWarning()
+
+# Driver-side options that have only a --no_... flag; a worker rebuilding the options from their values cannot parse them.
+_DRIVER_ONLY_FLAGS = frozenset({"--pipeline_type_check", "--direct_runner_use_stacked_bundle"})
+
+
+class _DropWorkerStartUpNoise(logging.Filter):
+    """Two warnings every local worker sends at start, which say nothing about the run:
+
+    - "No semi_persistent_directory found": the local runner stages no main session; the code is installed.
+    - "Discarding unparseable args" naming only driver-side flags (see _DRIVER_ONLY_FLAGS). Any other
+      discarded argument (a user's typo) is still shown.
+    """
+
+    _DISCARDED = re.compile(r'message: "Discarding unparseable args: \[([^\]]*)\]')
+
+    def filter(self, record):
+        text = record.getMessage()
+        if 'message: "No semi_persistent_directory found' in text:
+            return False
+        discarded = self._DISCARDED.search(text)
+        if discarded:
+            return not set(re.findall(r"--[\w.-]+", discarded.group(1))) <= _DRIVER_ONLY_FLAGS
+        return True
+
+
+_WORKER_START_UP_NOISE = _DropWorkerStartUpNoise()
 
 
 def _explicit(options: PipelineOptions, *names: str) -> bool:

@@ -30,3 +30,38 @@ def test_a_users_in_memory_run_with_several_workers_keeps_beams_warning(caplog):
         with beam.Pipeline(runner=runner.LocalRunner(), options=options) as p:
             p | beam.Create([1, 2]) | beam.Map(str)
     assert any("direct_running_mode should be" in r.getMessage() for r in caplog.records)
+
+
+def _worker_record(message: str) -> logging.LogRecord:
+    """A worker's log entry as the runner's logging service logs it (local_job_service.BeamFnLoggingServicer)."""
+    from apache_beam.portability.api import beam_fn_api_pb2
+
+    entry = beam_fn_api_pb2.LogEntry(severity=beam_fn_api_pb2.LogEntry.Severity.WARN, message=message)
+    return logging.LogRecord("apache_beam.runners.portability.local_job_service", logging.WARNING, __file__, 1, "Worker: %s", (str(entry).replace("\n", " "),), None)
+
+
+def test_worker_start_up_noise_is_dropped_and_a_users_discarded_flag_is_not():
+    noise = runner._WORKER_START_UP_NOISE
+    assert not noise.filter(_worker_record("No semi_persistent_directory found:  User registered objects (e.g. schema, logical type) throughregisteries may not be effective"))
+    assert not noise.filter(_worker_record("Discarding unparseable args: ['--pipeline_type_check', '--direct_runner_use_stacked_bundle']"))
+    assert noise.filter(_worker_record("Discarding unparseable args: ['--pipeline_type_check', '--stroy_threshold=0.2']"))
+    assert noise.filter(_worker_record("No session file found: /tmp/x/staged/pickled_main_session"))
+
+
+class _LogOnce(beam.DoFn):
+    def process(self, element):
+        logging.getLogger("newsbeam.test").warning("own warning of a worker for %s", element)
+        yield element
+
+
+def test_forked_workers_send_their_own_warnings_without_the_start_up_noise(caplog):
+    local = runner.LocalRunner()
+    try:
+        with caplog.at_level(logging.WARNING):
+            with beam.Pipeline(runner=local, options=PipelineOptions([])) as p:
+                p | beam.Create(["x"]) | beam.ParDo(_LogOnce())
+    finally:
+        local.close()
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("own warning of a worker for x" in m for m in messages)
+    assert not any("No semi_persistent_directory found" in m or "Discarding unparseable args" in m for m in messages)
