@@ -120,6 +120,14 @@ class LocalRunner(PipelineRunner):
         finally:
             fn_logger.removeFilter(_OWN_ENVIRONMENT)
 
+    def start(self) -> None:
+        """Fork the warm worker server now rather than at the first pipeline (nothing to do without one).
+
+        A driver calls this before it builds a pipeline, so the server inherits its imports and settings only.
+        """
+        if not self._in_process:
+            self._worker_server()
+
     def _worker_server(self) -> Optional[ForkServer]:
         """The warm worker server, started on first use; None when workers must be Beam's own processes."""
         if self._workers is None and self._fork_workers:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import logging
 import shutil
 import signal
@@ -120,6 +121,11 @@ class _Stream:
             now = dt.datetime.now(dt.timezone.utc)
             batch.build_pipeline(pipeline, [], self.news, now, scratch, "warm-up", self.lookback, StreamBatch(self.watermark, self.handle))
             pipeline.run().wait_until_finish()
+        del pipeline
+        # The model, the imports and the rules live as long as the stream: frozen, the collection after each micro-batch
+        # (process) never walks them again.
+        gc.collect()
+        gc.freeze()
 
     def process(self, spool_batch: SpoolBatch, redo: bool = False) -> dict:
         """Run one micro-batch and commit it; returns its line for the manifest.
@@ -152,6 +158,8 @@ class _Stream:
                 files_written=len(committed.files),
                 **committed.rows,
             )
+            del pipeline, result
+            gc.collect()  # each micro-batch's pipeline is cyclic garbage; freed now, the stream's memory stays that of one batch
         info.update(watermark=_iso(self.watermark), seconds=round(time.monotonic() - clock, 3), ingested_at=ingested_at.isoformat())
         self.spool.done(spool_batch, info)
         self._add(info)

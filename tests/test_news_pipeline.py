@@ -1,5 +1,8 @@
 """End to end: the real driver on sample_data/ and on broken input, read back with DuckDB and Polars."""
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -8,7 +11,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import SAMPLE, SEEDS, assert_same_tables, run_driver, seed_path
+from tests.conftest import ROOT, SAMPLE, SEEDS, assert_same_tables, run_driver, seed_path
 
 pytestmark = pytest.mark.slow
 
@@ -93,6 +96,30 @@ def test_a_chunked_run_writes_the_tables_of_one_pipeline(sample_output, tmp_path
     first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.parquet")}
     run_driver("--input", str(SAMPLE), "--output", str(out), "--chunk_records", "3")  # a rerun: byte-identical tables
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.parquet")} == first
+
+
+_COUNT_OBJECTS_PER_CHUNK = """
+import gc, sys
+from pipelines import news_pipeline
+run_pipeline = news_pipeline._run_pipeline
+def counted(*args, **kwargs):
+    counts = run_pipeline(*args, **kwargs)
+    print("objects", len(gc.get_objects()), flush=True)
+    return counts
+news_pipeline._run_pipeline = counted
+sys.exit(news_pipeline.run(sys.argv[1:]))
+"""
+
+
+def test_a_chunked_run_leaves_no_garbage_from_one_chunk_to_the_next(tmp_path):
+    """The driver of a chunked run holds one chunk's objects, not a growing pile of finished pipelines' cyclic
+    garbage: the number of objects the collector tracks is the same after the 3rd and the 8th chunk."""
+    proc = subprocess.run([sys.executable, "-c", _COUNT_OBJECTS_PER_CHUNK, "--input", str(SAMPLE), "--output", str(tmp_path), "--chunk_records", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    objects = [int(line.split()[1]) for line in proc.stdout.splitlines() if line.startswith("objects ")]
+    assert len(objects) == 11
+    assert abs(objects[7] - objects[2]) < 500, objects  # one finished pipeline alone is about 6,000 objects
 
 
 @pytest.mark.parametrize("flag", ["--story_max_window_articles", "--story_max_active_stories"])
