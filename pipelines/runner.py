@@ -136,6 +136,7 @@ class LocalRunner(PipelineRunner):
                 _LOG.info("this process runs %d threads: Beam starts the workers, not the warm worker server", threading.active_count())
                 self._fork_workers = False
             else:
+                tune_malloc()  # before the fork: the server and the workers forked from it keep this process's malloc settings
                 self._workers = ForkServer.start(self._warm_up)
         return self._workers
 

@@ -3,6 +3,7 @@ import logging
 import os
 
 import apache_beam as beam
+import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines import runner
@@ -65,3 +66,22 @@ def test_forked_workers_send_their_own_warnings_without_the_start_up_noise(caplo
     messages = [r.getMessage() for r in caplog.records]
     assert any("own warning of a worker for x" in m for m in messages)
     assert not any("No semi_persistent_directory found" in m or "Discarding unparseable args" in m for m in messages)
+
+
+def test_the_worker_server_is_forked_with_malloc_tuned(monkeypatch):
+    """mallopt settings are inherited by a fork, not read again from the environment: the server (and so every
+    worker) must be forked after tune_malloc, even when a driver starts it before its first pipeline."""
+    for variable, _, _ in runner.MALLOC_SETTINGS:
+        monkeypatch.delenv(variable, raising=False)
+    seen = {}
+
+    def fake_start(warm_up=None):
+        seen.update({v: os.environ.get(v) for v, _, _ in runner.MALLOC_SETTINGS})
+        raise RuntimeError("not forked in this test")
+
+    monkeypatch.setattr(runner.ForkServer, "start", staticmethod(fake_start))
+    monkeypatch.setattr(runner.threading, "active_count", lambda: 1)
+    local = runner.LocalRunner(fork_workers=True)
+    with pytest.raises(RuntimeError, match="not forked"):
+        local.start()
+    assert seen == {v: str(value) for v, _, value in runner.MALLOC_SETTINGS}
