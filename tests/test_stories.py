@@ -137,7 +137,7 @@ def test_near_duplicate_index_finds_what_datasketch_finds_and_forgets_what_is_re
     items = _bbc_minhashes(300)
     ours, theirs = NearDuplicateIndex(0.8), MinHashLSH(threshold=0.8, num_perm=NUM_PERM)
     minhash = {key: MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME, permutations=_permutations(),
-                            hashvalues=numpy.frombuffer(mh, dtype=numpy.uint64)) for key, mh in items}
+                            hashvalues=signature(mh).astype(numpy.uint64)) for key, mh in items}
     for key, mh in items:
         ours.insert(key, signature(mh))
         theirs.insert(key, minhash[key])

@@ -78,9 +78,16 @@ class ArticleFeatures(NamedTuple):
     published_at: dt.datetime
     source: Optional[str]
     title: Optional[str]
-    terms: tuple[tuple[int, float], ...]  # hashed term -> sublinear tf
+    # The hashed terms (uint32, ascending) and their sublinear tf (float64), as packed arrays: about 12 bytes a term
+    # where a tuple of (int, float) pairs took about 100, in the story stage's input and in the lookback.
+    term_ids: bytes
+    term_tf: bytes
     entities: tuple[str, ...]
-    minhash: bytes  # NUM_PERM uint64 values
+    minhash: bytes  # NUM_PERM uint32 values (the affine32 scheme's hash values have 32 bits)
+
+    def terms(self) -> list[tuple[int, float]]:
+        """(hashed term, sublinear tf) pairs, by term, as Python numbers."""
+        return list(zip(numpy.frombuffer(self.term_ids, dtype=numpy.uint32).tolist(), numpy.frombuffer(self.term_tf, dtype=numpy.float64).tolist()))
 
 
 def shingles(words: list[str], k: int = 5) -> set[bytes]:
@@ -97,11 +104,10 @@ def _permutations() -> numpy.ndarray:
 
 
 def signature(minhash: bytes) -> numpy.ndarray:
-    """ArticleFeatures.minhash as the uint32 values it holds (affine32 hash values have 32 bits)."""
-    values = numpy.frombuffer(minhash, dtype=numpy.uint64)
-    if (values >> numpy.uint64(32)).any():
-        raise ValueError(f"MinHash values wider than 32 bits: the {MINHASH_SCHEME} scheme gives 32")
-    return values.astype(numpy.uint32)
+    """ArticleFeatures.minhash as the uint32 values it holds (read-only, sharing the bytes)."""
+    if len(minhash) != NUM_PERM * 4:
+        raise ValueError(f"a MinHash signature is {NUM_PERM} uint32 values ({NUM_PERM * 4} bytes), not {len(minhash)} bytes")
+    return numpy.frombuffer(minhash, dtype=numpy.uint32)
 
 
 class NearDuplicateIndex:
@@ -172,10 +178,16 @@ def features_of(article_id: str, published_at: dt.datetime, source, title, body:
 
     words = _WORD.findall(body.lower())
     counts = Counter(_hash(w) for w in words if w not in stopwords)
-    terms = tuple(sorted((h, 1.0 + math.log(c)) for h, c in counts.items()))
+    ids = sorted(counts)
     mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME, permutations=_permutations())
     mh.update_batch(list(shingles(body.lower().split())))
-    return ArticleFeatures(article_id, published_at, source, title, terms, tuple(sorted(set(entity_ids))), mh.hashvalues.astype(numpy.uint64).tobytes())
+    if (mh.hashvalues >> numpy.uint64(32)).any():
+        raise ValueError(f"MinHash values wider than 32 bits: the {MINHASH_SCHEME} scheme gives 32")
+    return ArticleFeatures(
+        article_id, published_at, source, title,
+        numpy.array(ids, dtype=numpy.uint32).tobytes(), numpy.array([1.0 + math.log(counts[h]) for h in ids], dtype=numpy.float64).tobytes(),
+        tuple(sorted(set(entity_ids))), mh.hashvalues.astype(numpy.uint32).tobytes(),
+    )
 
 
 @dataclasses.dataclass
@@ -213,11 +225,11 @@ class StoryClusterer:
 
     # --- vectors ---------------------------------------------------------------------------
 
-    def _vector(self, f: ArticleFeatures) -> dict[str, float]:
+    def _vector(self, f: ArticleFeatures, terms: list[tuple[int, float]]) -> dict[str, float]:
         n = self._n + 1
         # Keys interned: every story's centroid and the inverted index then share one string per feature (pickled
         # once too), where each held its own copy; the centroids were most of the story state (BBC: 58 MiB).
-        vec = {sys.intern(f"t{h}"): tf * (math.log((n + 1) / (self._df[h] + 1)) + 1.0) for h, tf in f.terms}
+        vec = {sys.intern(f"t{h}"): tf * (math.log((n + 1) / (self._df[h] + 1)) + 1.0) for h, tf in terms}
         for e in f.entities:
             vec[sys.intern(f"e{e}")] = self.config.entity_weight * (math.log((n + 1) / (self._df[e] + 1)) + 1.0)
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
@@ -297,7 +309,8 @@ class StoryClusterer:
     def add(self, f: ArticleFeatures, story_id: Optional[str] = None) -> Assignment:
         """Assign one article (the next in event time). A given `story_id` (a prior run's) is kept as it is."""
         self._expire(f.published_at)
-        vec = self._vector(f)
+        terms = f.terms()
+        vec = self._vector(f, terms)
         sig = signature(f.minhash)
         near_of = near_score = None
         for key in sorted(self._near.query(sig)):
@@ -327,7 +340,7 @@ class StoryClusterer:
         self._reindex(story)
         # update online statistics and the near-duplicate index after the decision
         self._n += 1
-        self._df.update({h for h, _ in f.terms})
+        self._df.update({h for h, _ in terms})
         self._df.update(set(f.entities))
         self._near.insert(f.article_id, sig)
         self._near_items.append((f.published_at, f.article_id))
