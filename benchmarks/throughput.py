@@ -8,8 +8,9 @@ In one run, alternating a, b, a, b, …:
 (b) pipeline: the whole batch pipeline, input file to committed Parquet, with its default local
     runner, as a user runs it (a fresh process each time: start-up included).
 It prints articles/s and words/s for both, the ratio b/a of the medians, the peak memory of each
-pipeline run's whole process tree, driver, worker server and workers (sampled every 0.2 s; also per
-quarter of the run, which shows whether memory grows as the input is read), and the output file
+pipeline run's whole process tree (sampled every 0.2 s; also per quarter of the run, which shows
+whether memory grows as the input is read, and the PSS of the driver, the worker server and the
+workers at the peak), and the output file
 counts per table. Memory three ways: the RSS sum (a page shared by several processes, such as the
 worker server's pages in the workers forked from it, counted once per process), the PSS sum (each
 shared page divided among the processes that map it: the tree's physical memory, and the figure the
@@ -65,18 +66,21 @@ def baseline(texts: list[str], processes: int = 2) -> float:
     return time.perf_counter() - started
 
 
-def _tree_memory(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) in bytes of a process and all its descendants, summed, from /proc.
+def _tree_memory(pid: int) -> tuple[int, int, dict[str, int]]:
+    """(RSS, PSS) in bytes of a process and all its descendants, summed, from /proc, and the PSS by role.
 
     RSS counts a shared library's pages once per process that maps them; PSS shares them out, so the
     PSS sum is the physical memory the tree holds. A process's children are listed per thread
     (/proc/P/task/T/children), and Beam starts its worker processes from other threads than the main
-    one: every thread's list is read.
+    one: every thread's list is read. Roles, by place in the local runner's tree: the process itself is
+    the driver; a child that is not a shell is the worker server (or, with Beam's own workers, a worker);
+    the server's children are workers; the rest (the shells and clients Beam starts a worker through) is other.
     """
     rss = pss = 0
-    stack, seen = [pid], set()
+    roles = {"driver": 0, "worker server": 0, "workers": 0, "other": 0}
+    stack, seen = [(pid, "driver")], set()
     while stack:
-        p = stack.pop()
+        p, role = stack.pop()
         if p in seen:
             continue
         seen.add(p)
@@ -86,13 +90,29 @@ def _tree_memory(pid: int) -> tuple[int, int]:
                     if line.startswith("Rss:"):
                         rss += int(line.split()[1]) * 1024
                     elif line.startswith("Pss:"):
-                        pss += int(line.split()[1]) * 1024
+                        kib = int(line.split()[1])
+                        pss += kib * 1024
+                        roles[role] += kib * 1024
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
-                    stack.extend(int(c) for c in f.read().split())
+                    for c in f.read().split():
+                        stack.append((int(c), _child_role(role, int(c))))
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-    return rss, pss
+    return rss, pss, roles
+
+
+def _child_role(parent_role: str, pid: int) -> str:
+    if parent_role == "worker server":
+        return "workers"
+    if parent_role != "driver":
+        return "other"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            program = os.path.basename(f.read().split(b"\0")[0].decode(errors="replace"))
+    except OSError:
+        return "other"
+    return "other" if program in ("sh", "bash", "dash") else "worker server"
 
 
 class MemoryCgroup:
@@ -145,17 +165,19 @@ def quarter_peaks(samples: list[int]) -> list[int]:
     return [max(samples[i * n // 4:(i + 1) * n // 4] or [0]) for i in range(4)]
 
 
-def pipeline(input_path: Path, output: Path, extra: list[str] = ()) -> tuple[float, list[tuple[int, int, Optional[int]]]]:
-    """Seconds and the process tree's (RSS sum, PSS sum, anonymous memory from its cgroup or None) samples (every 0.2 s) of one pipeline run in a fresh process."""
+def pipeline(input_path: Path, output: Path, extra: list[str] = ()) -> tuple[float, list[tuple[int, int, Optional[int], dict[str, int]]]]:
+    """Seconds and the process tree's (RSS sum, PSS sum, anonymous memory from its cgroup or None, PSS by role) samples
+    (every 0.2 s) of one pipeline run in a fresh process."""
     argv = [sys.executable, "-m", "pipelines.news_pipeline", "--input", str(input_path), "--output", str(output), *extra]
     cgroup = MemoryCgroup.create()
     started = time.perf_counter()
     proc = subprocess.Popen(cgroup.wrap(argv) if cgroup else argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    samples: list[tuple[int, int, Optional[int]]] = []
+    samples: list[tuple[int, int, Optional[int], dict[str, int]]] = []
 
     def sample():
         while proc.poll() is None:
-            samples.append((*_tree_memory(proc.pid), cgroup.anonymous() if cgroup else None))
+            rss, pss, roles = _tree_memory(proc.pid)
+            samples.append((rss, pss, cgroup.anonymous() if cgroup else None, roles))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -199,8 +221,9 @@ def main(argv=None) -> None:
                 a.append(baseline(texts))
             seconds, samples = pipeline(input_path, tmp / f"out{i}", args.pipeline_args.split())
             b.append(seconds)
-            rss, pss = [r for r, _, _ in samples] or [0], [p for _, p, _ in samples] or [0]
-            charged = [c for _, _, c in samples if c is not None]
+            rss, pss = [r for r, _, _, _ in samples] or [0], [p for _, p, _, _ in samples] or [0]
+            charged = [c for _, _, c, _ in samples if c is not None]
+            at_peak = max(samples, key=lambda sample: sample[1])[3] if samples else {}
             peaks.append(max(rss))
             pss_peaks.append(max(pss))
             cgroup_peaks.extend([max(charged)] if charged else [])
@@ -209,7 +232,8 @@ def main(argv=None) -> None:
             in_cgroup = f", anonymous memory {max(charged) / 2**20:.0f} MiB (cgroup)" if charged else ""
             print(f"run {i + 1}: baseline {a[-1] if a else float('nan'):.1f}s, pipeline {seconds:.1f}s, "
                   f"peak RSS {peaks[-1] / 2**20:.0f} MiB (per quarter of the run: {quarters} MiB), "
-                  f"peak PSS {pss_peaks[-1] / 2**20:.0f} MiB (per quarter: {pss_quarters} MiB){in_cgroup}", flush=True)
+                  f"peak PSS {pss_peaks[-1] / 2**20:.0f} MiB (per quarter: {pss_quarters} MiB){in_cgroup}; "
+                  f"PSS at the peak: " + ", ".join(f"{role} {v / 2**20:.0f}" for role, v in at_peak.items()) + " MiB", flush=True)
         counts = file_counts(tmp / "out0")
     print(f"\n{n} articles, {words:,} words ({args.corpus.name} x{args.copies}), {args.runs} runs, medians:")
     if a:

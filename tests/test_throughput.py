@@ -1,0 +1,37 @@
+"""benchmarks/throughput.py: the process tree's memory, by role, read from /proc of a real tree."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from benchmarks.throughput import _tree_memory, quarter_peaks
+
+# A driver with a worker server that has one worker, and a shell beside the server (as Beam starts a worker's client).
+_TREE = """
+import subprocess, sys, time
+code = "import subprocess, sys, time; w = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); time.sleep(30)"
+server = subprocess.Popen([sys.executable, "-c", code])
+shell = subprocess.Popen(["sh", "-c", "sleep 30; true"])
+time.sleep(30)
+"""
+
+
+def test_the_tree_is_summed_and_split_by_role():
+    driver = subprocess.Popen([sys.executable, "-c", _TREE], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            rss, pss, roles = _tree_memory(driver.pid)
+            if all(roles[r] > 0 for r in ("driver", "worker server", "workers", "other")) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    finally:
+        os.killpg(driver.pid, signal.SIGKILL)  # the whole tree, not only the driver
+        driver.wait()
+    assert all(roles[r] > 0 for r in ("driver", "worker server", "workers", "other")), roles
+    assert sum(roles.values()) == pss and rss >= pss
+
+
+def test_quarter_peaks_show_a_rise():
+    assert quarter_peaks([1, 2, 3, 4, 5, 6, 7, 8]) == [2, 4, 6, 8]
