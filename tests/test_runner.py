@@ -65,7 +65,10 @@ def test_forked_workers_send_their_own_warnings_without_the_start_up_noise(caplo
         local.close()
     messages = [r.getMessage() for r in caplog.records]
     assert any("own warning of a worker for x" in m for m in messages)
-    assert not any("No semi_persistent_directory found" in m or "Discarding unparseable args" in m for m in messages)
+    assert not any("No semi_persistent_directory found" in m for m in messages)
+    # Not asserted here: "Discarding unparseable args" naming only driver-side flags. In the full suite this process
+    # has other options classes registered that the worker does not parse, which are rightly still reported; the
+    # filter's rule for that message is tested on its own above.
 
 
 def test_the_worker_server_is_forked_with_malloc_tuned(monkeypatch):
