@@ -17,19 +17,17 @@ from apache_beam.io.filesystems import FileSystems
 
 from schemas import StoryAlert
 from transforms.dedup import KnownHashes
-from transforms.sink import part_name
+from transforms.sink import match_files, part_name
 from transforms.stories import StoryInput, _stopwords, features_of
 
 _ARTICLE_COLUMNS = ["article_id", "content_hash", "published_at", "source", "title", "body", "entities", "story_id"]
 
 
 def _files(output: str, table: str, batch_id: str) -> list[str]:
-    pattern = FileSystems.join(output, table, "dt=*", "part-*.parquet")
     # Nothing written yet matches nothing. Any other failure (permissions, a storage error) is raised:
     # an empty lookback would silently start every story and every dedup from scratch.
-    matches = FileSystems.match([pattern])[0].metadata_list
     own = part_name(batch_id)
-    return sorted(m.path for m in matches if posixpath.basename(m.path) != own)
+    return [p for p in match_files(FileSystems.join(output, table, "dt=*", "part-*.parquet")) if posixpath.basename(p) != own]
 
 
 def _read(path: str, columns=None) -> pa.Table:
