@@ -125,8 +125,7 @@ class LocalRunner(PipelineRunner):
 
         A driver calls this before it builds a pipeline, so the server inherits its imports and settings only.
         """
-        if not self._in_process:
-            self._worker_server()
+        self._worker_server()
 
     def _worker_server(self) -> Optional[ForkServer]:
         """The warm worker server, started on first use; None when workers must be Beam's own processes."""
