@@ -43,25 +43,21 @@ class KnownHashes:
                 other[content_hash] = article_id
             else:
                 other.pop(content_hash, None)
-        self._hold(digests, other)
+        self._hold(numpy.frombuffer(b"".join(sorted(digests)), dtype=">u8").reshape(-1, 4), other)  # sorted bytes: sorted rows
 
-    def _hold(self, digests: set[bytes], other: dict[str, str]) -> None:
+    def _hold(self, rows: numpy.ndarray, other: dict[str, str]) -> None:
+        """Keep sorted digest rows; big-endian, so that a row's bytes are its digest."""
         self._other = other
-        self._rows = numpy.frombuffer(b"".join(sorted(digests)), dtype=">u8").reshape(-1, 4).copy()  # sorted bytes: sorted rows
+        self._rows = numpy.array(rows, dtype=">u8", order="C")
         self._first = self._rows[:, 0].copy()
 
-    def _digests(self) -> set[bytes]:
-        data = self._rows.tobytes()
-        return {data[i : i + 32] for i in range(0, len(data), 32)}
-
     def with_pairs(self, pairs: Iterable[tuple[str, str]]) -> "KnownHashes":
-        """These hashes and more, a later pair's id winning. The hashes held are not turned back into hex and ids
-        (a chunked run adds each chunk's hashes to all the earlier ones)."""
+        """These hashes and more, a later pair's id winning. The sorted rows held are merged with the new ones as
+        they are, not turned back into digests or hex (a chunked run adds each chunk's hashes to all the earlier ones)."""
         added = KnownHashes(pairs)
-        new = added._digests()
         merged = KnownHashes()
-        kept_other = {h: a for h, a in self._other.items() if bytes.fromhex(h) not in new}
-        merged._hold(self._digests() | new, {**kept_other, **added._other})
+        kept_other = {h: a for h, a in self._other.items() if added.get(h) is None}
+        merged._hold(numpy.unique(numpy.concatenate([self._rows, added._rows]), axis=0), {**kept_other, **added._other})
         return merged
 
     def __len__(self) -> int:
