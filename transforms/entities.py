@@ -378,6 +378,7 @@ class TagEntities(beam.PTransform):
     def expand(self, articles):
         return (
             articles
-            | "Batch" >> beam.BatchElements(min_batch_size=8, max_batch_size=self._config.batch_size)
+            # A fixed size: Beam's adaptive sizing fits a regression to batch timings (and warns when all batches are full).
+            | "Batch" >> beam.BatchElements(min_batch_size=self._config.batch_size, max_batch_size=self._config.batch_size)
             | "Tag" >> beam.ParDo(_TagEntitiesFn(self._config, self._handle))
         )
