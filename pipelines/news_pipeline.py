@@ -43,7 +43,7 @@ from pipelines.options import NewsOptions
 from pipelines.runner import LocalRunner
 from schemas import SCHEMA_VERSION
 from transforms import metrics
-from transforms.ingest import IngestArticles, WriteTables, warm_up_worker
+from transforms.ingest import IngestArticles, warm_up_worker
 from transforms.parse import ParseConfig
 from transforms.read import plan_chunks, resolve_inputs, select_by_date
 from transforms.entities import TaggerConfig
@@ -52,7 +52,7 @@ from transforms.stories import BreakingConfig, StoryCheckpoint, StoryConfig
 from transforms.windows import WindowConfig
 from transforms.rules import RulePackError, load_rule_pack
 from transforms.compact import CHUNKS, chunk_files, chunk_row_group_bytes, chunk_staging, compact_chunks
-from transforms.sink import MANIFEST, ROW_GROUP_TARGET_BYTES, append_alerts_log, commit, staging_dir, write_json_atomically
+from transforms.sink import MANIFEST, ROW_GROUP_TARGET_BYTES, WriteTables, append_alerts_log, commit, staging_dir, write_json_atomically
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_TOO_MANY_REJECTED = 0, 1, 2, 3
 SUCCESS = "_SUCCESS"

@@ -1,8 +1,8 @@
-"""IngestArticles and WriteTables: the batch chain from input files to staged Parquet tables.
+"""IngestArticles: the batch chain from input files to the records of every table.
 
     uris | IngestArticles(config)            -> {'articles', 'entity_mentions', 'entity_counts', 'alerts', 'stories',
                                                  'story_alerts', 'story_alert_events', 'duplicates', 'rejected'}
-    tables | WriteTables(staging, batch_id)  -> staged Parquet, one file per table and partition
+    tables | WriteTables(staging, batch_id)  -> staged Parquet, one file per table and partition (transforms/sink.py)
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from transforms.parse import ParseArticles, ParseConfig
 from transforms.lookback import Lookback
 from transforms.read import ReadInputs
 from transforms.rules import cached_rule_pack
-from transforms.sink import ROW_GROUP_TARGET_BYTES, TABLES, WriteTable
 from transforms.windows import CountEntityMentions, RouteLateArticles, WindowConfig, WithEventTime
 from transforms.stories import AssignStories, BreakingConfig, StoryCheckpoint, StoryConfig, _permutations, _stopwords, story_input
 
@@ -93,10 +92,13 @@ class IngestArticles(beam.PTransform):
         restored = uris.pipeline | "RestoredStoryAlerts" >> beam.Create(prior_alerts)
         stories = (story_inputs, alerts, restored) | "AssignStories" >> AssignStories(self._stories, self._breaking, self._rules_path, self._story_checkpoint)
         by_article = beam.pvalue.AsDict(stories.assignments | "ByArticle" >> beam.Map(lambda a: (a.article_id, a)))
+        # The articles wait for the story stage (a side input), so the runner keeps them until it is done: only the
+        # articles, not their mentions, which go to their own table from the tagging stage.
+        with_entities = tagged | "WithEntities" >> beam.Map(lambda t: t.article)
         return {
-            "articles": tagged | "ArticlesWithStories" >> beam.Map(_with_story, by_article),
+            "articles": with_entities | "ArticlesWithStories" >> beam.Map(_with_story, by_article),
             "entity_mentions": tagged | "Mentions" >> beam.FlatMap(lambda t: t.mentions),
-            "entity_counts": tagged | "WithEntities" >> beam.Map(lambda t: t.article) | "CountMentions" >> CountEntityMentions(self._windows, self._update_id),
+            "entity_counts": with_entities | "CountMentions" >> CountEntityMentions(self._windows, self._update_id),
             "alerts": alerts | "AlertsWithStories" >> beam.Map(lambda a, s: a.model_copy(update={"story_id": s[a.article_id].story_id}), by_article),
             "stories": stories[AssignStories.STORIES],
             "story_alerts": stories[AssignStories.STORY_ALERTS],
@@ -106,9 +108,9 @@ class IngestArticles(beam.PTransform):
         }
 
 
-def _with_story(tagged, assignments):
-    a = assignments[tagged.article.article_id]
-    return tagged.article.model_copy(
+def _with_story(article, assignments):
+    a = assignments[article.article_id]
+    return article.model_copy(
         update={"story_id": a.story_id, "near_duplicate_of": a.near_duplicate_of, "near_duplicate_score": a.near_duplicate_score}
     )
 
@@ -119,20 +121,3 @@ class _StoryFeaturesFn(beam.DoFn):
 
     def process(self, tagged):
         yield story_input(tagged, self._stopwords)
-
-
-class WriteTables(beam.PTransform):
-    """dict[table name, PCollection] -> one staged Parquet file per table and partition."""
-
-    def __init__(self, staging: str, batch_id: str, row_group_bytes: int = ROW_GROUP_TARGET_BYTES):
-        super().__init__()
-        self._staging = staging
-        self._batch_id = batch_id
-        self._row_group_bytes = row_group_bytes  # a chunk's files, merged later, are read a small row group at a time
-
-    def expand(self, tables):
-        written = [
-            records | f"Write_{name}" >> WriteTable(TABLES[name], self._staging, self._batch_id, self._row_group_bytes)
-            for name, records in sorted(tables.items())
-        ]
-        return written | "AllWritten" >> beam.Flatten()

@@ -23,6 +23,7 @@ import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.transforms.window import GlobalWindows
 from pydantic import BaseModel
 
 from schemas import Alert, Article, Duplicate, EntityCount, EntityMention, Rejected, Story, StoryAlert, arrow_schema, to_arrow_table
@@ -33,7 +34,7 @@ MANIFEST = "_manifest.json"
 # Row groups of about this many uncompressed bytes: large enough for fast scans, small
 # enough that a reader holding one group stays well under the memory budget.
 ROW_GROUP_TARGET_BYTES = 64 * 1024 * 1024
-_CHUNK_ROWS = 2048
+_BATCH_ROWS = 2048  # rows per Arrow batch sent from the stage that made them to the writer
 
 
 def _published_day(record) -> str:
@@ -104,47 +105,91 @@ def write_parquet(table: pa.Table, path: str, row_group_bytes: int = ROW_GROUP_T
         pq.write_table(table, f, compression="zstd", row_group_size=rows_per_group(table, row_group_bytes), write_statistics=True)
 
 
-class _WritePartitionFn(beam.DoFn):
-    def __init__(self, table: Table, staging: str, file_name: str, row_group_bytes: int):
+class _ToArrowFn(beam.DoFn):
+    """Records of one table -> ((table, partition), Arrow IPC bytes) of up to _BATCH_ROWS rows each.
+
+    Runs fused into the stage that made the records, on every worker: the conversion from pydantic records to
+    columns happens in parallel, and what crosses the shuffle to the writer is a compact Arrow batch, not one
+    pickled model per row. Expects the global window (every table is in it by the time it reaches the sink).
+    """
+
+    def __init__(self, table: Table):
         self._table = table
+
+    def start_bundle(self):
+        self._rows: dict[str, list[dict]] = {}
+
+    def process(self, record):
+        day = self._table.partition_of(record)
+        rows = self._rows.setdefault(day, [])
+        rows.append(record.model_dump())
+        if len(rows) == _BATCH_ROWS:
+            yield self._batch(day, self._rows.pop(day))
+
+    def finish_bundle(self):
+        for day in sorted(self._rows):
+            yield GlobalWindows.windowed_value_at_end_of_window(self._batch(day, self._rows[day]))
+        self._rows = {}
+
+    def _batch(self, day: str, rows: list[dict]) -> tuple[tuple[str, str], bytes]:
+        return (self._table.name, day), to_ipc(to_arrow_table(rows, self._table.model, self._table.name))
+
+
+def to_ipc(table: pa.Table) -> bytes:
+    """An Arrow table as the bytes of one IPC stream (schema included)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def from_ipc(data: bytes) -> pa.Table:
+    return pa.ipc.open_stream(data).read_all()
+
+
+class _WriteFileFn(beam.DoFn):
+    """((table, partition), Arrow batches) -> one sorted Parquet file in staging; emits (table, partition, rows)."""
+
+    def __init__(self, staging: str, file_name: str, row_group_bytes: int):
         self._staging = staging
         self._file_name = file_name
         self._row_group_bytes = row_group_bytes
 
     def process(self, keyed):
-        day, records = keyed
-        chunks, rows = [], []
-        for record in records:  # build columnar chunks as rows arrive: Arrow is far smaller than Python objects
-            rows.append(record.model_dump())
-            if len(rows) == _CHUNK_ROWS:
-                chunks.append(to_arrow_table(rows, self._table.model, self._table.name))
-                rows = []
-        if rows:
-            chunks.append(to_arrow_table(rows, self._table.model, self._table.name))
-        table = pa.concat_tables(chunks).sort_by([(c, "ascending") for c in self._table.sort_by])
-        path = FileSystems.join(self._staging, self._table.name, f"dt={day}", self._file_name)
-        write_parquet(table.combine_chunks(), path, self._row_group_bytes)
-        metrics.ROWS_WRITTEN.inc(table.num_rows)
-        yield self._table.name, day, table.num_rows
+        (name, day), batches = keyed
+        table = TABLES[name]
+        rows = pa.concat_tables([from_ipc(b) for b in batches]).sort_by([(c, "ascending") for c in table.sort_by])
+        path = FileSystems.join(self._staging, name, f"dt={day}", self._file_name)
+        write_parquet(rows.combine_chunks(), path, self._row_group_bytes)
+        metrics.ROWS_WRITTEN.inc(rows.num_rows)
+        yield name, day, rows.num_rows
 
 
-class WriteTable(beam.PTransform):
-    """PCollection[record] -> staged Parquet, one file per partition; emits (table, dt, rows)."""
+class WriteTables(beam.PTransform):
+    """dict[table name, PCollection[record]] -> staged Parquet, one sorted file per table and partition.
 
-    def __init__(self, table: Table, staging: str, batch_id: str, row_group_bytes: int = ROW_GROUP_TARGET_BYTES):
+    Emits (table, partition, rows) per file written. Each table's records become Arrow batches where they are
+    made; then one shuffle, keyed by (table, partition), brings every file's batches to one writer. One shuffle
+    for all tables, not one per table: the local runner runs each shuffle's reading stage after the other, so
+    with one per table the writes ran one at a time, each partition on one worker while the other idled.
+    """
+
+    def __init__(self, staging: str, batch_id: str, row_group_bytes: int = ROW_GROUP_TARGET_BYTES):
         super().__init__()
-        self._table = table
         self._staging = staging
         self._file_name = part_name(batch_id)
-        self._row_group_bytes = row_group_bytes
+        self._row_group_bytes = row_group_bytes  # a chunk's files, merged later, are read a small row group at a time
 
-    def expand(self, records):
-        partition_of = self._table.partition_of
+    def expand(self, tables):
+        batches = [
+            records | f"ToArrow_{name}" >> beam.ParDo(_ToArrowFn(TABLES[name])).with_output_types(tuple[tuple[str, str], bytes])
+            for name, records in sorted(tables.items())
+        ]
         return (
-            records
-            | "KeyByPartition" >> beam.Map(lambda r: (partition_of(r), r))
-            | "GroupPartition" >> beam.GroupByKey()
-            | "WriteFile" >> beam.ParDo(_WritePartitionFn(self._table, self._staging, self._file_name, self._row_group_bytes))
+            batches
+            | "AllBatches" >> beam.Flatten()
+            | "GroupFiles" >> beam.GroupByKey()
+            | "WriteFiles" >> beam.ParDo(_WriteFileFn(self._staging, self._file_name, self._row_group_bytes))
         )
 
 
