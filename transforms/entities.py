@@ -153,6 +153,7 @@ class EntityResolver:
         labels = self._majority_labels(candidates)
         mentions: list[Mention] = []
         full_names: list[tuple[int, list[str], str, str, bool]] = []  # (start, words, id, name, historical)
+        doc_text = doc.text  # built from the tokens at each access: once per article, not once per name
         for span, label, entry in candidates:
             start, end = span.start_char, span.end_char
             sentence = bisect.bisect_right(sentence_starts, start) - 1
@@ -164,7 +165,7 @@ class EntityResolver:
             if mention.type == "PERSON":
                 words = self._name_words(span)
                 if len(words) > 1:
-                    full_names.append((start, words, mention.entity_id, mention.canonical_name, self._historical(span)))
+                    full_names.append((start, words, mention.entity_id, mention.canonical_name, self._historical(span, doc_text)))
             mentions.append(mention)
         return self._propagate(mentions, text, sentence_starts)
 
@@ -250,9 +251,9 @@ class EntityResolver:
             words = words[1:]
         return words
 
-    def _historical(self, span) -> bool:
+    def _historical(self, span, doc_text: str) -> bool:
         """True when the two words before the name mark a past holder: "then-leader", "the late", "former"."""
-        before = span.doc.text[max(0, span.start_char - 30) : span.start_char].lower().split()[-2:]
+        before = doc_text[max(0, span.start_char - 30) : span.start_char].lower().split()[-2:]
         markers = self._rules.historical_markers
         return any(w in markers or any(w.startswith(m) for m in markers if m.endswith("-")) for w in before)
 
