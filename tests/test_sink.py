@@ -30,6 +30,24 @@ def test_ipc_bytes_keep_the_rows_and_the_schema_metadata(sample_output):
     assert back.equals(table) and back.schema.metadata == TABLES["articles"].schema.metadata
 
 
+def test_batches_hold_few_rows_whatever_the_partitions(sample_output, monkeypatch):
+    monkeypatch.setattr(sink, "_BATCH_ROWS", 2)
+    monkeypatch.setattr(sink, "_MAX_HELD_ROWS", 3)
+    articles = _records(sample_output, "articles")
+    assert len({a.published_at.date() for a in articles}) > 3
+    fn = sink._ToArrowFn(TABLES["articles"])
+    fn.start_bundle()
+    out = []
+    for a in articles:
+        out.extend(fn.process(a))
+        assert fn._held < 3
+    out.extend(w.value for w in fn.finish_bundle())
+    rows = pa.concat_tables([from_ipc(b) for _, b in out])
+    assert all(from_ipc(b).num_rows <= 2 for _, b in out)
+    assert all({t.date().isoformat() for t in from_ipc(b)["published_at"].to_pylist()} == {day} for (_, day), b in out)
+    assert sorted(rows["article_id"].to_pylist()) == sorted(a.article_id for a in articles)
+
+
 def test_write_tables_writes_one_sorted_file_per_table_and_partition(sample_output, tmp_path, monkeypatch):
     monkeypatch.setattr(sink, "_BATCH_ROWS", 7)  # several batches per partition, flushed mid-bundle and at its end
     mentions = _records(sample_output, "entity_mentions")

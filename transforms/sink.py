@@ -35,6 +35,7 @@ MANIFEST = "_manifest.json"
 # enough that a reader holding one group stays well under the memory budget.
 ROW_GROUP_TARGET_BYTES = 64 * 1024 * 1024
 _BATCH_ROWS = 2048  # rows per Arrow batch sent from the stage that made them to the writer
+_MAX_HELD_ROWS = 8 * _BATCH_ROWS  # rows a worker holds for batches, over all partitions
 
 
 def _published_day(record) -> str:
@@ -118,18 +119,25 @@ class _ToArrowFn(beam.DoFn):
 
     def start_bundle(self):
         self._rows: dict[str, list[dict]] = {}
+        self._held = 0
 
     def process(self, record):
         day = self._table.partition_of(record)
         rows = self._rows.setdefault(day, [])
         rows.append(record.model_dump())
+        self._held += 1
         if len(rows) == _BATCH_ROWS:
+            self._held -= len(rows)
             yield self._batch(day, self._rows.pop(day))
+        elif self._held >= _MAX_HELD_ROWS:  # many partitions (a backfill of many days): the rows held stay bounded
+            for day in sorted(self._rows):
+                yield self._batch(day, self._rows[day])
+            self._rows, self._held = {}, 0
 
     def finish_bundle(self):
         for day in sorted(self._rows):
             yield GlobalWindows.windowed_value_at_end_of_window(self._batch(day, self._rows[day]))
-        self._rows = {}
+        self._rows, self._held = {}, 0
 
     def _batch(self, day: str, rows: list[dict]) -> tuple[tuple[str, str], bytes]:
         return (self._table.name, day), to_ipc(to_arrow_table(rows, self._table.model, self._table.name))
