@@ -108,6 +108,7 @@ class LocalRunner(PipelineRunner):
         workers = self._worker_server() if direct.direct_running_mode == "multi_processing" else None
         if workers is None:
             return fn_runner.FnApiRunner(provision_info=provision).run_pipeline(pipeline, options)
+        workers.wait_ready()
         # Beam's multi_processing mode always starts its own interpreters; with our environment given, the
         # runner is told in_memory (on a copy of the options) and still runs direct_num_workers workers.
         fn_options = copy.deepcopy(options)
@@ -123,7 +124,8 @@ class LocalRunner(PipelineRunner):
     def start(self) -> None:
         """Fork the warm worker server now rather than at the first pipeline (nothing to do without one).
 
-        A driver calls this before it builds a pipeline, so the server inherits its imports and settings only.
+        A driver calls this before it builds a pipeline, so the server inherits its imports and settings only,
+        and warms up while the driver goes on; the first pipeline waits for it (and raises its warm-up's error).
         """
         self._worker_server()
 

@@ -48,14 +48,20 @@ class WorkerServerError(RuntimeError):
 class ForkServer:
     """One warm process that forks Beam SDK workers; `command` is the worker command line to give Beam."""
 
-    def __init__(self, pid: int, folder: str):
+    def __init__(self, pid: int, folder: str, ready: Optional[int] = None):
         self.pid = pid  # 0 once closed
         self.folder = folder  # holds the socket
         self.command = shlex.join([sys.executable, "-I", "-S", _CLIENT, _socket_path(folder)])  # Beam runs it through a shell
+        self._ready = ready  # the pipe the server reports its warm-up on; None once read
+        self._status = "ok" if ready is None else None
 
     @classmethod
     def start(cls, warm_up: Optional[Callable[[], Any]] = None) -> "ForkServer":
-        """Fork the server from this process; call it while this process has one thread and no gRPC channel."""
+        """Fork the server from this process; call it while this process has one thread and no gRPC channel.
+
+        Returns at once: the server warms up while this process goes on (on two cores, the model loads while
+        the driver reads its inputs and builds the pipeline). `wait_ready()` before the first worker is needed.
+        """
         folder = tempfile.mkdtemp(prefix="newsbeam-workers-")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(_socket_path(folder))
@@ -69,17 +75,25 @@ class ForkServer:
             _serve(listener, warm_up, os.getppid(), ready_w, folder)
         os.close(ready_w)
         listener.close()
-        server = cls(pid, folder)
+        server = cls(pid, folder, ready_r)
         atexit.register(server.close)
-        with os.fdopen(ready_r, "rb") as ready:
-            status = ready.read().decode("utf-8", "replace")  # "ok", or the warm-up's traceback
-        if status != "ok":
-            server.close()
-            raise WorkerServerError(f"the worker server could not warm up: {status.strip() or 'it died'}")
         return server
+
+    def wait_ready(self) -> None:
+        """Wait until the server has warmed up; WorkerServerError (and the server stopped) if its warm-up failed."""
+        if self._ready is not None:
+            with os.fdopen(self._ready, "rb") as ready:
+                self._ready = None
+                self._status = ready.read().decode("utf-8", "replace")  # "ok", or the warm-up's traceback
+        if self._status != "ok":
+            self.close()
+            raise WorkerServerError(f"the worker server could not warm up: {self._status.strip() or 'it died'}")
 
     def close(self) -> None:
         """Stop the server (its workers have ended with their pipelines) and remove its socket."""
+        if self._ready is not None:
+            os.close(self._ready)
+            self._ready, self._status = None, "closed before it was ready"
         if self.pid:
             try:
                 os.kill(self.pid, signal.SIGTERM)
@@ -94,12 +108,11 @@ def _socket_path(folder: str) -> str:
     return os.path.join(folder, "workers.sock")
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to SIGTERM this process when its parent ends; exit now if it already has."""
+def _die_with_parent(parent: int) -> bool:
+    """Ask Linux to SIGTERM this process when its parent ends; False if it already has (no signal will come)."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:
-        os._exit(1)
+    return os.getppid() == parent
 
 
 def _serve(listener: socket.socket, warm_up: Optional[Callable[[], Any]], driver: int, ready: int, folder: str) -> None:
@@ -109,7 +122,8 @@ def _serve(listener: socket.socket, warm_up: Optional[Callable[[], Any]], driver
 
     try:
         signal.signal(signal.SIGTERM, stop)
-        _die_with_parent(driver)
+        if not _die_with_parent(driver):  # the driver died while this server was starting: nothing will stop it
+            stop(None, None)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle; it stops the server
         os.dup2(2, 1)  # workers write nothing to the driver's stdout, which a caller may read to its end
         try:
@@ -154,7 +168,8 @@ def _run_worker(conn: socket.socket, env: dict[str, str], server: int) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        _die_with_parent(server)
+        if not _die_with_parent(server):
+            os._exit(1)
         os.environ.clear()
         os.environ.update(env)
         logging.getLogger().handlers.clear()  # the driver's; Beam's worker sends its logs to the runner

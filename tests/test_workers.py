@@ -34,6 +34,16 @@ def _warm_up(handle: shared.Shared) -> _Loaded:
     return handle.acquire(_Loaded, tag="model")
 
 
+def _gated_warm_up(handle: shared.Shared, gate: str) -> _Loaded:
+    """A warm-up that cannot finish before the driver, after start() has returned, opens the gate."""
+    deadline = time.monotonic() + 60
+    while not os.path.exists(gate):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the driver never opened the gate: start() waited for the warm-up")
+        time.sleep(0.05)
+    return _warm_up(handle)
+
+
 def _failing_warm_up() -> None:
     raise ValueError("no model named en_core_web_none")
 
@@ -66,6 +76,19 @@ def _probe(out: str, with_thread: bool) -> None:
     facts = {"driver": os.getpid(), "server": server.pid if server else None, "folder": server.folder if server else None}
     runner.close()
     Path(out, "driver.json").write_text(json.dumps(facts))
+
+
+def _probe_gated_warm_up(out: str) -> None:
+    handle = shared.Shared()
+    gate = os.path.join(out, "gate")
+    runner = LocalRunner(warm_up=functools.partial(_gated_warm_up, handle, gate))
+    runner.start()
+    Path(gate).touch()  # reached only if start() returned while the server was still warming up
+    pipeline = beam.Pipeline(runner=runner, options=PipelineOptions())
+    (pipeline | beam.Create(range(4)) | beam.ParDo(_WhereFn(handle)) | beam.Map(json.dumps) | beam.io.WriteToText(f"{out}/run0"))
+    pipeline.run().wait_until_finish()
+    Path(out, "driver.json").write_text(json.dumps({"server": runner.worker_server.pid}))
+    runner.close()
 
 
 def _probe_failing_warm_up() -> None:
@@ -119,6 +142,15 @@ def test_a_driver_with_threads_gets_beams_own_worker_processes(tmp_path):
     assert sorted(r["x"] for r in rows) == list(range(20))
     assert all("sdk_worker_main" in r["cmdline"] for r in rows)
     assert all(r["built_by"] == r["pid"] for r in rows)  # each worker loads its own
+
+
+def test_the_server_warms_up_while_the_driver_goes_on(tmp_path):
+    proc = _run(f"from tests.test_workers import _probe_gated_warm_up; _probe_gated_warm_up({str(tmp_path)!r})")
+    assert proc.returncode == 0, proc.stderr
+    server = json.loads((tmp_path / "driver.json").read_text())["server"]
+    rows = _rows(tmp_path, 0)
+    assert sorted(r["x"] for r in rows) == list(range(4))
+    assert {r["built_by"] for r in rows} == {server}  # the first pipeline waited for the warm-up and found it loaded
 
 
 def test_a_failing_warm_up_fails_the_run_with_its_error():
