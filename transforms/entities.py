@@ -74,8 +74,9 @@ def _title(word: str, keep: frozenset[str]) -> str:
     return titled if len(titled) == len(word) else word
 
 
-def sentence_starts_of(doc) -> list[int]:
-    """Character offsets where sentences start: after a token ".", "!" or "?" and after a line break.
+def sentence_starts_of(doc, text: str) -> list[int]:
+    """Character offsets where sentences start in `text` (the doc's text): after a token ".", "!" or "?" and after
+    a line break.
 
     A vectorised stand-in for spaCy's rule-based sentencizer (same rule, on token arrays), used only
     for `sentence_index`; "U.S." is one token, so abbreviations of that kind do not end a sentence.
@@ -87,7 +88,6 @@ def sentence_starts_of(doc) -> list[int]:
     ends = numpy.isin(orth, [vocab["."], vocab["!"], vocab["?"]])
     idx = doc.to_array("IDX")
     starts = [0] + [int(i) for i in idx[1:][ends[:-1]]]
-    text = doc.text
     pos = text.find("\n")
     while pos >= 0:
         starts.append(pos + 1)
@@ -133,7 +133,8 @@ class EntityResolver:
         self._rules = rules.model_copy(update={"historical_markers": frozenset(m.lower() for m in rules.historical_markers)})
 
     def __call__(self, doc, text: str) -> list[Mention]:
-        sentence_starts = sentence_starts_of(doc)
+        doc_text = doc.text  # built from the tokens at each access: once per article
+        sentence_starts = sentence_starts_of(doc, doc_text)
         spans = [piece for ent in doc.ents if ent.label_ in self._rules.keep_labels for piece in self._clean(ent)]
         line_starts, headline = self._headline_lines(text)
         in_headline = [headline[bisect.bisect_right(line_starts, s.start_char) - 1] for s in spans]
@@ -153,7 +154,6 @@ class EntityResolver:
         labels = self._majority_labels(candidates)
         mentions: list[Mention] = []
         full_names: list[tuple[int, list[str], str, str, bool]] = []  # (start, words, id, name, historical)
-        doc_text = doc.text  # built from the tokens at each access: once per article, not once per name
         for span, label, entry in candidates:
             start, end = span.start_char, span.end_char
             sentence = bisect.bisect_right(sentence_starts, start) - 1
