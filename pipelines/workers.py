@@ -48,12 +48,12 @@ class WorkerServerError(RuntimeError):
 class ForkServer:
     """One warm process that forks Beam SDK workers; `command` is the worker command line to give Beam."""
 
-    def __init__(self, pid: int, folder: str, ready: Optional[int] = None):
+    def __init__(self, pid: int, folder: str, ready: int):
         self.pid = pid  # 0 once closed
         self.folder = folder  # holds the socket
         self.command = shlex.join([sys.executable, "-I", "-S", _CLIENT, _socket_path(folder)])  # Beam runs it through a shell
-        self._ready = ready  # the pipe the server reports its warm-up on; None once read
-        self._status = "ok" if ready is None else None
+        self._ready: Optional[int] = ready  # the pipe the server reports its warm-up on; None once read
+        self._status: Optional[str] = None  # what it reported: "ok", or the warm-up's traceback
 
     @classmethod
     def start(cls, warm_up: Optional[Callable[[], Any]] = None) -> "ForkServer":
