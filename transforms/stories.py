@@ -27,6 +27,7 @@ import datetime as dt
 import functools
 import hashlib
 import math
+import operator
 import re
 import sys
 import zlib
@@ -199,6 +200,17 @@ class Assignment:
     near_duplicate_score: Optional[float] = None
 
 
+def _by_weight(items: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
+    """(key, weight) pairs, heaviest first, equal weights by key: the order of sorting on (-weight, key), from two
+    sorts on C-level keys (a stable descending sort keeps equal weights in the key order of the first)."""
+    ordered = sorted(items, key=_KEY)
+    ordered.sort(key=_WEIGHT, reverse=True)
+    return ordered
+
+
+_KEY, _WEIGHT = operator.itemgetter(0), operator.itemgetter(1)
+
+
 @dataclasses.dataclass
 class _Story:
     story_id: str
@@ -236,10 +248,14 @@ class StoryClusterer:
         return {k: v / norm for k, v in vec.items()}
 
     @staticmethod
-    def _cosine(vec: dict[str, float], story: _Story) -> float:
-        """Cosine of a unit article vector and a story centroid (whose norm is cached)."""
-        get = story.centroid.get
-        return sum(v * get(k, 0.0) for k, v in vec.items()) / story.norm
+    def _cosine(vec: dict[str, float], rank: dict[str, int], story: _Story) -> float:
+        """Cosine of a unit article vector and a story centroid (whose norm is cached); `rank` is each key's place in `vec`.
+
+        The dot product runs over the keys the two share (a set intersection, in C), summed in the article vector's own
+        key order: the terms it leaves out are exact zeros, so the sum is the one over every key of the vector, bit for bit.
+        """
+        centroid = story.centroid
+        return sum(vec[k] * centroid[k] for k in sorted(vec.keys() & centroid.keys(), key=rank.__getitem__)) / story.norm
 
     # --- state upkeep ----------------------------------------------------------------------
 
@@ -278,9 +294,10 @@ class StoryClusterer:
     def _reindex(self, story: _Story) -> None:
         for key in story.index_keys:
             self._index.get(key, set()).discard(story.story_id)
-        top = sorted(story.centroid.items(), key=lambda kv: (-kv[1], kv[0]))
+        top = _by_weight(story.centroid.items())
         story.centroid = dict(top[: self.config.centroid_terms])
-        story.norm = math.sqrt(sum(v * v for v in story.centroid.values())) or 1.0
+        weights = list(story.centroid.values())
+        story.norm = math.sqrt(sum(map(operator.mul, weights, weights))) or 1.0  # the same sum as a generator's, in C
         story.index_keys = tuple(k for k, _ in top[: self.config.index_terms])
         for key in story.index_keys:
             self._index.setdefault(key, set()).add(story.story_id)
@@ -296,7 +313,7 @@ class StoryClusterer:
 
         However many stories are active, a full cosine is computed for at most `max_candidates`.
         """
-        keys = sorted(vec, key=lambda k: (-vec[k], k))[: self.config.index_terms]
+        keys = [k for k, _ in _by_weight(vec.items())[: self.config.index_terms]]
         partial: dict[str, float] = {}
         stories = self._stories
         for k in keys:
@@ -304,7 +321,7 @@ class StoryClusterer:
             for sid in self._index.get(k, ()):
                 story = stories[sid]
                 partial[sid] = partial.get(sid, 0.0) + w * story.centroid[k] / story.norm
-        return sorted(partial, key=lambda sid: (-partial[sid], sid))[: self.config.max_candidates]
+        return [sid for sid, _ in _by_weight(partial.items())[: self.config.max_candidates]]
 
     def add(self, f: ArticleFeatures, story_id: Optional[str] = None) -> Assignment:
         """Assign one article (the next in event time). A given `story_id` (a prior run's) is kept as it is."""
@@ -323,10 +340,11 @@ class StoryClusterer:
                 best_sid, best = self._story_of[near_of], 1.0
             else:
                 entity_keys = {f"e{e}" for e in f.entities}
+                rank = {k: i for i, k in enumerate(vec)}
                 for sid in self._candidates(vec):
                     story = self._stories[sid]
                     centroid = story.centroid
-                    sim = self._cosine(vec, story)
+                    sim = self._cosine(vec, rank, story)
                     # Without a shared entity, text alone must be twice as similar: short articles share stock words.
                     needed = self.config.threshold if entity_keys & centroid.keys() else 2 * self.config.threshold
                     if sim >= needed and sim > best:
