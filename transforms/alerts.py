@@ -102,10 +102,12 @@ class AlertEngine:
             text = article.body[start:end]
             tokens = tokenize(text)
             words = [t for t, _, _ in tokens]
-            in_sentence = [m for m in mentions if start <= m.start_char and m.end_char <= end]
+            in_sentence = None  # the sentence's mentions, found once a rule's trigger is in it (most sentences have none)
             for compiled in self.pack.rules:
                 triggers = compiled.triggers.find(words)
                 if triggers:
+                    if in_sentence is None:
+                        in_sentence = [m for m in mentions if start <= m.start_char and m.end_char <= end]
                     ev = self._evaluate(compiled, (start, end), text, tokens, words, triggers, in_sentence)
                     if ev.fired:
                         self._date(article, compiled, ev)

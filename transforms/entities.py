@@ -132,8 +132,10 @@ class EntityResolver:
         self._gaz = gazetteer
         self._rules = rules.model_copy(update={"historical_markers": frozenset(m.lower() for m in rules.historical_markers)})
 
-    def __call__(self, doc, text: str) -> list[Mention]:
-        doc_text = doc.text  # built from the tokens at each access: once per article
+    def __call__(self, doc, text: str, doc_text: Optional[str] = None) -> list[Mention]:
+        """The mentions of `text`, whose model text (model_text(text)) the model read as `doc`; pass that model text as
+        `doc_text` if you have it: doc.text is the same string, rebuilt from the tokens at each access."""
+        doc_text = doc.text if doc_text is None else doc_text
         sentence_starts = sentence_starts_of(doc, doc_text)
         spans = [piece for ent in doc.ents if ent.label_ in self._rules.keep_labels for piece in self._clean(ent)]
         line_starts, headline = self._headline_lines(text)
@@ -309,8 +311,9 @@ class EntityTagger:
         self._resolver = EntityResolver(self.gazetteer, self.rules)
 
     def tag(self, texts: list[str]) -> list[list[Mention]]:
-        docs = self.nlp.pipe((model_text(t, self._keep_caps) for t in texts), batch_size=self.config.batch_size)
-        return [self._resolver(doc, text) for doc, text in zip(docs, texts)]
+        seen = [model_text(t, self._keep_caps) for t in texts]
+        docs = self.nlp.pipe(seen, batch_size=self.config.batch_size)
+        return [self._resolver(doc, text, doc_text) for doc, text, doc_text in zip(docs, texts, seen)]
 
     def tag_articles(self, articles: list[Article]) -> list[TaggedArticle]:
         """Articles with their entities summarized, and their mentions as records."""

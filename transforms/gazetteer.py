@@ -60,6 +60,7 @@ class NerRules(BaseModel):
     propagate_types: frozenset[str] = frozenset()
 
 
+@lru_cache(maxsize=1 << 14)  # a pure function of the name, called several times per mention: a few MiB at most
 def normalize_name(text: str) -> str:
     """Case-, accent- and spacing-insensitive form of a name: "Kim Jong-Un's" -> "kim jong un"."""
     text = unicodedata.normalize("NFKD", text)
