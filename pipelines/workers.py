@@ -69,10 +69,11 @@ class ForkServer:
         ready_r, ready_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
+        driver = os.getpid()  # taken before the fork: in the child, getppid() is already init's if the driver died first
         pid = os.fork()
         if pid == 0:  # the server: never returns
             os.close(ready_r)
-            _serve(listener, warm_up, os.getppid(), ready_w, folder)
+            _serve(listener, warm_up, driver, ready_w, folder)
         os.close(ready_w)
         listener.close()
         server = cls(pid, folder, ready_r)
@@ -150,6 +151,9 @@ def _serve(listener: socket.socket, warm_up: Optional[Callable[[], Any]], driver
                     listener.close()
                     _run_worker(conn, env, server)
     finally:
+        # An error ends it too: a driver killed before the warm-up is reported makes the report's write fail (EPIPE)
+        # before the parent-death signal's handler has run. The socket folder goes either way.
+        shutil.rmtree(folder, ignore_errors=True)
         sys.stderr.flush()
         os._exit(1)  # a server only ends by a signal or an error
 
