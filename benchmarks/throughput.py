@@ -10,9 +10,9 @@ In one run, alternating a, b, a, b, …:
 It prints articles/s and words/s for both, the ratio b/a of the medians, the peak memory of each
 pipeline run's whole process tree (sampled every 0.2 s; also per quarter of the run, which shows
 whether memory grows as the input is read, and the PSS of the driver, the worker server and the
-workers at the peak), and the output file
-counts per table. Memory three ways: the RSS sum (a page shared by several processes, such as the
-worker server's pages in the workers forked from it, counted once per process), the PSS sum (each
+workers at the peak), the output file counts per table, and the machine's CPU seconds over each
+run (user, system, idle, steal: where the time went). Memory three ways: the RSS sum (a page
+shared by several processes, such as the worker server's pages in the workers forked from it, counted once per process), the PSS sum (each
 shared page divided among the processes that map it: the tree's physical memory, and the figure the
 1 GB target is checked against) and, where the machine lets the benchmark make a memory cgroup for
 the run, the kernel's own count of the tree's anonymous memory, each page once (MemoryCgroup).
@@ -159,6 +159,23 @@ class MemoryCgroup:
                 time.sleep(0.1)
 
 
+def machine_cpu(stat: Optional[str] = None) -> dict[str, float]:
+    """The machine's CPU seconds since boot, from the first line of /proc/stat (or `stat`): user (with nice), system
+    (with interrupts), idle (with I/O wait) and steal. On an otherwise idle machine the difference over a run says where
+    its time went: work, work in the kernel (page faults: memory mapped, zeroed and unmapped), or a core left waiting."""
+    if stat is None:
+        with open("/proc/stat") as f:
+            stat = f.readline()
+    ticks = [int(v) for v in stat.split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = ticks + [0] * (8 - len(ticks))
+    hz = os.sysconf("SC_CLK_TCK")
+    return {"user": (user + nice) / hz, "sys": (system + irq + softirq) / hz, "idle": (idle + iowait) / hz, "steal": steal / hz}
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float]) -> str:
+    return " ".join(f"{k} {after[k] - before[k]:.0f}" for k in before)
+
+
 def quarter_peaks(samples: list[int]) -> list[int]:
     """The peak of each quarter of a run's samples: memory that grows with the input read shows as a rising row."""
     n = len(samples)
@@ -217,9 +234,14 @@ def main(argv=None) -> None:
         n, words = len(texts), sum(len(t.split()) for t in texts)
         a, b, peaks, pss_peaks, cgroup_peaks = [], [], [], [], []
         for i in range(args.runs):
+            spent_a = ""
             if not args.skip_baseline:
+                before = machine_cpu()
                 a.append(baseline(texts))
+                spent_a = f"baseline {cpu_spent(before, machine_cpu())}; "
+            before = machine_cpu()
             seconds, samples = pipeline(input_path, tmp / f"out{i}", args.pipeline_args.split())
+            spent_b = f"pipeline {cpu_spent(before, machine_cpu())}"
             b.append(seconds)
             rss, pss = [r for r, _, _, _ in samples] or [0], [p for _, p, _, _ in samples] or [0]
             charged = [c for _, _, c, _ in samples if c is not None]
@@ -233,7 +255,8 @@ def main(argv=None) -> None:
             print(f"run {i + 1}: baseline {a[-1] if a else float('nan'):.1f}s, pipeline {seconds:.1f}s, "
                   f"peak RSS {peaks[-1] / 2**20:.0f} MiB (per quarter of the run: {quarters} MiB), "
                   f"peak PSS {pss_peaks[-1] / 2**20:.0f} MiB (per quarter: {pss_quarters} MiB){in_cgroup}; "
-                  f"PSS at the peak: " + ", ".join(f"{role} {v / 2**20:.0f}" for role, v in at_peak.items()) + " MiB", flush=True)
+                  f"PSS at the peak: " + ", ".join(f"{role} {v / 2**20:.0f}" for role, v in at_peak.items()) + " MiB; "
+                  f"machine CPU seconds: {spent_a}{spent_b}", flush=True)
         counts = file_counts(tmp / "out0")
     print(f"\n{n} articles, {words:,} words ({args.corpus.name} x{args.copies}), {args.runs} runs, medians:")
     if a:

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks.throughput import _tree_memory, quarter_peaks
+from benchmarks.throughput import _tree_memory, cpu_spent, machine_cpu, quarter_peaks
 
 # A driver with a worker server that has one worker, and a shell beside the server (as Beam starts a worker's client).
 _TREE = """
@@ -35,3 +35,13 @@ def test_the_tree_is_summed_and_split_by_role():
 
 def test_quarter_peaks_show_a_rise():
     assert quarter_peaks([1, 2, 3, 4, 5, 6, 7, 8]) == [2, 4, 6, 8]
+
+
+def test_machine_cpu_reads_proc_stat():
+    hz = os.sysconf("SC_CLK_TCK")
+    line = f"cpu  {10 * hz} {2 * hz} {3 * hz} {40 * hz} {hz} 0 {hz} {5 * hz} 0 0"
+    assert machine_cpu(line) == {"user": 12, "sys": 4, "idle": 41, "steal": 5}
+    before = machine_cpu()
+    sum(i * i for i in range(3_000_000))  # some user time on this machine
+    after = machine_cpu()
+    assert after["user"] > before["user"] and cpu_spent(before, after).startswith("user ")
