@@ -61,11 +61,6 @@ def test_chunk_plan_cuts_jsonl_at_line_boundaries_and_keeps_every_line_once(inpu
     whole = _expected(inputs)
     assert len(whole) == 2 + 10 + 6
     _assert_reads(inputs, whole)
-    _assert_chunks_read_whole(chunks, whole)
-
-
-def _assert_chunks_read_whole(chunks, whole) -> None:
-    """Each chunk reads exactly its share of the whole input's records, and the shares add up to the whole."""
     seen = []
     for chunk in chunks:
         mine = [r for r in whole if any(_holds(item, r) for item in chunk)]
@@ -79,16 +74,6 @@ def _holds(item, record) -> bool:
     if isinstance(item, FileSplit):
         return item.uri == uri and item.start <= offset < item.end
     return item == uri
-
-
-def test_a_runt_last_chunk_joins_the_one_before(inputs):
-    # 20 records in chunks of 9: 9 + 9 + 2, and 2 is at most a quarter of 9, so 9 + 11
-    chunks = plan_chunks(inputs, 9)
-    assert len(chunks) == 2
-    splits = [s for s in chunks[1] if isinstance(s, FileSplit)]
-    assert len({s.uri for s in splits}) == len(splits)  # ranges that followed each other in one file are one range
-    _assert_chunks_read_whole(chunks, _expected(inputs))
-    assert len(plan_chunks(inputs, 10)) == 2  # 10 + 10: no runt
 
 
 def test_one_chunk_when_the_input_fits_or_chunking_is_off(inputs):

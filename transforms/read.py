@@ -204,25 +204,18 @@ def plan_chunks(paths: list[str], max_records: int) -> list[list]:
     few records fewer). A JSONL file longer than the room left in a chunk is cut at line
     boundaries into FileSplits; other files stay whole paths. Every line is in exactly one chunk.
     One chunk (the plain paths) when the whole input fits, or `max_records` is 0.
-
-    A last chunk of at most a quarter of `max_records` joins the chunk before it (which then holds up to
-    1.25 x `max_records`): each chunk costs the same fixed seconds (a pipeline, the story stage, the writes),
-    which a runt of a few records would pay for almost no work.
     """
     if max_records <= 0:
         return [list(paths)]
     chunks: list[list] = [[]]
-    sizes = [0]
     room = max_records
     for path in paths:
         if room == 0:
             chunks.append([])
-            sizes.append(0)
             room = max_records
         if extension_of(path) not in LINE_FORMATS:
             chunks[-1].append(path)
             room -= 1
-            sizes[-1] += 1
             continue
         start, first, offset, number = 0, 1, 0, 0
         with FileSystems.open(path) as f:
@@ -230,31 +223,15 @@ def plan_chunks(paths: list[str], max_records: int) -> list[list]:
                 if room == 0:
                     chunks[-1].append(FileSplit(path, start, offset, first))
                     chunks.append([])
-                    sizes.append(0)
                     room, start, first = max_records, offset, number
                 offset += len(line)
                 room -= 1
-                sizes[-1] += 1
         if start == 0:
             chunks[-1].append(path)
         elif number >= first:
             chunks[-1].append(FileSplit(path, start, offset, first))
-    if len(chunks) > 1 and sizes[-1] <= max_records // 4:
-        chunks[-2:] = [_joined(chunks[-2] + chunks[-1])]
     chunks = [c for c in chunks if c]
     return chunks or [list(paths)]
-
-
-def _joined(items: list) -> list:
-    """The items with each pair of FileSplits that follow each other in one file made one."""
-    out: list = []
-    for item in items:
-        last = out[-1] if out else None
-        if isinstance(item, FileSplit) and isinstance(last, FileSplit) and last.uri == item.uri and last.end == item.start:
-            out[-1] = FileSplit(item.uri, last.start, item.end, last.first_line)
-        else:
-            out.append(item)
-    return out
 
 
 def raw_from_message(data: bytes, attributes: Optional[dict] = None, message_id: str = "", subscription: str = "", publish_time: Optional[dt.datetime] = None) -> RawInput:
