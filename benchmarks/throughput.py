@@ -7,8 +7,11 @@ In one run, alternating a, b, a, b, …:
     (the physical limit of this pipeline on a CPU);
 (b) pipeline: the whole batch pipeline, input file to committed Parquet, with its default local
     runner, as a user runs it (a fresh process each time: start-up included).
+Then --memory_runs more runs of (b) (default 1) are sampled for memory: the sampler's reads of /proc
+cost the pipeline some 15 % of a core, so the timed runs go unsampled (with --skip_baseline every run
+is sampled, for memory at large --copies).
 It prints articles/s and words/s for both, the ratio b/a of the medians, the peak memory of each
-pipeline run's whole process tree (sampled every 0.2 s; also per quarter of the run, which shows
+sampled run's whole process tree (sampled every 0.2 s; also per quarter of the run, which shows
 whether memory grows as the input is read, and the PSS of the driver, the worker server and the
 workers at the peak), the output file counts per table, and the machine's CPU seconds over each
 run (user, system, idle, steal: where the time went). Memory three ways: the RSS sum (a page
@@ -182,25 +185,31 @@ def quarter_peaks(samples: list[int]) -> list[int]:
     return [max(samples[i * n // 4:(i + 1) * n // 4] or [0]) for i in range(4)]
 
 
-def pipeline(input_path: Path, output: Path, extra: list[str] = ()) -> tuple[float, list[tuple[int, int, Optional[int], dict[str, int]]]]:
-    """Seconds and the process tree's (RSS sum, PSS sum, anonymous memory from its cgroup or None, PSS by role) samples
-    (every 0.2 s) of one pipeline run in a fresh process."""
+def pipeline(input_path: Path, output: Path, extra: list[str] = (), sample: bool = True) -> tuple[float, list[tuple[int, int, Optional[int], dict[str, int]]]]:
+    """Seconds and, with `sample`, the process tree's (RSS sum, PSS sum, anonymous memory from its cgroup or None, PSS
+    by role) samples (every 0.2 s) of one pipeline run in a fresh process.
+
+    The sampler is not free: each read of the tree's /proc/P/smaps_rollup walks every process's page tables, about
+    30 ms of system CPU per sample on BBC, some 15 % of a core that the two busy workers lose. Timed runs go unsampled.
+    """
     argv = [sys.executable, "-m", "pipelines.news_pipeline", "--input", str(input_path), "--output", str(output), *extra]
-    cgroup = MemoryCgroup.create()
+    cgroup = MemoryCgroup.create() if sample else None
     started = time.perf_counter()
     proc = subprocess.Popen(cgroup.wrap(argv) if cgroup else argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     samples: list[tuple[int, int, Optional[int], dict[str, int]]] = []
 
-    def sample():
+    def sample_memory():
         while proc.poll() is None:
             rss, pss, roles = _tree_memory(proc.pid)
             samples.append((rss, pss, cgroup.anonymous() if cgroup else None, roles))
             time.sleep(0.2)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    sampler = threading.Thread(target=sample_memory, daemon=True)
+    if sample:
+        sampler.start()
     out, _ = proc.communicate()
-    sampler.join()
+    if sample:
+        sampler.join()
     if cgroup:
         cgroup.close()
     if proc.returncode != 0:
@@ -222,7 +231,8 @@ def main(argv=None) -> None:
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus/bbc_news.jsonl"))
     parser.add_argument("--copies", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--skip_baseline", action="store_true", help="Only the pipeline (for memory runs at large --copies).")
+    parser.add_argument("--skip_baseline", action="store_true", help="Only the pipeline, every run sampled for memory (for memory runs at large --copies).")
+    parser.add_argument("--memory_runs", type=int, default=1, help="Pipeline runs sampled for memory after the timed runs (with the baseline).")
     parser.add_argument("--limit", type=int, default=None, help="Only the corpus's first N articles (before --copies).")
     parser.add_argument("--pipeline_args", default="", help="More flags for the pipeline, e.g. \"--chunk_records 1000\".")
     args = parser.parse_args(argv)
@@ -233,16 +243,9 @@ def main(argv=None) -> None:
         input_path, texts = make_input(args.corpus, args.copies, tmp, args.limit)
         n, words = len(texts), sum(len(t.split()) for t in texts)
         a, b, peaks, pss_peaks, cgroup_peaks = [], [], [], [], []
-        for i in range(args.runs):
-            spent_a = ""
-            if not args.skip_baseline:
-                before = machine_cpu()
-                a.append(baseline(texts))
-                spent_a = f"baseline {cpu_spent(before, machine_cpu())}; "
-            before = machine_cpu()
-            seconds, samples = pipeline(input_path, tmp / f"out{i}", args.pipeline_args.split())
-            spent_b = f"pipeline {cpu_spent(before, machine_cpu())}"
-            b.append(seconds)
+
+        def memory_run(name: str, out: Path) -> float:
+            seconds, samples = pipeline(input_path, out, args.pipeline_args.split())
             rss, pss = [r for r, _, _, _ in samples] or [0], [p for _, p, _, _ in samples] or [0]
             charged = [c for _, _, c, _ in samples if c is not None]
             at_peak = max(samples, key=lambda sample: sample[1])[3] if samples else {}
@@ -252,12 +255,28 @@ def main(argv=None) -> None:
             quarters = " / ".join(f"{q / 2**20:.0f}" for q in quarter_peaks(rss))
             pss_quarters = " / ".join(f"{q / 2**20:.0f}" for q in quarter_peaks(pss))
             in_cgroup = f", anonymous memory {max(charged) / 2**20:.0f} MiB (cgroup)" if charged else ""
-            print(f"run {i + 1}: baseline {a[-1] if a else float('nan'):.1f}s, pipeline {seconds:.1f}s, "
+            print(f"{name}: pipeline {seconds:.1f}s sampled, "
                   f"peak RSS {peaks[-1] / 2**20:.0f} MiB (per quarter of the run: {quarters} MiB), "
                   f"peak PSS {pss_peaks[-1] / 2**20:.0f} MiB (per quarter: {pss_quarters} MiB){in_cgroup}; "
-                  f"PSS at the peak: " + ", ".join(f"{role} {v / 2**20:.0f}" for role, v in at_peak.items()) + " MiB; "
-                  f"machine CPU seconds: {spent_a}{spent_b}", flush=True)
-        counts = file_counts(tmp / "out0")
+                  f"PSS at the peak: " + ", ".join(f"{role} {v / 2**20:.0f}" for role, v in at_peak.items()) + " MiB", flush=True)
+            return seconds
+
+        for i in range(args.runs):
+            if args.skip_baseline:
+                b.append(memory_run(f"run {i + 1}", tmp / f"out{i}"))
+                continue
+            before = machine_cpu()
+            a.append(baseline(texts))
+            spent_a = cpu_spent(before, machine_cpu())
+            before = machine_cpu()
+            seconds, _ = pipeline(input_path, tmp / f"out{i}", args.pipeline_args.split(), sample=False)
+            b.append(seconds)
+            print(f"run {i + 1}: baseline {a[-1]:.1f}s, pipeline {seconds:.1f}s; machine CPU seconds: baseline {spent_a}; "
+                  f"pipeline {cpu_spent(before, machine_cpu())}", flush=True)
+        if not args.skip_baseline:
+            for j in range(args.memory_runs):
+                memory_run(f"memory run {j + 1}", tmp / f"mem{j}")
+        counts = file_counts(next(d for d in (tmp / "out0", tmp / "mem0") if d.exists()))
     print(f"\n{n} articles, {words:,} words ({args.corpus.name} x{args.copies}), {args.runs} runs, medians:")
     if a:
         ma = statistics.median(a)
@@ -266,8 +285,11 @@ def main(argv=None) -> None:
     print(f"(b) pipeline, local runner: {mb:.1f}s  {n / mb:.1f} articles/s  {words / mb:,.0f} words/s")
     if a:
         print(f"ratio b/a (throughput) = {ma / mb:.2f}  (target >= 0.8)")
-    in_cgroup = f", anonymous memory {max(cgroup_peaks) / 2**20:.0f} MiB (each page once, from the run's own memory cgroup)" if cgroup_peaks else " (no memory cgroup could be made here for a count of anonymous memory)"
-    print(f"peak memory of the pipeline's process tree (max of {len(peaks)} runs): RSS sum {max(peaks) / 2**20:.0f} MiB, PSS sum {max(pss_peaks) / 2**20:.0f} MiB{in_cgroup}")
+    if peaks:
+        in_cgroup = f", anonymous memory {max(cgroup_peaks) / 2**20:.0f} MiB (each page once, from the run's own memory cgroup)" if cgroup_peaks else " (no memory cgroup could be made here for a count of anonymous memory)"
+        print(f"peak memory of the pipeline's process tree (max of {len(peaks)} sampled runs): RSS sum {max(peaks) / 2**20:.0f} MiB, PSS sum {max(pss_peaks) / 2**20:.0f} MiB{in_cgroup}")
+    else:
+        print("peak memory: not sampled (--memory_runs 0)")
     print("output files (files, partitions): " + ", ".join(f"{t} {f}/{p}" for t, (f, p) in counts.items()))
 
 
