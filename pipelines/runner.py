@@ -32,22 +32,24 @@ LOCAL_RUNNER_NAMES = {"local", "newsbeam"}
 # glibc malloc settings for the driver and its workers: (environment variable, mallopt parameter, value).
 MALLOC_SETTINGS = (
     ("MALLOC_ARENA_MAX", -8, 2),  # M_ARENA_MAX
-    ("MALLOC_MMAP_THRESHOLD_", -3, 128 * 1024),  # M_MMAP_THRESHOLD
-    ("MALLOC_TRIM_THRESHOLD_", -1, 128 * 1024),  # M_TRIM_THRESHOLD
+    ("MALLOC_MMAP_THRESHOLD_", -3, 4 * 1024 * 1024),  # M_MMAP_THRESHOLD
+    ("MALLOC_TRIM_THRESHOLD_", -1, 4 * 1024 * 1024),  # M_TRIM_THRESHOLD
 )
 _LOG = logging.getLogger("newsbeam")
 
 
 def tune_malloc() -> None:
-    """Make glibc malloc give freed memory back, in this process and in the workers it starts or forks.
+    """Set glibc malloc up for the driver and the workers it starts or forks: bounded arenas, fixed thresholds.
 
     - Arenas: glibc gives threads their own arenas (up to 8 per core) and seldom returns their freed
       memory. With the runner's gRPC threads, a driver that runs pipeline after pipeline (a chunked
       run, a stream) kept growing while its Python objects stayed the same size (tracemalloc).
-    - Mmap and trim thresholds: by default glibc raises its mmap threshold up to 32 MB as large blocks
-      are freed, so later large blocks (batches of Docs, gRPC messages) come from the heap and stay
-      there. Fixed at 128 KiB, blocks that large are mapped and unmapped, and the heap is trimmed.
-      On 1,000 BBC articles the tree's peak PSS fell by 120-170 MiB (benchmarks/RESULTS.md).
+    - Mmap and trim thresholds, fixed at 4 MiB: each NER batch of 16 texts allocates and frees arrays of
+      about 1-8 MiB. Below the mmap threshold they come from the heap and are reused batch after batch;
+      above it each is mapped, faulted in page by page, zeroed and unmapped again. At 128 KiB (until stop
+      20) a BBC x1 run spent 19 s of system CPU in 68 s; at 4 MiB 9 s in 54 s; at 32 MiB 5 s in 53 s,
+      but its heaps kept more: 948 MiB peak PSS at x10 against 852 (benchmarks/RESULTS.md). Fixed, not
+      glibc's default (which climbs from 128 KiB up to 32 MiB as blocks are freed, heap kept as it goes).
 
     Each is set through mallopt for this process (and so for workers forked from it) and through the
     environment for workers started as new processes. A value the user set in the environment wins.
