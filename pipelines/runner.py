@@ -48,7 +48,7 @@ def tune_malloc() -> None:
       about 1-8 MiB. Below the mmap threshold they come from the heap and are reused batch after batch;
       above it each is mapped, faulted in page by page, zeroed and unmapped again. At 128 KiB (until stop
       20) a BBC x1 run spent 19 s of system CPU in 68 s; at 4 MiB 9 s in 54 s; at 32 MiB 5 s in 53 s,
-      but its heaps kept more: 948 MiB peak PSS at x10 against 852 (benchmarks/RESULTS.md). Fixed, not
+      but its heaps kept more: 948 MiB peak PSS at x10 against 840 (benchmarks/RESULTS.md). Fixed, not
       glibc's default (which climbs from 128 KiB up to 32 MiB as blocks are freed, heap kept as it goes).
 
     Each is set through mallopt for this process (and so for workers forked from it) and through the

@@ -22,7 +22,7 @@ def test_a_users_malloc_setting_wins(monkeypatch):
     monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
     runner.tune_malloc()
     assert os.environ["MALLOC_ARENA_MAX"] == "4"
-    assert os.environ["MALLOC_MMAP_THRESHOLD_"] == str(dict((v, x) for v, _, x in runner.MALLOC_SETTINGS)["MALLOC_MMAP_THRESHOLD_"])
+    assert os.environ["MALLOC_MMAP_THRESHOLD_"] == str({v: x for v, _, x in runner.MALLOC_SETTINGS}["MALLOC_MMAP_THRESHOLD_"])
 
 
 def test_a_users_in_memory_run_with_several_workers_keeps_beams_warning(caplog):
