@@ -132,10 +132,9 @@ class EntityResolver:
         self._gaz = gazetteer
         self._rules = rules.model_copy(update={"historical_markers": frozenset(m.lower() for m in rules.historical_markers)})
 
-    def __call__(self, doc, text: str, doc_text: Optional[str] = None) -> list[Mention]:
-        """The mentions of `text`, whose model text (model_text(text)) the model read as `doc`; pass that model text as
-        `doc_text` if you have it: doc.text is the same string, rebuilt from the tokens at each access."""
-        doc_text = doc.text if doc_text is None else doc_text
+    def __call__(self, doc, text: str, doc_text: str) -> list[Mention]:
+        """The mentions of `text`, whose model text `doc_text` (model_text of it) the model read as `doc`. The caller has
+        that string already: doc.text is the same one, rebuilt from the tokens at each access."""
         sentence_starts = sentence_starts_of(doc, doc_text)
         spans = [piece for ent in doc.ents if ent.label_ in self._rules.keep_labels for piece in self._clean(ent)]
         line_starts, headline = self._headline_lines(text)
