@@ -15,10 +15,11 @@ sampled run's whole process tree (sampled every 0.2 s; also per quarter of the r
 whether memory grows as the input is read, and the PSS of the driver, the worker server and the
 workers at the peak), the output file counts per table, and the machine's CPU seconds over each
 run (user, system, idle, steal: where the time went). Memory three ways: the RSS sum (a page
-shared by several processes, such as the worker server's pages in the workers forked from it, counted once per process), the PSS sum (each
-shared page divided among the processes that map it: the tree's physical memory, and the figure the
-1 GB target is checked against) and, where the machine lets the benchmark make a memory cgroup for
-the run, the kernel's own count of the tree's anonymous memory, each page once (MemoryCgroup).
+shared by several processes, such as the worker server's pages in the workers forked from it,
+counted once per process), the PSS sum (each shared page divided among the processes that map it:
+the tree's physical memory, and the figure the 1 GB target is checked against) and, where the
+machine lets the benchmark make a memory cgroup for the run, the kernel's own count of the tree's
+anonymous memory, each page once (MemoryCgroup).
 With --copies N the corpus is written N times with distinct ids (and a marker word per copy, so
 dedup does not remove the copies) into a temporary JSONL file.
 """
@@ -204,11 +205,11 @@ def pipeline(input_path: Path, output: Path, extra: list[str] = (), sample: bool
             samples.append((rss, pss, cgroup.anonymous() if cgroup else None, roles))
             time.sleep(0.2)
 
-    sampler = threading.Thread(target=sample_memory, daemon=True)
-    if sample:
+    sampler = threading.Thread(target=sample_memory, daemon=True) if sample else None
+    if sampler:
         sampler.start()
     out, _ = proc.communicate()
-    if sample:
+    if sampler:
         sampler.join()
     if cgroup:
         cgroup.close()
