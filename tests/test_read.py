@@ -7,7 +7,7 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import INGESTED_AT, make_test_pipeline
-from transforms.read import FileSplit, ReadInputs, plan_chunks
+from transforms.read import FileSplit, ReadInputs, chunk_sizes, count_records, plan_chunks
 
 
 def _expected(paths: list[str]) -> list[tuple]:
@@ -74,6 +74,39 @@ def _holds(item, record) -> bool:
     if isinstance(item, FileSplit):
         return item.uri == uri and item.start <= offset < item.end
     return item == uri
+
+
+def _lines(item) -> int:
+    """Records (lines, blank ones too) a chunk item covers, worked out without the planner."""
+    path = item.uri if isinstance(item, FileSplit) else item
+    if ".jsonl" not in path:
+        return 1
+    data = gzip.decompress(Path(path).read_bytes()) if path.endswith(".gz") else Path(path).read_bytes()
+    return len((data[item.start : item.end] if isinstance(item, FileSplit) else data).splitlines())
+
+
+def test_records_are_counted_as_the_plan_cuts_them(inputs):
+    # a.txt; b.jsonl: 11 lines (one blank); c.jsonl.gz: 7 lines, the last without its newline; d.txt
+    assert [count_records(p) for p in inputs] == [1, 11, 7, 1] == [_lines(p) for p in inputs]
+
+
+def test_chunks_are_the_fewest_that_fit_and_even():
+    assert chunk_sizes(2225, 1250) == [1113, 1112]
+    assert chunk_sizes(2225, 1000) == [742, 742, 741]
+    assert chunk_sizes(10, 3) == [3, 3, 2, 2]
+    assert chunk_sizes(20, 4) == [4] * 5
+    assert chunk_sizes(7, 7) == [7] and chunk_sizes(0, 7) == [0]
+
+
+def test_chunk_plan_is_even_without_a_runt_chunk(inputs):
+    # 20 records at most 6 per chunk: 5 + 5 + 5 + 5, not 6 + 6 + 6 + 2
+    chunks = plan_chunks(inputs, 6)
+    assert [sum(_lines(item) for item in chunk) for chunk in chunks] == [5, 5, 5, 5]
+    seen = []
+    whole = _expected(inputs)
+    for chunk in chunks:
+        seen.extend(r for r in whole if any(_holds(item, r) for item in chunk))
+    assert sorted(seen, key=repr) == sorted(whole, key=repr)
 
 
 def test_one_chunk_when_the_input_fits_or_chunking_is_off(inputs):

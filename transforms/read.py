@@ -197,8 +197,29 @@ class ReadInputs(beam.PTransform):
         ).with_outputs(self.REJECTED, main=self.RECORDS)
 
 
+def count_records(path: str) -> int:
+    """Records in one input as plan_chunks counts them: 1 for a file, its lines for a JSONL file (blank ones too)."""
+    if extension_of(path) not in LINE_FORMATS:
+        return 1
+    lines, last = 0, b"\n"
+    with FileSystems.open(path) as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")  # a last line without its newline
+
+
+def chunk_sizes(total: int, max_records: int) -> list[int]:
+    """The fewest chunks of at most `max_records` records that hold `total`, as even as can be (sizes differ by
+    at most one): 2,225 records at most 1,250 are 1,113 + 1,112, not 1,250 + 975, and at most 1,000 they are
+    742 + 742 + 741, not a runt of 225 that costs a whole pipeline's fixed work for a tenth of the records."""
+    count = max(1, -(-total // max_records))
+    base, extra = divmod(total, count)
+    return [base + (i < extra) for i in range(count)]
+
+
 def plan_chunks(paths: list[str], max_records: int) -> list[list]:
-    """The inputs cut into chunks of about `max_records` records each, in input order.
+    """The inputs cut into even chunks of at most `max_records` records each, in input order (chunk_sizes).
 
     A file is one record, a JSONL file one per line (blank lines included, so a chunk may hold a
     few records fewer). A JSONL file longer than the room left in a chunk is cut at line
@@ -207,12 +228,15 @@ def plan_chunks(paths: list[str], max_records: int) -> list[list]:
     """
     if max_records <= 0:
         return [list(paths)]
+    sizes = chunk_sizes(sum(count_records(p) for p in paths), max_records)
+    if len(sizes) == 1:
+        return [list(paths)]
     chunks: list[list] = [[]]
-    room = max_records
+    room = sizes[0]
     for path in paths:
         if room == 0:
             chunks.append([])
-            room = max_records
+            room = sizes[min(len(chunks), len(sizes)) - 1]
         if extension_of(path) not in LINE_FORMATS:
             chunks[-1].append(path)
             room -= 1
@@ -223,7 +247,7 @@ def plan_chunks(paths: list[str], max_records: int) -> list[list]:
                 if room == 0:
                     chunks[-1].append(FileSplit(path, start, offset, first))
                     chunks.append([])
-                    room, start, first = max_records, offset, number
+                    room, start, first = sizes[min(len(chunks), len(sizes)) - 1], offset, number
                 offset += len(line)
                 room -= 1
         if start == 0:
