@@ -163,7 +163,11 @@ def build_pipeline(pipeline: beam.Pipeline, paths: list, news: NewsOptions, inge
     return uris | "Ingest" >> ingest | "WriteTables" >> WriteTables(staging, batch_id, row_group_bytes)
 
 
-DEFAULT_CHUNK_RECORDS = 1000  # with warm forked workers a chunk costs about 3 s; BBC x1 in 3 chunks stays under 1 GiB (benchmarks/RESULTS.md)
+# At most this many records per chunk, in even chunks (plan_chunks). Each chunk costs a pipeline's fixed work (about
+# 2-4 s: set-up, fresh workers, its story stage and writes on one core); each record more per chunk costs memory. At
+# 1,250, BBC x1 runs as 2 chunks of 1,113 (ratio 0.83, 788 MiB PSS) where 1,000 made 3 (0.80, 791 MiB), and BBC x10
+# as 18 chunks peaks at 863 MiB PSS; chunks of 2,500 peaked at 971 MiB there (benchmarks/RESULTS.md, stop 21).
+DEFAULT_CHUNK_RECORDS = 1250
 
 
 def _run_pipeline(options, runner, items: list, news: NewsOptions, ingested_at: dt.datetime, staging: str, batch_id: str, lookback, tagger, **chunk) -> Optional[dict]:

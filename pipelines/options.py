@@ -36,5 +36,5 @@ class NewsOptions(PipelineOptions):
         parser.add_argument("--max_runtime_s", type=float, default=None, help="Streaming: stop cleanly after this many seconds.")
         parser.add_argument("--poll_interval_s", type=float, default=0.2, help="Streaming: how often the spool folder is listed.")
         parser.add_argument("--max_batch_files", type=int, default=500, help="Streaming: at most this many files per micro-batch.")
-        parser.add_argument("--chunk_records", type=int, default=None, help="Run a large input in chunks of about this many records (files or JSONL lines), merged into one file per table and partition at the end: peak memory is set by the chunk, not by the input. Default 1000 on the local runner, 0 (one pipeline) on a named runner.")
+        parser.add_argument("--chunk_records", type=int, default=None, help="Run a large input in even chunks of at most this many records (files or JSONL lines), merged into one file per table and partition at the end: peak memory is set by the chunk, not by the input. Default 1250 on the local runner, 0 (one pipeline) on a named runner.")
         parser.add_argument("--progress_interval_s", type=float, default=30.0, help="How often each worker logs a progress line.")
