@@ -163,10 +163,11 @@ def build_pipeline(pipeline: beam.Pipeline, paths: list, news: NewsOptions, inge
     return uris | "Ingest" >> ingest | "WriteTables" >> WriteTables(staging, batch_id, row_group_bytes)
 
 
-# At most this many records per chunk, in even chunks (plan_chunks). Each chunk costs a pipeline's fixed work (about
-# 2-4 s: set-up, fresh workers, its story stage and writes on one core); each record more per chunk costs memory. At
-# 1,250, BBC x1 runs as 2 chunks of 1,113 (ratio 0.83, 788 MiB PSS) where 1,000 made 3 (0.80, 791 MiB), and BBC x10
-# as 18 chunks peaks at 863 MiB PSS; chunks of 2,500 peaked at 971 MiB there (benchmarks/RESULTS.md, stop 21).
+# At most this many records per chunk, in even chunks (plan_chunks). Each chunk costs a pipeline's fixed work on about
+# one core (BBC: about 1 s to build and start it, about 1 s of writes, and its tagging stage's uneven end), and each
+# record more per chunk costs memory. At 1,250, BBC x1 runs as 2 chunks of 1,113 (ratio 0.83, 788 MiB PSS) where 1,000
+# made 3 (0.80, 791 MiB, same hour), and BBC x10 as 18 chunks peaks at 859 MiB PSS; chunks of 2,500 peaked at 971 MiB
+# there (benchmarks/RESULTS.md, stop 21).
 DEFAULT_CHUNK_RECORDS = 1250
 
 
