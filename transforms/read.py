@@ -228,9 +228,11 @@ def plan_chunks(paths: list[str], max_records: int) -> list[list]:
     """
     if max_records <= 0:
         return [list(paths)]
-    sizes = chunk_sizes(sum(count_records(p) for p in paths), max_records)
+    sizes = chunk_sizes(sum(count_records(p) for p in paths), max_records)  # a second, block-wise pass over each file
     if len(sizes) == 1:
         return [list(paths)]
+    # Chunk k gets sizes[k]; a file that grew after it was counted adds chunks of the last size: every line is still
+    # in exactly one chunk, because the cut below follows the lines it reads, not the count.
     chunks: list[list] = [[]]
     room = sizes[0]
     for path in paths:
