@@ -119,3 +119,14 @@ def test_compressed_jsonl_is_read_line_by_line(inputs):
     assert [line for _, line, _, _ in expected] == [1, 2, 3, 4, 6, 7]  # line 5 is blank
     assert expected[-1][3] == b'{"title": "T5", "text": "Body 5."}'
     _assert_reads([inputs[2]], expected)
+
+
+def test_a_file_that_grew_after_it_was_counted_still_has_every_line_once(inputs, monkeypatch):
+    import transforms.read as read
+
+    monkeypatch.setattr(read, "count_records", lambda path: 2)  # counted 8 records: 2 chunks of 4; there are 20
+    chunks = plan_chunks(inputs, 4)
+    assert [sum(_lines(item) for item in chunk) for chunk in chunks] == [4] * 5
+    whole = _expected(inputs)
+    seen = [r for chunk in chunks for r in whole if any(_holds(item, r) for item in chunk)]
+    assert sorted(seen, key=repr) == sorted(whole, key=repr)
