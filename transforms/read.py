@@ -231,14 +231,18 @@ def plan_chunks(paths: list[str], max_records: int) -> list[list]:
     sizes = chunk_sizes(sum(count_records(p) for p in paths), max_records)  # a second, block-wise pass over each file
     if len(sizes) == 1:
         return [list(paths)]
-    # Chunk k gets sizes[k]; a file that grew after it was counted adds chunks of the last size: every line is still
-    # in exactly one chunk, because the cut below follows the lines it reads, not the count.
     chunks: list[list] = [[]]
-    room = sizes[0]
+
+    def room_of_last_chunk() -> int:
+        # Chunk k gets sizes[k]; a file that grew after it was counted adds chunks of the last size: every line is
+        # still in exactly one chunk, because the cut below follows the lines it reads, not the count.
+        return sizes[min(len(chunks), len(sizes)) - 1]
+
+    room = room_of_last_chunk()
     for path in paths:
         if room == 0:
             chunks.append([])
-            room = sizes[min(len(chunks), len(sizes)) - 1]
+            room = room_of_last_chunk()
         if extension_of(path) not in LINE_FORMATS:
             chunks[-1].append(path)
             room -= 1
@@ -249,7 +253,7 @@ def plan_chunks(paths: list[str], max_records: int) -> list[list]:
                 if room == 0:
                     chunks[-1].append(FileSplit(path, start, offset, first))
                     chunks.append([])
-                    room, start, first = sizes[min(len(chunks), len(sizes)) - 1], offset, number
+                    room, start, first = room_of_last_chunk(), offset, number
                 offset += len(line)
                 room -= 1
         if start == 0:
