@@ -76,6 +76,13 @@ def _holds(item, record) -> bool:
     return item == uri
 
 
+def _assert_each_record_once(chunks, inputs) -> None:
+    """Together the chunks hold every record of the inputs, each exactly once."""
+    whole = _expected(inputs)
+    seen = [r for chunk in chunks for r in whole if any(_holds(item, r) for item in chunk)]
+    assert sorted(seen, key=repr) == sorted(whole, key=repr)
+
+
 def _lines(item) -> int:
     """Records (lines, blank ones too) a chunk item covers, worked out without the planner."""
     path = item.uri if isinstance(item, FileSplit) else item
@@ -102,11 +109,7 @@ def test_chunk_plan_is_even_without_a_runt_chunk(inputs):
     # 20 records at most 6 per chunk: 5 + 5 + 5 + 5, not 6 + 6 + 6 + 2
     chunks = plan_chunks(inputs, 6)
     assert [sum(_lines(item) for item in chunk) for chunk in chunks] == [5, 5, 5, 5]
-    seen = []
-    whole = _expected(inputs)
-    for chunk in chunks:
-        seen.extend(r for r in whole if any(_holds(item, r) for item in chunk))
-    assert sorted(seen, key=repr) == sorted(whole, key=repr)
+    _assert_each_record_once(chunks, inputs)
 
 
 def test_one_chunk_when_the_input_fits_or_chunking_is_off(inputs):
@@ -127,6 +130,4 @@ def test_a_file_that_grew_after_it_was_counted_still_has_every_line_once(inputs,
     monkeypatch.setattr(read, "count_records", lambda path: 2)  # counted 8 records: 2 chunks of 4; there are 20
     chunks = plan_chunks(inputs, 4)
     assert [sum(_lines(item) for item in chunk) for chunk in chunks] == [4] * 5
-    whole = _expected(inputs)
-    seen = [r for chunk in chunks for r in whole if any(_holds(item, r) for item in chunk)]
-    assert sorted(seen, key=repr) == sorted(whole, key=repr)
+    _assert_each_record_once(chunks, inputs)
