@@ -5,7 +5,9 @@ import subprocess
 import sys
 import time
 
-from benchmarks.throughput import _tree_memory, cpu_spent, machine_cpu, quarter_peaks
+import pytest
+
+from benchmarks.throughput import MemoryCgroup, _tree_memory, cpu_spent, machine_cpu, quarter_peaks, run_ratios
 
 # A driver with a worker server that has one worker, and a shell beside the server (as Beam starts a worker's client).
 _TREE = """
@@ -37,6 +39,10 @@ def test_quarter_peaks_show_a_rise():
     assert quarter_peaks([1, 2, 3, 4, 5, 6, 7, 8]) == [2, 4, 6, 8]
 
 
+def test_run_ratios_are_per_pair_throughput_ratios():
+    assert run_ratios([60.0, 50.0, 40.0], [75.0, 50.0, 80.0]) == [0.8, 1.0, 0.5]
+
+
 def test_machine_cpu_reads_proc_stat():
     hz = os.sysconf("SC_CLK_TCK")
     line = f"cpu  {10 * hz} {2 * hz} {3 * hz} {40 * hz} {hz} 0 {hz} {5 * hz} 0 0"
@@ -45,3 +51,21 @@ def test_machine_cpu_reads_proc_stat():
     sum(i * i for i in range(3_000_000))  # some user time on this machine
     after = machine_cpu()
     assert after["user"] > before["user"] and cpu_spent(before, after).startswith("user ")
+
+
+@pytest.mark.parametrize("megabytes, killed", [(40, True), (400, False)])
+def test_a_memory_limit_holds_the_run_and_counts_what_the_kernel_killed(megabytes, killed):
+    """A process that fills 150 MB in a cgroup held to 40 MB is killed and counted; held to 400 MB, it is not, and the
+    cgroup's peak holds its 150 MB."""
+    cgroup = MemoryCgroup.create(limit=megabytes * 1_000_000)
+    if cgroup is None:
+        pytest.skip("this machine does not let the benchmark make a memory cgroup")
+    try:
+        code = subprocess.run(cgroup.wrap([sys.executable, "-c", "data = b'x' * 150_000_000"]), timeout=60).returncode
+        kills, reached, peak = cgroup.oom_kills(), cgroup.limit_reached(), cgroup.peak()
+    finally:
+        cgroup.close()
+    assert (code != 0, kills > 0, reached > 0) == (killed, killed, killed), (code, kills, reached)
+    assert peak is None or peak <= megabytes * 1_000_000
+    if not killed and peak is not None:
+        assert peak >= 150_000_000
