@@ -164,6 +164,13 @@ class MemoryCgroup:
         """argv run inside the cgroup (a shell joins it, then execs argv)."""
         return ["sh", "-c", f'echo $$ > {self.path}/cgroup.procs && exec "$@"', "sh", *argv]
 
+    def _counts(self, name: str) -> Optional[dict[str, int]]:
+        """A cgroup file of "key value" lines as a dict; None where this cgroup version has no such file."""
+        try:
+            return {key: int(value) for key, value in (line.split() for line in (self.path / name).read_text().splitlines())}
+        except OSError:
+            return None
+
     def anonymous(self) -> int:
         stat = dict(line.split() for line in (self.path / "memory.stat").read_text().splitlines())
         return int(stat.get("rss", stat.get("anon", 0)))  # v1 calls it rss, v2 anon
@@ -184,21 +191,12 @@ class MemoryCgroup:
         try:
             return int((self.path / "memory.failcnt").read_text())
         except (OSError, ValueError):
-            pass
-        try:
-            return int(dict(line.split() for line in (self.path / "memory.events").read_text().splitlines()).get("max", 0))
-        except OSError:
-            return 0
+            return (self._counts("memory.events") or {}).get("max", 0)
 
     def oom_kills(self) -> int:
         """Processes of the run the kernel killed for the cgroup's memory limit (v1 memory.oom_control, v2 memory.events)."""
-        for name in ("memory.oom_control", "memory.events"):
-            try:
-                counts = dict(line.split() for line in (self.path / name).read_text().splitlines())
-            except OSError:
-                continue
-            return int(counts.get("oom_kill", 0))
-        return 0
+        counts = self._counts("memory.oom_control") or self._counts("memory.events") or {}
+        return counts.get("oom_kill", 0)
 
     def close(self) -> None:
         for _ in range(50):  # empty once the run's processes are reaped
