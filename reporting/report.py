@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 from plotly.offline import get_plotlyjs
 
 from reporting.kit import connect, one, records
+from transforms.urls import safe_url
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATUS_COLORS = {  # the status scale of the rule pack, cool (reported) to warm (confirmed), grey for negatives
@@ -199,6 +200,8 @@ def build_report(output: str | Path, config: ReportConfig = ReportConfig()) -> s
     con = connect(output)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
+    # Every href made from data goes through this filter: an http(s) url, or None and no link (never javascript:).
+    env.filters["web_href"] = safe_url
     story_alerts = story_alert_rows(con)
     return env.get_template("report.html.j2").render(
         summary=summary(con, output),

@@ -51,7 +51,7 @@ class Article(_Record):
 
     article_id: str = Field(description="Stable id derived from content_hash: the same text gets the same id in every run.")
     content_hash: str = Field(description="sha256 of the normalized body (NFKC, whitespace collapsed).")
-    url: Optional[str] = None
+    url: Optional[str] = Field(None, description="An absolute http(s) url; any other is dropped and flagged url_dropped_not_http.")
     source: Optional[str] = Field(None, description="Publisher: the url's domain, or the input's source field.")
     title: Optional[str] = None
     byline: Optional[str] = None

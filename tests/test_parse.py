@@ -7,7 +7,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.conftest import INGESTED_AT, make_test_pipeline, seed_path
 from transforms.errors import InputRejected, Reason
 from transforms.language import LanguageDetector
-from transforms.parse import FLAG_FUTURE, FLAG_UNPARSED_DATE, ParseArticles, ParseConfig, build_article
+from transforms.parse import FLAG_FUTURE, FLAG_UNPARSED_DATE, FLAG_URL_DROPPED, ParseArticles, ParseConfig, build_article
 from transforms.read import RawInput
 
 CONFIG = ParseConfig(ingested_at=INGESTED_AT, max_body_bytes=10_000)
@@ -63,6 +63,38 @@ def test_sidecar_overrides_and_bad_sidecar_is_rejected(lang):
     with pytest.raises(InputRejected) as err:
         build_article(raw(b"Body.", uri="/x/a.txt", ext=".txt", sidecar='{"publish": "2024"}'), CONFIG, lang)
     assert err.value.reason is Reason.INVALID_FIELD and "publish" in err.value.message
+
+
+_OG_URL_PAGE = (  # trafilatura reads the tab in og:url as a space, which no stored url may hold
+    '<!doctype html><html><head><title>Talks go on</title><meta property="og:url" content="https://evil.example/a\tb">'
+    '<meta property="og:site_name" content="Evil Daily">'
+    "</head><body><article><h1>Talks go on</h1><p>" + "Officials said the talks would go on next week. " * 5
+    + "</p></article></body></html>"
+).encode()
+
+
+@pytest.mark.parametrize(
+    "data, ext, sidecar, url, source, flags",
+    [
+        (b'{"text": "Body.", "url": "javascript:alert(document.cookie)"}', ".json", None, None, None, [FLAG_URL_DROPPED]),
+        (b'{"text": "Body.", "url": " JaVaScRiPt:alert(1)", "source": "Wire"}', ".json", None, None, "Wire", [FLAG_URL_DROPPED]),
+        (b'{"text": "Body.", "link": "javascript://evil.example/%0Aalert(1)"}', ".jsonl", None, None, None, [FLAG_URL_DROPPED]),
+        (b'{"text": "Body.", "url": "data:text/html,<script>alert(1)</script>"}', ".json", None, None, None, [FLAG_URL_DROPPED]),
+        (b'{"text": "Body.", "url": "/world/a.html"}', ".json", None, None, None, [FLAG_URL_DROPPED]),
+        (b'{"text": "Body.", "url": "http://"}', ".json", None, None, None, [FLAG_URL_DROPPED]),
+        (b'{"text": "Body.", "url": "   "}', ".json", None, None, None, []),  # blank is absent, not dropped
+        (b'{"text": "Body.", "url": " https://www.wire.example/a\\n"}', ".json", None, "https://www.wire.example/a", "wire.example", []),
+        (b"Body of the article.", ".txt", '{"url": "javascript:alert(1)"}', None, None, [FLAG_URL_DROPPED]),
+        (b"Body of the article.", ".txt", '{"url": "https://daily.example/x"}', "https://daily.example/x", "daily.example", []),
+        (_OG_URL_PAGE, ".html", None, None, "Evil Daily", [FLAG_URL_DROPPED]),  # the site name, not the url's host
+    ],
+    ids=["javascript", "mixed-case", "jsonl-link-field", "data", "relative", "no-host", "blank", "trimmed", "sidecar-bad",
+         "sidecar-good", "html-og-url"],
+)
+def test_only_http_urls_are_stored_others_are_dropped_and_flagged(lang, data, ext, sidecar, url, source, flags):
+    line = 1 if ext == ".jsonl" else None
+    article = build_article(raw(data, uri=f"/in/a{ext}", ext=ext, sidecar=sidecar, line=line), CONFIG, lang)
+    assert (article.url, article.source, article.quality_flags) == (url, source, flags)
 
 
 @pytest.mark.parametrize(

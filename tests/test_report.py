@@ -4,18 +4,24 @@ The browser test drives Debian's Chromium (`apt-get install chromium`, done by `
 headless through Playwright. Without a Chromium it skips and says why; it never passes silently.
 Its screenshot is saved to test-artifacts/report.png.
 """
+import itertools
+import json
 import re
+import shutil
 from html.parser import HTMLParser
 import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from reporting.browser import chromium_path, open_page
 from reporting.kit import connect, one
 from reporting.report import build_report, mark_text
-from tests.conftest import ROOT, seed_path
+from tests.conftest import ROOT, run_driver, seed_path
+from transforms.parse import FLAG_URL_DROPPED
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -140,3 +146,86 @@ def test_the_report_in_chromium(report, seed_ids):
         assert page.locator("#top-entities .barlayer .point").count() >= 1
         page.screenshot(path=str(ARTIFACTS / "report-evidence.png"))
     assert errors == [], errors
+
+
+# --- links: only http(s) urls become an href --------------------------------------------------
+
+EVIL_URL = "javascript:alert(document.domain)"
+GOOD_URL = "https://www.good.example/2024/06/12/putin-poised"
+EVIL_TITLE = '<a href="javascript:alert(2)">evil</a>'  # must stay text: the template escapes
+
+
+def _all_hrefs(page) -> list[str]:
+    """Every href and xlink:href in the DOM, on any element (SVG links included)."""
+    return page.evaluate("""() => [...document.querySelectorAll('*')].flatMap(
+        e => [...e.attributes].filter(a => a.localName === 'href').map(a => a.value))""")
+
+
+class _Hrefs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs = []
+
+    def handle_starttag(self, tag, attrs):
+        self.hrefs += [v for k, v in attrs if k in ("href", "xlink:href")]
+
+
+@pytest.fixture(scope="module")
+def url_run(tmp_path_factory) -> Path:
+    """A run over two JSON articles that both fire summit_announced: one with a javascript: url, one with an https url."""
+    inputs = tmp_path_factory.mktemp("url_inputs")
+    for name, seed, url, title, published in (("evil", "004", EVIL_URL, EVIL_TITLE, "2024-06-17"),
+                                               ("good", "003", GOOD_URL, "Putin poised to visit", "2024-06-12")):
+        article = {"title": title, "text": seed_path(seed).read_text(encoding="utf-8"), "published_at": published, "url": url}
+        (inputs / f"{name}.json").write_text(json.dumps(article), encoding="utf-8")
+    out = tmp_path_factory.mktemp("url_output")
+    run_driver("--input", str(inputs), "--output", str(out))
+    return out
+
+
+def test_a_javascript_url_is_dropped_and_flagged_and_never_linked(url_run, tmp_path):
+    con = connect(url_run)
+    rows = con.execute("""
+        SELECT r.article_id, r.url, r.quality_flags, list_sort(list(a.rule_id)) FROM articles AS r
+        JOIN alerts AS a USING (article_id) GROUP BY ALL ORDER BY r.url NULLS FIRST""").fetchall()
+    assert [(url, flags) for _, url, flags, _ in rows] == [(None, [FLAG_URL_DROPPED]), (GOOD_URL, [])]
+    assert all("summit_announced" in rules for *_, rules in rows), "both articles have an evidence card"
+    (evil_id, *_, evil_rules), (good_id, *_) = rows
+    assert one(con, "SELECT count(*) FROM alerts WHERE url LIKE '%javascript%'")[0] == 0
+
+    html = build_report(url_run)
+    parser = _Hrefs()
+    parser.feed(html)
+    assert GOOD_URL in parser.hrefs and not [h for h in parser.hrefs if "javascript" in h.lower()]
+    report = tmp_path / "report.html"
+    report.write_text(html, encoding="utf-8")
+    path, why = chromium_path()
+    if path is None:
+        pytest.skip(f"browser part skipped: {why}")
+    with open_page(report) as (page, errors):
+        hrefs = _all_hrefs(page)
+        links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+        assert links and set(links) <= set(hrefs)
+        assert not [h for h in hrefs if not h.startswith(("#", "https://", "http://"))], hrefs
+        assert GOOD_URL in links and not [h for h in links if "javascript" in h.lower()], links
+        evil_cards = page.locator(f'details.card[data-article="{evil_id}"]')
+        assert evil_cards.count() == len(evil_rules) and evil_cards.locator("a").count() == 0
+        assert EVIL_TITLE in evil_cards.first.locator("summary").inner_text(), "the injected title is shown as text"
+        good_link = page.locator(f'details.card[data-article="{good_id}"][data-rule="summit_announced"] a[href]')
+        assert good_link.count() == 1 and good_link.text_content() == "original"
+        assert good_link.get_attribute("href") == GOOD_URL
+    assert errors == [], errors
+
+
+def test_the_report_links_only_http_urls_even_from_tables_written_before_the_check(url_run, tmp_path):
+    """Tables from an older run may hold any url: the report checks again before it makes a link."""
+    forged = tmp_path / "forged"
+    shutil.copytree(url_run, forged)
+    bad = itertools.cycle([" JaVaScRiPt:alert(1)", "java\nscript:alert(1)", "data:text/html,<script>alert(1)</script>"])
+    for part in sorted((forged / "articles").glob("dt=*/*.parquet")):
+        table = pq.read_table(part)
+        urls = pa.array([next(bad) for _ in range(table.num_rows)], pa.string())
+        pq.write_table(table.set_column(table.schema.get_field_index("url"), "url", urls), part)
+    parser = _Hrefs()
+    parser.feed(build_report(forged))
+    assert parser.hrefs and all(h.startswith("#alert-") for h in parser.hrefs), parser.hrefs

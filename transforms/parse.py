@@ -24,11 +24,13 @@ from transforms.language import LanguageDetector
 from transforms.parsers import PARSERS, ParsedArticle, detect_format, domain_of, format_of, parse_html
 from transforms.read import RawInput, parse_sidecar
 from transforms.text import clean_text, content_hash, decode_bytes, stable_id, word_count
+from transforms.urls import safe_url
 
 _LOG = logging.getLogger("newsbeam.progress")
 FUTURE_TOLERANCE = dt.timedelta(days=1)
 FLAG_FUTURE = "published_in_future"
 FLAG_UNPARSED_DATE = "published_at_unparsed"
+FLAG_URL_DROPPED = "url_dropped_not_http"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,13 +100,16 @@ def build_article(raw: RawInput, config: ParseConfig, detect_language: LanguageD
     published_at, published_from = _published(parsed, raw, config.ingested_at, flags)
     if published_at > config.ingested_at + FUTURE_TOLERANCE:
         flags.append(FLAG_FUTURE)
+    url = safe_url(parsed.url)  # the input's, the HTML canonical/og:url or the sidecar's: one check for all
+    if url is None and parsed.url and parsed.url.strip():
+        flags.append(FLAG_URL_DROPPED)
     title = clean_text(parsed.title) if parsed.title else None
     digest = content_hash(body)
     try:
         return Article(
             article_id=stable_id("art_", digest),
             content_hash=digest,
-            url=parsed.url,
+            url=url,
             source=parsed.source,
             title=title or None,
             byline=parsed.byline,

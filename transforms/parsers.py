@@ -15,6 +15,7 @@ from markdown_it import MarkdownIt
 
 from transforms.dates import is_date_line
 from transforms.errors import InputRejected, Reason
+from transforms.urls import safe_url
 
 
 @dataclasses.dataclass
@@ -32,8 +33,12 @@ class ParsedArticle:
 
 
 def domain_of(url: Optional[str]) -> Optional[str]:
-    """The url's host without a leading 'www.': https://www.themoscowtimes.com/… -> themoscowtimes.com."""
-    if not url:
+    """The url's host without a leading 'www.': https://www.themoscowtimes.com/… -> themoscowtimes.com.
+
+    None unless the url is one newsbeam keeps (transforms.urls.safe_url): no source from a javascript: url.
+    """
+    url = safe_url(url)
+    if url is None:
         return None
     host = (urlsplit(url).hostname or "").lower()
     return host[4:] if host.startswith("www.") else (host or None)
