@@ -1,20 +1,33 @@
 # make run   set up .venv if needed, then run the pipeline on sample_data/ into output/
 # make test  set up .venv if needed, then run the test suite (installs Debian's chromium for the browser test)
 # make report   output/report.html from output/ (runs the pipeline first when there is no output)
+# make constraints   re-pin constraints.txt to the newest versions setup.py allows (then run make test)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.newsbeam-installed
 
-.PHONY: setup run test clean report screenshot browser
+.PHONY: setup run test clean report screenshot browser constraints
 
 setup: $(STAMP)
 
-$(STAMP): setup.py
+# The venv's own pip, never upgraded: the install must work with the pip people have (23.2 with Python
+# 3.11; scripts/check_install.sh proves it in CI). The pins of constraints.txt are what was tested.
+$(STAMP): setup.py constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
+
+# A fresh venv, not .venv: .venv may hold what someone installed by hand, which must not become a pin.
+# The header (the lines starting with #) is kept.
+CONSTRAINTS_VENV := build/constraints-venv
+constraints:
+	rm -rf $(CONSTRAINTS_VENV)
+	$(PYTHON) -m venv $(CONSTRAINTS_VENV)
+	$(CONSTRAINTS_VENV)/bin/python -m pip install --quiet -e '.[test]'
+	{ grep '^#' constraints.txt; $(CONSTRAINTS_VENV)/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(CONSTRAINTS_VENV)
 
 run: $(STAMP)
 	$(PY) -m pipelines.news_pipeline --input sample_data --output output

