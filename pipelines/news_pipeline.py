@@ -118,6 +118,12 @@ def _versions() -> dict[str, str]:
     return found
 
 
+def rejected_by_stage(counts: Optional[dict]) -> dict[str, int]:
+    """Rejections per stage (read, decode, …, tag, alerts, stories, write), from the rejected_<stage> counters."""
+    prefix = "rejected_"
+    return {k[len(prefix):]: v for k, v in sorted((counts or {}).items()) if k.startswith(prefix) and v}
+
+
 def tagger_config(news: NewsOptions) -> TaggerConfig:
     """The tagger's settings: the one place the pipeline and the worker warm-up get them from, so the model a
     worker finds loaded is the model the pipeline asks for."""
@@ -307,6 +313,7 @@ def run(argv=None) -> int:
         "story_alerts": committed.rows["story_alerts"],
         "alerts_log_appended": appended,
         "reconciled": reconciled,
+        "rejected_by_stage": rejected_by_stage(counts),
         "counts": counts or {},
         "chunks": len(chunks),
         "chunk_records": chunk_records,

@@ -24,6 +24,12 @@ class Stage(str, Enum):
     PARSE = "parse"  # the shape was known but its content was malformed
     VALIDATE = "validate"  # parsed, but not a usable article (no body, too big, …)
     WINDOW = "window"  # streaming: published too late for its event-time window (see docs/streaming.md)
+    # newsbeam's own code failed on this one article; the run went on without it (transforms/dead_letters.py)
+    TAG = "tag"  # entity tagging
+    ALERTS = "alerts"  # the alert rules
+    STORIES = "stories"  # story features
+    WRITE = "write"  # the article's row could not be converted for Parquet
+    BATCH = "batch"  # streaming: a micro-batch of this one file failed, and the file was set aside
 
 
 class PublishedAtSource(str, Enum):

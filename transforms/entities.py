@@ -20,7 +20,7 @@ from typing import Iterable, NamedTuple, Optional
 import apache_beam as beam
 import numpy
 from apache_beam.utils import shared
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
 
 from schemas import Article, ArticleEntity, EntityMention
 from transforms.gazetteer import Gazetteer, NerRules, derived_id, load_gazetteer, load_ner_rules, normalize_name
@@ -36,6 +36,10 @@ class TaggerConfig:
     # Texts per nlp.pipe call inside a worker. A batch's arrays are the worker's largest transient memory: on 600
     # BBC texts, 64 peaked at 434 MiB RSS and 16 at 306 MiB, for 3-4 % more time and the same entities.
     batch_size: int = 16
+    # A longer text goes to the model in pieces of at most this many characters, cut at paragraph or sentence ends
+    # (split_for_model): spaCy refuses texts over nlp.max_length (1,000,000), and a batch's memory grows with its
+    # longest text. 7 of BBC's 2,225 texts are longer (the longest 25,452); the median is 1,934.
+    piece_chars: int = 10_000
 
 
 @dataclasses.dataclass
@@ -72,6 +76,30 @@ def _title(word: str, keep: frozenset[str]) -> str:
         return word
     titled = word.title().replace("'S", "'s").replace("’S", "’s")
     return titled if len(titled) == len(word) else word
+
+
+# Where a long text may be cut, best first: after a paragraph, a line, a sentence, a space.
+_CUTS = ("\n\n", "\n", ". ", "? ", "! ", " ")
+
+
+def split_for_model(text: str, limit: int) -> list[str]:
+    """`text` in consecutive pieces of at most `limit` characters that join back to it exactly.
+
+    Each cut falls at the last paragraph break in reach, else the last line break, sentence end or
+    space, so that no name is cut in two; only a run of `limit` characters without any of those is cut
+    where the limit falls. The model reads each piece as a text of its own (its context reaches a few
+    tokens, so a cut at a paragraph changes nothing).
+    """
+    if len(text) <= limit:
+        return [text]
+    pieces, pos = [], 0
+    while len(text) - pos > limit:
+        window = text[pos : pos + limit]
+        cut = next((i + len(sep) for sep in _CUTS if (i := window.rfind(sep)) > 0), limit)
+        pieces.append(text[pos : pos + cut])
+        pos += cut
+    pieces.append(text[pos:])
+    return pieces
 
 
 def sentence_starts_of(doc, text: str) -> list[int]:
@@ -310,9 +338,17 @@ class EntityTagger:
         self._resolver = EntityResolver(self.gazetteer, self.rules)
 
     def tag(self, texts: list[str]) -> list[list[Mention]]:
+        """The mentions of each text, over its whole length: a long text is read in pieces (split_for_model), whose
+        docs are joined back into one, so every offset is an offset into the text."""
         seen = [model_text(t, self._keep_caps) for t in texts]
-        docs = self.nlp.pipe(seen, batch_size=self.config.batch_size)
-        return [self._resolver(doc, text, doc_text) for doc, text, doc_text in zip(docs, texts, seen)]
+        pieces = [split_for_model(t, self.config.piece_chars) for t in seen]
+        docs = self.nlp.pipe((p for text_pieces in pieces for p in text_pieces), batch_size=self.config.batch_size)
+        out = []
+        for text, doc_text, text_pieces in zip(texts, seen, pieces):
+            parts = [next(docs) for _ in text_pieces]
+            doc = parts[0] if len(parts) == 1 else Doc.from_docs(parts, ensure_whitespace=False)
+            out.append(self._resolver(doc, text, doc_text))
+        return out
 
     def tag_articles(self, articles: list[Article]) -> list[TaggedArticle]:
         """Articles with their entities summarized, and their mentions as records."""

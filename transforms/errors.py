@@ -27,7 +27,14 @@ class Reason(str, Enum):
     INVALID_FIELD = "invalid_field"
     INTERNAL_ERROR = "internal_error"
     TOO_LATE = "too_late"
+    TAG_FAILED = "tag_failed"
+    ALERTS_FAILED = "alerts_failed"
+    STORY_FEATURES_FAILED = "story_features_failed"
+    WRITE_FAILED = "write_failed"
+    BATCH_FAILED = "batch_failed"
 
+
+_REPORT = "the rest of the run went on; please report it with this row's original bytes"
 
 CATALOGUE: dict[Reason, tuple[Stage, str]] = {
     Reason.READ_FAILED: (Stage.READ, "the input could not be read: {detail}"),
@@ -44,6 +51,12 @@ CATALOGUE: dict[Reason, tuple[Stage, str]] = {
     Reason.INPUT_TOO_LARGE: (Stage.READ, "the input is {detail}, too large for one article; only its first bytes are kept here"),
     Reason.INVALID_FIELD: (Stage.VALIDATE, "an article field is invalid: {detail}"),
     Reason.TOO_LATE: (Stage.WINDOW, "the article is too late for its event-time window: {detail}; raise --allowed_lateness_s to accept articles this late"),
+    Reason.TAG_FAILED: (Stage.TAG, "newsbeam failed tagging this article's entities ({detail}); " + _REPORT),
+    Reason.ALERTS_FAILED: (Stage.ALERTS, "newsbeam failed applying the alert rules to this article ({detail}); " + _REPORT),
+    Reason.STORY_FEATURES_FAILED: (Stage.STORIES, "newsbeam failed computing this article's story features ({detail}); " + _REPORT),
+    Reason.WRITE_FAILED: (Stage.WRITE, "newsbeam could not convert this article's row for Parquet ({detail}); " + _REPORT),
+    Reason.BATCH_FAILED: (Stage.BATCH, "a micro-batch of this file alone failed ({detail}); the file was set aside and the "
+                          "stream went on; please report it with this row's original bytes"),
     Reason.INTERNAL_ERROR: (Stage.PARSE, "newsbeam failed on this input ({detail}); please report it with this row's original bytes"),
 }
 

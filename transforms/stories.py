@@ -38,6 +38,7 @@ import apache_beam as beam
 import numpy
 
 from transforms import metrics
+from transforms.errors import Reason
 from transforms.text import stable_id
 
 _WORD = re.compile(r"[a-z][a-z'’-]{2,}")
@@ -198,6 +199,10 @@ class Assignment:
     similarity: float
     near_duplicate_of: Optional[str] = None
     near_duplicate_score: Optional[float] = None
+    failed: bool = False  # the story stage failed on this article: it got a story of its own (FLAG_STORY_FAILED)
+
+
+FLAG_STORY_FAILED = "story_assignment_failed"
 
 
 def _by_weight(items: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
@@ -632,6 +637,11 @@ class _AssignStoriesFn(beam.DoFn):
         self._rules_path = rules_path
         self._checkpoint = checkpoint
 
+    def setup(self):
+        from transforms.dead_letters import FailureLog
+
+        self._failures = FailureLog()
+
     def process(self, keyed):
         from transforms.rules import cached_rule_pack
 
@@ -657,10 +667,18 @@ class _AssignStoriesFn(beam.DoFn):
         evicted = clusterer.evictions
         for inp in sorted(prior + new, key=_order):
             is_prior = inp.story_id is not None
-            assignment = clusterer.add(inp.features, story_id=inp.story_id)
-            for sid in clusterer.take_left():
-                book.forget(sid)
-            book.add(inp, assignment.story_id, alerts.get(inp.features.article_id, []), prior=is_prior)
+            try:
+                assignment = clusterer.add(inp.features, story_id=inp.story_id)
+                for sid in clusterer.take_left():
+                    book.forget(sid)
+                book.add(inp, assignment.story_id, alerts.get(inp.features.article_id, []), prior=is_prior)
+            except Exception as err:  # noqa: BLE001 - one article must not stop the stage that orders all of them
+                # The stage is one state over every article in event time, so the article is not held back until it
+                # ends (its mentions would wait with it): it keeps its rows, in a story of its own, with a flag.
+                article_id = inp.features.article_id
+                self._failures(Reason.STORY_FEATURES_FAILED, article_id, err)
+                metrics.INTERNAL_ERRORS.inc()
+                assignment = Assignment(article_id, inp.story_id or stable_id("sty_", article_id), 0.0, failed=True)
             if not is_prior:
                 assignments.append(assignment)
         metrics.STORY_WINDOW_EVICTIONS.inc(clusterer.evictions - evicted)
