@@ -39,6 +39,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.utils import shared
 
+from pipelines.flags import unknown_flag_message
 from pipelines.options import NewsOptions
 from pipelines.runner import LocalRunner
 from schemas import SCHEMA_VERSION
@@ -224,6 +225,10 @@ def run_chunks(options, runner, chunks: list[list], news: NewsOptions, ingested_
 
 
 def run(argv=None) -> int:
+    message = unknown_flag_message(argv)  # a typo in a flag is an error, not a default silently kept
+    if message is not None:
+        print(message, file=sys.stderr)
+        return EXIT_CONFIG
     configure_logging()
     options = PipelineOptions(argv)
     news = options.view_as(NewsOptions)

@@ -26,6 +26,7 @@ import dataclasses
 import datetime as dt
 import gc
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -45,7 +46,12 @@ from pipelines.runner import LocalRunner
 from transforms.ingest import warm_up_worker
 from transforms.lookback import extend_lookback, first_ingested_at, read_lookback
 from transforms.rules import RulePackError, load_rule_pack
-from transforms.sink import MANIFEST, STAGING, TABLES, append_alerts_log, commit, staging_dir, write_json_atomically
+from schemas import Rejected
+from transforms.dead_letters import describe
+from transforms.errors import InputRejected, Reason
+from transforms.sink import (
+    MANIFEST, STAGING, TABLES, append_alerts_log, commit, part_batch, stage_records, staging_dir, write_json_atomically,
+)
 from transforms.spool import Spool, SpoolBatch
 from transforms.windows import stream_watermark
 
@@ -93,7 +99,7 @@ class _Stream:
         self.spool = Spool(self.news.watch)
         self.handle = shared.Shared()
         self.tagger_config = batch.tagger_config(self.news)
-        self.totals = {"inputs_seen": 0, **{t: 0 for t in TABLES}, "alerts_log_appended": 0}
+        self.totals = {"inputs_seen": 0, **{t: 0 for t in TABLES}, "alerts_log_appended": 0, "files_set_aside": 0}
         self.batches: list[dict] = []
         done = self.spool.done_infos()
         for info in done:  # the manifest sums the whole stream, across restarts
@@ -135,31 +141,17 @@ class _Stream:
         """
         clock = time.monotonic()
         batch_id = spool_batch.batch_id
-        run_id = f"{batch_id}-{int(time.time() * 1000)}"
         first = first_ingested_at(self.output, batch_id) if redo else None
         ingested_at = first or spool_batch.claimed_at.replace(microsecond=0)
-        lookback = read_lookback(self.output, batch_id, self.news.story_lookback_days) if first else self.lookback
+        # A redo must not see what it committed before (the batch's files, or its parts') as earlier articles.
+        lookback = read_lookback(self.output, batch_id, self.news.story_lookback_days) if redo else self.lookback
         info = {"batch_id": batch_id, "files": len(spool_batch.files), "watermark_before": _iso(self.watermark)}
         if spool_batch.files:
-            pipeline = beam.Pipeline(runner=LocalRunner(in_process=True), options=self.options)
-            stream = StreamBatch(self.watermark, self.handle)
-            batch.build_pipeline(pipeline, list(spool_batch.files), self.news, ingested_at, staging_dir(self.output, run_id), batch_id, lookback, stream)
-            result = pipeline.run()
-            result.wait_until_finish()
-            committed = commit(self.output, run_id, batch_id)
-            appended = append_alerts_log(self.output, committed.files)
-            records_read = batch._counter(result, "records_read")
-            outcomes = committed.rows["articles"] + committed.rows["duplicates"] + committed.rows["rejected"]
-            self._advance(committed.files)
-            info.update(
-                inputs_seen=records_read,
-                reconciled=records_read == outcomes if records_read is not None else None,
-                alerts_log_appended=appended,
-                files_written=len(committed.files),
-                **committed.rows,
-            )
-            del pipeline, result
-            gc.collect()  # each micro-batch's pipeline is cyclic garbage; freed now, the stream's memory stays that of one batch
+            try:
+                info.update(self._run(list(spool_batch.files), batch_id, ingested_at, lookback))
+            except Exception as err:  # noqa: BLE001 - the batch is run again file by file: see _isolate
+                _LOG.exception("micro-batch %s failed; running its %d files one by one", batch_id, len(spool_batch.files))
+                info.update(self._isolate(spool_batch, ingested_at, redo, err))
         info.update(watermark=_iso(self.watermark), seconds=round(time.monotonic() - clock, 3), ingested_at=ingested_at.isoformat())
         self.spool.done(spool_batch, info)
         self._add(info)
@@ -167,9 +159,78 @@ class _Stream:
                   batch_id, info["files"], info.get("articles", 0), info.get("duplicates", 0), info.get("rejected", 0), info.get("alerts", 0), info["seconds"])
         return info
 
+    def _run(self, files: list[str], batch_id: str, ingested_at: dt.datetime, lookback) -> dict:
+        """Run the chain over `files` as one bounded pipeline, commit it, and move the stream on; its counts."""
+        run_id = f"{batch_id}-{int(time.time() * 1000)}"
+        try:
+            pipeline = beam.Pipeline(runner=LocalRunner(in_process=True), options=self.options)
+            stream = StreamBatch(self.watermark, self.handle)
+            batch.build_pipeline(pipeline, files, self.news, ingested_at, staging_dir(self.output, run_id), batch_id, lookback, stream)
+            result = pipeline.run()
+            result.wait_until_finish()
+            records_read = batch._counter(result, "records_read")
+        except BaseException:
+            shutil.rmtree(staging_dir(self.output, run_id), ignore_errors=True)  # nothing of a failed run is committed
+            raise
+        finally:
+            pipeline = result = None
+            gc.collect()  # each micro-batch's pipeline is cyclic garbage; freed now, the stream's memory stays that of one batch
+        committed = commit(self.output, run_id, batch_id)
+        self._advance(committed.files)
+        outcomes = committed.rows["articles"] + committed.rows["duplicates"] + committed.rows["rejected"]
+        return dict(
+            inputs_seen=records_read,
+            reconciled=records_read == outcomes if records_read is not None else None,
+            alerts_log_appended=append_alerts_log(self.output, committed.files),
+            files_written=len(committed.files),
+            **committed.rows,
+        )
+
+    def _isolate(self, spool_batch: SpoolBatch, ingested_at: dt.datetime, redo: bool, err: Exception) -> dict:
+        """A failed micro-batch, run again one file at a time, so that one file cannot stop the stream.
+
+        Each file runs as a part of the batch (its own batch id, part_batch, so a redo after a crash replaces
+        what a part committed); a file that fails alone becomes one `rejected` row (stage `batch`) with its
+        bytes and the error, and counts as one input. Then the batch is done, and the stream moves on.
+        """
+        totals: dict = {"isolated": True, "error": describe(err), "set_aside": []}
+        for index, path in enumerate(spool_batch.files):
+            part = part_batch(spool_batch.batch_id, index)
+            lookback = read_lookback(self.output, part, self.news.story_lookback_days) if redo else self.lookback
+            try:
+                counts = self._run([path], part, ingested_at, lookback)
+            except Exception as part_err:  # noqa: BLE001 - becomes the file's rejected row
+                _LOG.exception("file %s fails a micro-batch on its own: set aside as a rejected row", path)
+                counts = self._set_aside(path, part, ingested_at, part_err)
+                totals["set_aside"].append(path)
+            for key, value in counts.items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    totals[key] = totals.get(key, 0) + value
+            totals["reconciled"] = totals.get("reconciled", True) and counts.get("reconciled") is not False
+        return totals
+
+    def _set_aside(self, path: str, part: str, ingested_at: dt.datetime, err: Exception) -> dict:
+        """Commit one rejected row (stage `batch`) for a file that fails a micro-batch of its own."""
+        limit = 4 * self.news.max_body_bytes
+        try:
+            with open(path, "rb") as f:
+                data = f.read(limit + 1)
+            size = os.path.getsize(path)
+        except OSError as read_err:
+            data, size = b"", 0
+            err = read_err
+        rejected = InputRejected(Reason.BATCH_FAILED, describe(err))
+        row = Rejected(input_uri=path, stage=rejected.stage, error_type=rejected.reason.value, message=rejected.message,
+                       original_bytes=data[:limit], original_size=size, original_truncated=size > limit, rejected_at=ingested_at)
+        run_id = f"{part}-{int(time.time() * 1000)}"
+        stage_records(staging_dir(self.output, run_id), part, "rejected", [row])
+        committed = commit(self.output, run_id, part)
+        return dict(inputs_seen=1, reconciled=True, files_written=len(committed.files), **committed.rows)
+
     def _add(self, info: dict) -> None:
         for key in self.totals:
             self.totals[key] += info.get(key) or 0
+        self.totals["files_set_aside"] += len(info.get("set_aside", []))
         self.batches.append(info)
 
     def _advance(self, committed_files: list[str]) -> None:

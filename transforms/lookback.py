@@ -17,7 +17,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from schemas import StoryAlert
 from transforms.dedup import KnownHashes
-from transforms.sink import match_files, part_name
+from transforms.sink import match_files, part_name, written_by
 from transforms.stories import StoryInput, _stopwords, features_of
 
 _ARTICLE_COLUMNS = ["article_id", "content_hash", "published_at", "source", "title", "body", "entities", "story_id"]
@@ -26,8 +26,8 @@ _ARTICLE_COLUMNS = ["article_id", "content_hash", "published_at", "source", "tit
 def _files(output: str, table: str, batch_id: str) -> list[str]:
     # Nothing written yet matches nothing. Any other failure (permissions, a storage error) is raised:
     # an empty lookback would silently start every story and every dedup from scratch.
-    own = part_name(batch_id)
-    return [p for p in match_files(FileSystems.join(output, table, "dt=*", "part-*.parquet")) if posixpath.basename(p) != own]
+    # A batch's own files, and those of its parts (a stream's micro-batch run file by file), are not its lookback.
+    return [p for p in match_files(FileSystems.join(output, table, "dt=*", "part-*.parquet")) if not written_by(p, batch_id)]
 
 
 def _read(path: str, columns=None) -> pa.Table:

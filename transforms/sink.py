@@ -92,6 +92,28 @@ def part_name(batch_id: str) -> str:
     return f"part-{batch_id}.parquet"
 
 
+def part_batch(batch_id: str, index: int) -> str:
+    """The id of the `index`th part of a batch that is run in parts (a stream's failed micro-batch, file by file)."""
+    return f"{batch_id}.f{index:04d}"
+
+
+def written_by(path: str, batch_id: str) -> bool:
+    """Whether a table file was written by this batch or by one of its parts (part_batch)."""
+    name = posixpath.basename(path)
+    return name == part_name(batch_id) or name.startswith(f"part-{batch_id}.f")
+
+
+def stage_records(staging: str, batch_id: str, table: str, records: list) -> None:
+    """Records of one table written to staging as the pipeline's writer would: one sorted file per partition."""
+    spec = TABLES[table]
+    by_day: dict[str, list] = {}
+    for record in records:
+        by_day.setdefault(spec.partition_of(record), []).append(record.model_dump())
+    for day, rows in sorted(by_day.items()):
+        arrow = to_arrow_table(rows, spec.model, table).sort_by([(c, "ascending") for c in spec.sort_by])
+        write_parquet(arrow, FileSystems.join(staging, table, f"dt={day}", part_name(batch_id)))
+
+
 def staging_dir(output: str, run_id: str) -> str:
     return FileSystems.join(output, STAGING, run_id)
 
