@@ -41,7 +41,7 @@ from apache_beam.utils import shared
 
 from pipelines.flags import unknown_flag_message
 from pipelines.options import NewsOptions
-from pipelines.runner import LocalRunner
+from pipelines.runner import LocalRunner, exit_process
 from schemas import SCHEMA_VERSION
 from transforms import metrics
 from transforms.ingest import IngestArticles, warm_up_worker
@@ -174,7 +174,7 @@ def build_pipeline(pipeline: beam.Pipeline, paths: list, news: NewsOptions, inge
 # one core (BBC: about 1 s to build and start it, about 1 s of writes, and its tagging stage's uneven end), and each
 # record more per chunk costs memory. At 1,250, BBC x1 runs as 2 chunks of 1,113 (ratio 0.83, 788 MiB PSS) where 1,000
 # made 3 (0.80, 791 MiB, same hour), and BBC x10 as 18 chunks peaks at 859 MiB PSS; chunks of 2,500 peaked at 971 MiB
-# there (benchmarks/RESULTS.md, stop 21).
+# there (benchmarks/RESULTS.md, 2026-11-30, 0d4dde0).
 DEFAULT_CHUNK_RECORDS = 1250
 
 
@@ -349,7 +349,7 @@ def run(argv=None) -> int:
 
 
 def main() -> None:
-    sys.exit(run())
+    exit_process(run())  # not sys.exit: see exit_process
 
 
 if __name__ == "__main__":
