@@ -10,11 +10,11 @@ See reporting/report.py for what the page holds.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from reporting.report import ReportConfig, build_report
+from transforms.files import atomic_write
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -33,9 +33,7 @@ def run(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, target)  # readers never see half a page
+    atomic_write(target, html.encode("utf-8"))  # readers never see half a page
     print(f"report: {target} ({len(html.encode()) // 1024} KiB)")
     return 0
 

@@ -47,10 +47,11 @@ from transforms.ingest import warm_up_worker
 from transforms.lookback import extend_lookback, first_ingested_at, read_lookback
 from transforms.rules import RulePackError, load_rule_pack
 from schemas import Rejected
+from schemas.tables import TABLES
 from transforms.dead_letters import describe
 from transforms.errors import InputRejected, Reason
 from transforms.sink import (
-    MANIFEST, STAGING, TABLES, append_alerts_log, commit, part_batch, stage_records, staging_dir, write_json_atomically,
+    MANIFEST, STAGING, append_alerts_log, commit, part_batch, stage_records, staging_dir, write_json_atomically,
 )
 from transforms.spool import Spool, SpoolBatch
 from transforms.windows import stream_watermark

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from transforms.sink import TABLES
+from schemas.tables import TABLES
 
 SQL_FILE = Path(__file__).resolve().parent.parent / "sql" / "newsbeam.sql"
 OUTPUT_VARIABLE = "newsbeam_output"

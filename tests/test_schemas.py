@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import SCHEMA_VERSION, Article, Rejected, arrow_schema
-from transforms.sink import TABLES
+from schemas.tables import TABLES
 
 
 def test_arrow_schema_is_derived_from_each_model():

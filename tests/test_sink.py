@@ -14,7 +14,8 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from transforms import sink
-from transforms.sink import TABLES, WriteTables, from_ipc, part_name, to_ipc
+from schemas.tables import TABLES
+from transforms.sink import WriteTables, from_ipc, part_name, to_ipc
 
 BATCH = "b0"
 

@@ -24,7 +24,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.sink import ROW_GROUP_TARGET_BYTES, TABLES, Table, match_files, part_name, rows_per_group
+from schemas.tables import TABLES, Table
+from transforms.sink import ROW_GROUP_TARGET_BYTES, match_files, part_name, rows_per_group
 
 CHUNKS = "_chunks"
 # Chunk files are read back one row group at a time, one group per chunk file at once: their size is set by the

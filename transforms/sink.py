@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import posixpath
-from typing import Callable
 
 import apache_beam as beam
 import pyarrow as pa
@@ -26,10 +25,12 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms.window import GlobalWindows
 from pydantic import BaseModel
 
-from schemas import Alert, Article, Duplicate, EntityCount, EntityMention, Rejected, Story, StoryAlert, arrow_schema, to_arrow_table
+from schemas import Article, to_arrow_table
+from schemas.tables import TABLES, Table
 from transforms import metrics
 from transforms.dead_letters import FailureLog, rejected_article
 from transforms.errors import Reason
+from transforms.files import atomic_write
 
 STAGING = "_staging"
 MANIFEST = "_manifest.json"
@@ -38,54 +39,6 @@ MANIFEST = "_manifest.json"
 ROW_GROUP_TARGET_BYTES = 64 * 1024 * 1024
 _BATCH_ROWS = 2048  # rows per Arrow batch sent from the stage that made them to the writer
 _MAX_HELD_ROWS = 8 * _BATCH_ROWS  # rows a worker holds for batches, over all partitions
-
-
-def _published_day(record) -> str:
-    return record.published_at.date().isoformat()
-
-
-def _window_day(record) -> str:
-    return record.window_start.date().isoformat()
-
-
-def _first_seen_day(record) -> str:
-    return record.first_seen.date().isoformat()
-
-
-def _updated_day(record) -> str:
-    return record.last_updated.date().isoformat()
-
-
-def _rejected_day(record) -> str:
-    return record.rejected_at.date().isoformat()
-
-
-@dataclasses.dataclass(frozen=True)
-class Table:
-    name: str
-    model: type[BaseModel]
-    partition_of: Callable[[BaseModel], str]
-    sort_by: tuple[str, ...]
-
-    @property
-    def schema(self) -> pa.Schema:
-        return arrow_schema(self.model, self.name)
-
-
-TABLES: dict[str, Table] = {
-    t.name: t
-    for t in (
-        Table("articles", Article, _published_day, ("published_at", "article_id")),
-        Table("entity_mentions", EntityMention, _published_day, ("article_id", "start_char", "end_char")),
-        Table("entity_counts", EntityCount, _window_day, ("window_start", "entity_id", "update_id")),
-        Table("alerts", Alert, _published_day, ("published_at", "rule_id", "alert_id")),
-        Table("stories", Story, _first_seen_day, ("first_seen", "story_id")),
-        Table("story_alerts", StoryAlert, _first_seen_day, ("first_seen", "story_alert_id")),
-        Table("story_alert_events", StoryAlert, _updated_day, ("last_updated", "story_alert_id", "version")),
-        Table("duplicates", Duplicate, _published_day, ("duplicate_of", "input_uri", "input_line")),
-        Table("rejected", Rejected, _rejected_day, ("input_uri", "input_line", "stage")),
-    )
-}
 
 
 def part_name(batch_id: str) -> str:
@@ -318,10 +271,7 @@ def commit(output: str, run_id: str, batch_id: str) -> CommitResult:
 
 def write_json_atomically(path: str, value: dict) -> None:
     """Write JSON next to its final place, then rename over it: readers see the old or the new file, never half."""
-    tmp = f"{path}.tmp"
-    with FileSystems.create(tmp) as f:
-        f.write(json.dumps(value, indent=2, sort_keys=True, default=str).encode("utf-8") + b"\n")
-    FileSystems.rename([tmp], [path])
+    atomic_write(path, json.dumps(value, indent=2, sort_keys=True, default=str).encode("utf-8") + b"\n")
 
 
 
@@ -359,10 +309,7 @@ def append_alerts_log(output: str, committed_files: list[str]) -> int:
     if not new:
         return 0
     lines = b"".join(json.dumps(r, default=str, sort_keys=True).encode("utf-8") + b"\n" for r in new)
-    tmp = f"{path}.tmp"
-    with FileSystems.create(tmp) as f:
-        f.write(existing + lines)
-    FileSystems.rename([tmp], [path])
+    atomic_write(path, existing + lines)
     return len(new)
 
 

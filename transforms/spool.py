@@ -27,6 +27,7 @@ import os
 from pathlib import Path
 from typing import Optional
 
+from transforms.files import atomic_write
 from transforms.read import SIDECAR_SUFFIX, _hidden
 
 SPOOL = ".newsbeam"
@@ -115,9 +116,7 @@ class Spool:
 
 
 def _write_json(path: Path, value: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    tmp.rename(path)
+    atomic_write(path, (json.dumps(value, indent=2, sort_keys=True, default=str) + "\n").encode("utf-8"))
 
 
 def _read_json(path: Path) -> Optional[dict]:

@@ -611,12 +611,9 @@ class StoryCheckpoint:
 def save_state(path: str, clusterer: StoryClusterer, book: StoryBook) -> None:
     import pickle
 
-    from apache_beam.io.filesystems import FileSystems
+    from transforms.files import atomic_write
 
-    tmp = f"{path}.tmp"
-    with FileSystems.create(tmp) as f:
-        pickle.dump((clusterer, book), f, protocol=pickle.HIGHEST_PROTOCOL)
-    FileSystems.rename([tmp], [path])
+    atomic_write(path, pickle.dumps((clusterer, book), protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def load_state(path: str) -> tuple[StoryClusterer, StoryBook]:
