@@ -4,7 +4,7 @@
 """
 from setuptools import find_packages, setup
 
-PACKAGES = ["pipelines", "schemas", "transforms", "reporting"]
+PACKAGES = ["pipelines", "runtime", "schemas", "transforms", "reporting"]
 
 # reporting/report.py imports markupsafe itself (Markup, escape), so it is declared, not left to jinja2.
 REPORT = ["duckdb>=1.1,<3", "plotly>=6,<8", "jinja2>=3.1,<4", "MarkupSafe>=2.1,<4"]

@@ -41,7 +41,7 @@ from apache_beam.utils import shared
 
 from pipelines.flags import unknown_flag_message
 from pipelines.options import NewsOptions
-from pipelines.runner import LocalRunner, exit_process
+from runtime.runner import LocalRunner, exit_process
 from schemas import SCHEMA_VERSION
 from transforms import metrics
 from transforms.ingest import IngestArticles, warm_up_worker

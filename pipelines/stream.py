@@ -42,7 +42,7 @@ from apache_beam.utils import shared
 
 from pipelines import news_pipeline as batch
 from pipelines.options import NewsOptions
-from pipelines.runner import LocalRunner
+from runtime.runner import LocalRunner
 from transforms.ingest import warm_up_worker
 from transforms.lookback import extend_lookback, first_ingested_at, read_lookback
 from transforms.rules import RulePackError, load_rule_pack

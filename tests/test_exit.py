@@ -2,7 +2,7 @@
 
 Once, under the load of the whole suite, the driver printed its summary and then died with
 "terminate called without an active exception" (exit -6) on a second run into an existing output with
-a lookback. The driver now leaves through pipelines.runner.exit_process. This runs that case again and
+a lookback. The driver now leaves through runtime.runner.exit_process. This runs that case again and
 again while other processes keep both cores busy, and checks every run's exit code and stderr.
 """
 import multiprocessing

@@ -1,4 +1,4 @@
-"""pipelines/runner.py: the local runner's process settings."""
+"""runtime/runner.py: the local runner's process settings."""
 import logging
 import os
 
@@ -6,7 +6,7 @@ import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines import runner
+from runtime import runner
 
 
 def test_malloc_is_tuned_for_the_driver_and_its_workers(monkeypatch):

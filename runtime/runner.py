@@ -4,7 +4,7 @@ Beam's DirectRunner first tries Prism, which fetches a binary at run time; offli
 fails or, behind a silent proxy, hangs. This runner goes straight to the FnApiRunner and
 passes the pipeline options to its worker processes through provision info (as Beam's own
 SwitchingDirectRunner does), so `multi_processing` workers see the same options as the driver.
-On Linux its workers are forked from a warm worker server (pipelines/workers.py) instead of
+On Linux its workers are forked from a warm worker server (runtime/workers.py) instead of
 started as new interpreters.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from apache_beam.runners.portability.portable_runner import JobServiceHandle
 from apache_beam.runners.runner import PipelineRunner
 from apache_beam.transforms.environments import SubprocessSDKEnvironment
 
-from pipelines.workers import ForkServer
+from runtime.workers import ForkServer
 
 LOCAL_RUNNER_NAMES = {"local", "newsbeam"}
 # glibc malloc settings for the driver and its workers: (environment variable, mallopt parameter, value).

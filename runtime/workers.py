@@ -13,7 +13,7 @@ A forked worker starts in milliseconds, and its pages stay shared with the serve
 the imports and the model weights are in memory once, not once per worker. Beam still runs each
 worker through its own entry point (`sdk_worker_main.main`), with the environment Beam gives a
 worker process. Beam starts a worker with a command line, so the command it gets is a small
-stdlib-only client (pipelines/_fork_client.py) that hands that environment to the server over a
+stdlib-only client (runtime/_fork_client.py) that hands that environment to the server over a
 Unix socket and exits with the worker's exit code.
 
 Forking is safe only before the driver has threads or gRPC channels; LocalRunner checks that, and

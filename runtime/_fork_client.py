@@ -1,4 +1,4 @@
-"""The worker command Beam runs under pipelines/workers.ForkServer: `python -I -S _fork_client.py SOCKET`.
+"""The worker command Beam runs under runtime/workers.ForkServer: `python -I -S _fork_client.py SOCKET`.
 
 Standard library only, so it starts in milliseconds without the project's imports. It hands this
 process's environment (Beam's control and logging endpoints, the pipeline options, the worker id) to
