@@ -22,7 +22,6 @@ a second signal stops at once, and the batch in flight is processed again on the
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import gc
 import logging
@@ -35,36 +34,24 @@ import time
 from pathlib import Path
 from typing import Optional
 
-import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, TypeOptions
 from apache_beam.utils import shared
 
-from pipelines import news_pipeline as batch
+from pipelines.chain import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, SUCCESS, commit_run, run_pipeline, versions
 from pipelines.options import NewsOptions
 from runtime.runner import LocalRunner
-from transforms.ingest import warm_up_worker
-from transforms.lookback import extend_lookback, first_ingested_at, read_lookback
-from transforms.rules import RulePackError, load_rule_pack
 from schemas import Rejected
 from schemas.tables import TABLES
 from transforms.dead_letters import describe
 from transforms.errors import InputRejected, Reason
-from transforms.sink import (
-    MANIFEST, STAGING, append_alerts_log, commit, part_batch, stage_records, staging_dir, write_json_atomically,
-)
+from transforms.ingest import ChainConfig, RunContext, warm_up_worker
+from transforms.lookback import extend_lookback, first_ingested_at, read_lookback
+from transforms.sink import MANIFEST, STAGING, part_batch, stage_records, staging_dir, write_json_atomically
 from transforms.spool import Spool, SpoolBatch
 from transforms.windows import stream_watermark
 
 _LOG = logging.getLogger("newsbeam.stream")
-
-
-@dataclasses.dataclass(frozen=True)
-class StreamBatch:
-    """What build_pipeline needs to run one micro-batch of a stream."""
-
-    watermark_close: Optional[dt.datetime]  # windows closing at or before this are closed
-    tagger_handle: shared.Shared
 
 
 class _StopSignal:
@@ -91,15 +78,15 @@ class _StopSignal:
 
 
 class _Stream:
-    def __init__(self, options: PipelineOptions):
+    def __init__(self, options: PipelineOptions, config: ChainConfig):
         self.options = options
+        self.config = config
         options.view_as(StandardOptions).streaming = False  # each micro-batch is a bounded pipeline
         options.view_as(TypeOptions).pipeline_type_check = False  # checked once by the batch tests; costs ~0.3 s a batch
         self.news = options.view_as(NewsOptions)
         self.output = self.news.output.rstrip("/")
         self.spool = Spool(self.news.watch)
         self.handle = shared.Shared()
-        self.tagger_config = batch.tagger_config(self.news)
         self.totals = {"inputs_seen": 0, **{t: 0 for t in TABLES}, "alerts_log_appended": 0, "files_set_aside": 0}
         self.batches: list[dict] = []
         done = self.spool.done_infos()
@@ -122,13 +109,10 @@ class _Stream:
     def warm_up(self) -> None:
         """Load the model and the late imports, and run one empty micro-batch before the first file lands, so the first
         article is not the slow one."""
-        self._tagger = warm_up_worker(self.handle, self.tagger_config, self.news.rules)
+        self._tagger = warm_up_worker(self.handle, self.config.tagger, self.config.rules_path)
         with tempfile.TemporaryDirectory(prefix="newsbeam-warm-up-") as scratch:
-            pipeline = beam.Pipeline(runner=LocalRunner(in_process=True), options=self.options)
-            now = dt.datetime.now(dt.timezone.utc)
-            batch.build_pipeline(pipeline, [], self.news, now, scratch, "warm-up", self.lookback, StreamBatch(self.watermark, self.handle))
-            pipeline.run().wait_until_finish()
-        del pipeline
+            context = self._context(dt.datetime.now(dt.timezone.utc), "warm-up", self.lookback, scratch)
+            run_pipeline(LocalRunner(in_process=True), self.options, [], self.config, context)
         # The model, the imports and the rules live as long as the stream: frozen, the collection after each micro-batch
         # (process) never walks them again.
         gc.collect()
@@ -160,32 +144,22 @@ class _Stream:
                   batch_id, info["files"], info.get("articles", 0), info.get("duplicates", 0), info.get("rejected", 0), info.get("alerts", 0), info["seconds"])
         return info
 
+    def _context(self, ingested_at: dt.datetime, batch_id: str, lookback, staging: str) -> RunContext:
+        return RunContext(ingested_at, batch_id, lookback, self.handle, micro_batch=True, watermark_close=self.watermark,
+                          staging=staging)
+
     def _run(self, files: list[str], batch_id: str, ingested_at: dt.datetime, lookback) -> dict:
         """Run the chain over `files` as one bounded pipeline, commit it, and move the stream on; its counts."""
         run_id = f"{batch_id}-{int(time.time() * 1000)}"
+        context = self._context(ingested_at, batch_id, lookback, staging_dir(self.output, run_id))
         try:
-            pipeline = beam.Pipeline(runner=LocalRunner(in_process=True), options=self.options)
-            stream = StreamBatch(self.watermark, self.handle)
-            batch.build_pipeline(pipeline, files, self.news, ingested_at, staging_dir(self.output, run_id), batch_id, lookback, stream)
-            result = pipeline.run()
-            result.wait_until_finish()
-            records_read = batch._counter(result, "records_read")
+            counts = run_pipeline(LocalRunner(in_process=True), self.options, files, self.config, context)
         except BaseException:
-            shutil.rmtree(staging_dir(self.output, run_id), ignore_errors=True)  # nothing of a failed run is committed
+            shutil.rmtree(context.staging, ignore_errors=True)  # nothing of a failed run is committed
             raise
-        finally:
-            pipeline = result = None
-            gc.collect()  # each micro-batch's pipeline is cyclic garbage; freed now, the stream's memory stays that of one batch
-        committed = commit(self.output, run_id, batch_id)
-        self._advance(committed.files)
-        outcomes = committed.rows["articles"] + committed.rows["duplicates"] + committed.rows["rejected"]
-        return dict(
-            inputs_seen=records_read,
-            reconciled=records_read == outcomes if records_read is not None else None,
-            alerts_log_appended=append_alerts_log(self.output, committed.files),
-            files_written=len(committed.files),
-            **committed.rows,
-        )
+        outcome = commit_run(self.output, run_id, batch_id, counts)
+        self._advance(outcome.committed.files)
+        return outcome.summary()
 
     def _isolate(self, spool_batch: SpoolBatch, ingested_at: dt.datetime, redo: bool, err: Exception) -> dict:
         """A failed micro-batch, run again one file at a time, so that one file cannot stop the stream.
@@ -225,8 +199,7 @@ class _Stream:
                        original_bytes=data[:limit], original_size=size, original_truncated=size > limit, rejected_at=ingested_at)
         run_id = f"{part}-{int(time.time() * 1000)}"
         stage_records(staging_dir(self.output, run_id), part, "rejected", [row])
-        committed = commit(self.output, run_id, part)
-        return dict(inputs_seen=1, reconciled=True, files_written=len(committed.files), **committed.rows)
+        return commit_run(self.output, run_id, part, {"records_read": 1}).summary()  # the file counts as one input
 
     def _add(self, info: dict) -> None:
         for key in self.totals:
@@ -236,8 +209,8 @@ class _Stream:
 
     def _advance(self, committed_files: list[str]) -> None:
         """Carry this batch's articles and story alerts into the lookback, and move the watermark."""
-        articles = [f for f in committed_files if f"/articles/dt=" in f]
-        story_alerts = [f for f in committed_files if f"/story_alerts/dt=" in f]
+        articles = [f for f in committed_files if "/articles/dt=" in f]
+        story_alerts = [f for f in committed_files if "/story_alerts/dt=" in f]
         self.lookback = extend_lookback(self.lookback, articles, story_alerts, self.news.story_lookback_days)
         for path in articles:
             rows = pq.read_table(path, columns=["published_at", "published_at_source", "quality_flags"]).to_pylist()
@@ -258,7 +231,7 @@ class _Stream:
             "window_s": self.news.window_s,
             "allowed_lateness_s": self.news.allowed_lateness_s,
             "recent_batches": self.batches[-20:],
-            "versions": batch._versions(),
+            "versions": versions(),
             "runner": "LocalRunner(in_process)",
             "started_at": self.started.isoformat(),
             "updated_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
@@ -274,25 +247,24 @@ def _iso(value: Optional[dt.datetime]) -> Optional[str]:
     return value.isoformat() if value else None
 
 
-def run_stream(options: PipelineOptions) -> int:
+def run_stream(options: PipelineOptions, config: ChainConfig) -> int:
     """The streaming driver loop; returns an exit code like the batch driver."""
     news = options.view_as(NewsOptions)
     if not news.watch:
         print("newsbeam: --streaming needs --watch DIR (the spool folder to watch); see docs/streaming.md", file=sys.stderr)
-        return batch.EXIT_CONFIG
+        return EXIT_CONFIG
     if options.view_as(StandardOptions).runner is not None:
         print("newsbeam: --watch runs micro-batches on the local runner; on a cluster runner read Pub/Sub instead (docs/streaming.md)", file=sys.stderr)
-        return batch.EXIT_CONFIG
+        return EXIT_CONFIG
     try:
         Path(news.watch).mkdir(parents=True, exist_ok=True)
         Path(news.output).mkdir(parents=True, exist_ok=True)
-        load_rule_pack(news.rules)
-    except (OSError, RulePackError) as err:
+    except OSError as err:
         print(f"newsbeam: {err}", file=sys.stderr)
-        return batch.EXIT_CONFIG
-    success = Path(news.output) / batch.SUCCESS
+        return EXIT_CONFIG
+    success = Path(news.output) / SUCCESS
     success.unlink(missing_ok=True)  # a batch run's marker does not describe a stream
-    stream = _Stream(options)
+    stream = _Stream(options, config)
     stop = _StopSignal()
     stop.install()
     deadline = time.monotonic() + news.max_runtime_s if news.max_runtime_s else None
@@ -323,15 +295,15 @@ def run_stream(options: PipelineOptions) -> int:
     except KeyboardInterrupt as err:
         _LOG.error("stopped at once (%s); the micro-batch in flight will be processed again on the next start", err)
         stream.write_manifest("killed", str(err))
-        return batch.EXIT_FAILED
+        return EXIT_FAILED
     except Exception:
         _LOG.exception("the stream failed; claimed files stay in %s and are processed again on the next start", stream.spool.batches)
         stream.write_manifest("failed", "error")
-        return batch.EXIT_FAILED
+        return EXIT_FAILED
     finally:
         stop.restore()
     m = stream.write_manifest("stopped", reason)
     print(f"newsbeam: stream stopped ({reason}): {m['batches']} micro-batches, {m['inputs_seen']} inputs -> {m['articles']} articles, "
           f"{m['duplicates']} duplicates, {m['rejected']} rejected, {m['alerts']} alerts; tables in {news.output}", flush=True)
-    return batch.EXIT_OK if m["reconciled"] else batch.EXIT_FAILED
+    return EXIT_OK if m["reconciled"] else EXIT_FAILED
 

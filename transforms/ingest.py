@@ -1,11 +1,13 @@
 """IngestArticles: the batch chain from input files to the records of every table.
 
-    uris | IngestArticles(config)            -> {'articles', 'entity_mentions', 'entity_counts', 'alerts', 'stories',
+    uris | IngestArticles(config, context)   -> {'articles', 'entity_mentions', 'entity_counts', 'alerts', 'stories',
                                                  'story_alerts', 'story_alert_events', 'duplicates', 'rejected'}
     tables | WriteTables(staging, batch_id)  -> staged Parquet, one file per table and partition (transforms/sink.py)
 """
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import importlib
 from typing import Optional
 
@@ -19,6 +21,7 @@ from transforms.parse import ParseArticles, ParseConfig
 from transforms.lookback import Lookback
 from transforms.read import ReadInputs
 from transforms.rules import cached_rule_pack
+from transforms.sink import ROW_GROUP_TARGET_BYTES
 from transforms.windows import CountEntityMentions, RouteLateArticles, WindowConfig, WithEventTime
 from transforms.stories import FLAG_STORY_FAILED, AssignStories, BreakingConfig, StoryCheckpoint, StoryConfig, _permutations
 
@@ -37,63 +40,76 @@ def warm_up_worker(tagger_handle: shared.Shared, tagger: TaggerConfig = TaggerCo
     return load_tagger(tagger_handle, tagger)
 
 
-class IngestArticles(beam.PTransform):
-    """PCollection[str uri] -> dict of PCollections keyed by table name."""
+@dataclasses.dataclass(frozen=True)
+class ChainConfig:
+    """The chain's settings: the same for every run and micro-batch of one configuration (pipelines/chain.py
+    builds it once from the command line; each default is its dataclass's)."""
 
-    def __init__(
-        self,
-        config: ParseConfig,
-        tagger: TaggerConfig = TaggerConfig(),
-        rules_path: Optional[str] = None,
-        stories: StoryConfig = StoryConfig(),
-        breaking: BreakingConfig = BreakingConfig(),
-        lookback: Optional[Lookback] = None,
-        windows: WindowConfig = WindowConfig(),
-        update_id: str = "",
-        micro_batch: bool = False,
-        tagger_handle: Optional[shared.Shared] = None,
-        story_checkpoint: StoryCheckpoint = StoryCheckpoint(),
-    ):
+    max_body_bytes: int = 2_000_000
+    progress_interval_s: float = 30.0
+    tagger: TaggerConfig = TaggerConfig()
+    rules_path: Optional[str] = None
+    stories: StoryConfig = StoryConfig()
+    breaking: BreakingConfig = BreakingConfig()
+    windows: WindowConfig = WindowConfig()
+
+    @property
+    def max_input_bytes(self) -> int:
+        return 4 * self.max_body_bytes  # room for markup around a body at the cap
+
+
+@dataclasses.dataclass(frozen=True)
+class RunContext:
+    """What differs from one run, chunk or micro-batch to the next."""
+
+    ingested_at: dt.datetime
+    batch_id: str = ""  # names the run's files, and its entity_counts updates
+    lookback: Lookback = Lookback([], [], KnownHashes())  # earlier runs' articles, story alerts and content hashes
+    tagger_handle: Optional[shared.Shared] = None  # one handle shares the loaded model across pipelines
+    # A stream's micro-batch: it runs in one process (nothing is spread), and articles too late for their window
+    # (closed before the stream's watermark, `watermark_close`) become rejected rows.
+    micro_batch: bool = False
+    watermark_close: Optional[dt.datetime] = None
+    story_checkpoint: StoryCheckpoint = StoryCheckpoint()  # a chunked run's story state between its chunks
+    staging: str = ""  # where the run's tables are staged until commit (transforms/sink.py)
+    row_group_bytes: int = ROW_GROUP_TARGET_BYTES  # a chunk's files, merged later, are written in small row groups
+
+
+class IngestArticles(beam.PTransform):
+    """PCollection[str uri | FileSplit] -> dict of PCollections keyed by table name."""
+
+    def __init__(self, config: ChainConfig, context: RunContext):
         super().__init__()
+        self._parse = ParseConfig(context.ingested_at, config.max_body_bytes, config.progress_interval_s)
         self._config = config
-        self._tagger = tagger
-        self._rules_path = rules_path
-        self._stories = stories
-        self._breaking = breaking
-        self._lookback = lookback or Lookback([], [], KnownHashes())
-        self._windows = windows
-        self._update_id = update_id
-        # A stream's micro-batch: articles too late for their window become rejected rows, and nothing is
-        # reshuffled (micro-batches run in one process).
-        self._micro_batch = micro_batch
-        self._tagger_handle = tagger_handle  # a stream's micro-batches share one loaded model
-        self._story_checkpoint = story_checkpoint  # a chunked run's story state between its chunks
-        self._max_input_bytes = 4 * config.max_body_bytes  # room for markup around a body at the cap
+        self._context = context
+        self._windows = dataclasses.replace(config.windows, closed_before=context.watermark_close)
+        self._tagger_handle = context.tagger_handle or shared.Shared()
 
     def expand(self, uris):
-        read = uris | "Read" >> ReadInputs(self._max_input_bytes, self._config.ingested_at)
+        read = uris | "Read" >> ReadInputs(self._config.max_input_bytes, self._context.ingested_at)
         records = read[ReadInputs.RECORDS]
-        if not self._micro_batch:
+        if not self._context.micro_batch:
             records = records | "SpreadRecords" >> beam.Reshuffle()  # one big JSONL file must not pin parsing to one worker
-        parsed = records | "Parse" >> ParseArticles(self._config)
+        parsed = records | "Parse" >> ParseArticles(self._parse)
         articles, rejected = parsed[ParseArticles.ARTICLES], [read[ReadInputs.REJECTED], parsed[ParseArticles.REJECTED]]
-        if self._micro_batch:
-            routed = articles | "EventTime" >> WithEventTime() | "RouteLate" >> RouteLateArticles(self._windows, self._config.ingested_at)
+        if self._context.micro_batch:
+            routed = articles | "EventTime" >> WithEventTime() | "RouteLate" >> RouteLateArticles(self._windows, self._context.ingested_at)
             articles = routed[RouteLateArticles.ARTICLES]
             rejected.append(routed[RouteLateArticles.REJECTED])
-        deduped = articles | "Deduplicate" >> DeduplicateArticles(self._lookback.known_hashes, self._stories.max_gap)
-        analyze = AnalyzeArticles(self._tagger, self._rules_path, self._tagger_handle)
+        deduped = articles | "Deduplicate" >> DeduplicateArticles(self._context.lookback.known_hashes, self._config.stories.max_gap)
+        analyze = AnalyzeArticles(self._config.tagger, self._config.rules_path, self._tagger_handle)
         analysis = deduped[DeduplicateArticles.ARTICLES] | "Analyze" >> analyze
         analyzed = analysis[AnalyzeArticles.ANALYZED]
         rejected.append(analysis[AnalyzeArticles.REJECTED])
         alerts = analyzed | "Alerts" >> beam.FlatMap(lambda a: a.alerts)
-        prior_articles, prior_alerts = self._lookback.articles, self._lookback.story_alerts
+        prior_articles, prior_alerts = self._context.lookback.articles, self._context.lookback.story_alerts
         story_inputs = (
             analyzed | "StoryFeatures" >> beam.Map(lambda a: a.story),
             uris.pipeline | "Lookback" >> beam.Create(prior_articles),
         ) | "WithLookback" >> beam.Flatten()
         restored = uris.pipeline | "RestoredStoryAlerts" >> beam.Create(prior_alerts)
-        stories = (story_inputs, alerts, restored) | "AssignStories" >> AssignStories(self._stories, self._breaking, self._rules_path, self._story_checkpoint)
+        stories = (story_inputs, alerts, restored) | "AssignStories" >> AssignStories(self._config.stories, self._config.breaking, self._config.rules_path, self._context.story_checkpoint)
         by_article = beam.pvalue.AsDict(stories.assignments | "ByArticle" >> beam.Map(lambda a: (a.article_id, a)))
         # The articles wait for the story stage (a side input), so the runner keeps them until it is done: only the
         # articles, not their mentions, which go to their own table from the analysis step.
@@ -101,7 +117,7 @@ class IngestArticles(beam.PTransform):
         return {
             "articles": with_entities | "ArticlesWithStories" >> beam.Map(_with_story, by_article),
             "entity_mentions": analyzed | "Mentions" >> beam.FlatMap(lambda a: a.mentions),
-            "entity_counts": with_entities | "CountMentions" >> CountEntityMentions(self._windows, self._update_id),
+            "entity_counts": with_entities | "CountMentions" >> CountEntityMentions(self._windows, self._context.batch_id),
             "alerts": alerts | "AlertsWithStories" >> beam.Map(lambda a, s: a.model_copy(update={"story_id": s[a.article_id].story_id}), by_article),
             "stories": stories[AssignStories.STORIES],
             "story_alerts": stories[AssignStories.STORY_ALERTS],
