@@ -16,7 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from transforms.read import SIDECAR_SUFFIX, RawInput, extension_of
+from transforms.inputs import SIDECAR_SUFFIX, extension_of
+from transforms.read import RawInput
 from transforms.rules import RulePackError, load_rule_pack
 
 

@@ -46,7 +46,7 @@ from runtime.runner import LocalRunner, exit_process
 from transforms.compact import CHUNKS, chunk_files, chunk_row_group_bytes, chunk_staging, compact_chunks
 from transforms.ingest import ChainConfig, RunContext, warm_up_worker
 from transforms.lookback import first_ingested_at, read_lookback, with_chunk
-from transforms.read import plan_chunks, resolve_inputs, select_by_date
+from transforms.inputs import plan_chunks, resolve_inputs, select_by_date
 from transforms.sink import MANIFEST, staging_dir, write_json_atomically
 from transforms.stories import StoryCheckpoint
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from transforms.dates import parse_timestamp
-from transforms.read import SIDECAR_SUFFIX, _hidden
+from transforms.inputs import SIDECAR_SUFFIX, is_hidden
 
 _DATE_KEYS = ("published_at", "date_publish", "date", "published", "pubDate")
 
@@ -45,7 +45,7 @@ def _article_time(data: bytes) -> Optional[float]:
 def articles_of(source: Path, start: int = 0, limit: Optional[int] = None) -> Iterator[tuple[str, bytes, Optional[bytes], Optional[float]]]:
     """(file name, bytes, sidecar bytes, timestamp) for each article of a JSONL file or a folder."""
     if source.is_dir():
-        files = sorted(p for p in source.iterdir() if p.is_file() and not _hidden(p.name) and not p.name.endswith(SIDECAR_SUFFIX))
+        files = sorted(p for p in source.iterdir() if p.is_file() and not is_hidden(p.name) and not p.name.endswith(SIDECAR_SUFFIX))
         items = ((p.name, p.read_bytes(), _sidecar(p)) for p in files)
         items = ((name, data, side, _article_time(side) if side else _article_time(data)) for name, data, side in items)
     else:

@@ -142,7 +142,7 @@ def test_pubsub_shaped_messages_take_the_file_parse_path():
 
     from apache_beam.io.gcp.pubsub import PubsubMessage
 
-    from transforms.read import raw_from_message
+    from transforms.pubsub import raw_from_message
 
     body = b'{"title": "Putin to visit North Korea", "text": "Vladimir Putin will visit Pyongyang on June 18-19, the Kremlin said."}'
     messages = [

@@ -7,7 +7,8 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import INGESTED_AT, make_test_pipeline
-from transforms.read import FileSplit, ReadInputs, chunk_sizes, count_records, plan_chunks
+from transforms.inputs import FileSplit, chunk_sizes, count_records, plan_chunks
+from transforms.read import ReadInputs
 
 
 def _expected(paths: list[str]) -> list[tuple]:

@@ -83,3 +83,12 @@ def _per_day(times) -> list[tuple[str, int]]:
     for t in times:
         counts[t.date().isoformat()] = counts.get(t.date().isoformat(), 0) + 1
     return sorted(counts.items())
+
+
+def test_atomic_write_makes_missing_folders_and_replaces_a_file_whole(tmp_path):
+    from transforms.files import atomic_write
+
+    target = tmp_path / "a" / "b" / "state.bin"
+    atomic_write(target, b"first")
+    atomic_write(str(target), b"second")
+    assert target.read_bytes() == b"second" and sorted(p.name for p in target.parent.iterdir()) == ["state.bin"]

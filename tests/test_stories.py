@@ -25,15 +25,15 @@ from transforms.stories import (
     StoryClusterer,
     StoryConfig,
     StoryInput,
-    _permutations,
-    _stopwords,
+    minhash_permutations,
+    load_stopwords,
     features_of,
     signature,
 )
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 6, 12, tzinfo=UTC)
-SW = _stopwords()
+SW = load_stopwords()
 QUAKE = "A strong earthquake struck the coast of Chile on Monday, damaging buildings and cutting power to thousands of homes in the port city."
 SUMMIT = "Russian President Vladimir Putin will visit North Korea next week for talks with leader Kim Jong Un, the Kremlin said."
 
@@ -136,7 +136,7 @@ def test_near_duplicate_index_finds_what_datasketch_finds_and_forgets_what_is_re
 
     items = _bbc_minhashes(300)
     ours, theirs = NearDuplicateIndex(0.8), MinHashLSH(threshold=0.8, num_perm=NUM_PERM)
-    minhash = {key: MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME, permutations=_permutations(),
+    minhash = {key: MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME, permutations=minhash_permutations(),
                             hashvalues=signature(mh).astype(numpy.uint64)) for key, mh in items}
     for key, mh in items:
         ours.insert(key, signature(mh))

@@ -22,7 +22,7 @@ from transforms.dead_letters import FailureLog, rejected_article
 from transforms.entities import TaggedArticle, TaggerConfig, load_tagger
 from transforms.errors import Reason
 from transforms.rules import cached_rule_pack
-from transforms.stories import StoryInput, _stopwords, story_input
+from transforms.stories import StoryInput, load_stopwords, story_input
 
 
 class Analyzed(NamedTuple):
@@ -43,7 +43,7 @@ class _AnalyzeFn(beam.DoFn):
     def setup(self):
         self._tagger = load_tagger(self._handle, self._tagger_config)
         self._engine = AlertEngine(cached_rule_pack(self._rules_path), self._tagger.gazetteer)
-        self._stopwords = _stopwords()
+        self._stopwords = load_stopwords()
         self._failures = FailureLog()
 
     def process(self, batch: list[Article]):

@@ -11,10 +11,12 @@ from pathlib import Path
 
 
 def atomic_write(path: str | Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file beside it and one rename (os.replace on a local path)."""
+    """Write `data` to `path` through a temporary file beside it and one rename (os.replace on a local path);
+    missing parent folders are made."""
     target = str(path)
     tmp = f"{target}.tmp"
     if "://" not in target:
+        os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)  # as FileSystems.create does
         with open(tmp, "wb") as f:
             f.write(data)
         os.replace(tmp, target)

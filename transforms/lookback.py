@@ -18,7 +18,7 @@ from apache_beam.io.filesystems import FileSystems
 from schemas import StoryAlert
 from transforms.dedup import KnownHashes
 from transforms.sink import match_files, part_name, written_by
-from transforms.stories import StoryInput, _stopwords, features_of
+from transforms.stories import StoryInput, load_stopwords, features_of
 
 _ARTICLE_COLUMNS = ["article_id", "content_hash", "published_at", "source", "title", "body", "entities", "story_id"]
 
@@ -57,7 +57,7 @@ def extend_lookback(earlier: Optional[Lookback], article_files: list[str], story
     if articles:
         table = pa.concat_tables(articles)
         table = table.filter(pc.is_valid(table["story_id"]))
-        stopwords = _stopwords()
+        stopwords = load_stopwords()
         for row in table.to_pylist():
             hashes[row["content_hash"]] = row["article_id"]
             entities = row["entities"] or []

@@ -12,17 +12,18 @@ import dataclasses
 import datetime as dt
 import logging
 import time
+from typing import Optional
 
 import apache_beam as beam
 from pydantic import ValidationError
 
-from schemas import Article, PublishedAtSource, Rejected, Sidecar
+from schemas import Article, PublishedAtSource, Sidecar
 from transforms import metrics
 from transforms.dates import date_from_path, parse_timestamp
 from transforms.errors import InputRejected, Reason
 from transforms.language import LanguageDetector
 from transforms.parsers import PARSERS, ParsedArticle, detect_format, domain_of, format_of, parse_html
-from transforms.read import RawInput, parse_sidecar
+from transforms.read import RawInput, parse_sidecar, rejected_row
 from transforms.text import clean_text, content_hash, decode_bytes, stable_id, word_count
 from transforms.urls import safe_url
 
@@ -127,21 +128,6 @@ def build_article(raw: RawInput, config: ParseConfig, detect_language: LanguageD
         )
     except ValidationError as err:
         raise InputRejected(Reason.INVALID_FIELD, _first_error(err)) from None
-
-
-def rejected_row(raw: RawInput, err: InputRejected, rejected_at: dt.datetime) -> Rejected:
-    return Rejected(
-        input_uri=raw.uri,
-        input_line=raw.line,
-        byte_offset=raw.byte_offset,
-        stage=err.stage,
-        error_type=err.reason.value,
-        message=err.message,
-        original_bytes=raw.data,
-        original_size=raw.size,
-        original_truncated=raw.truncated,
-        rejected_at=rejected_at,
-    )
 
 
 class _ParseArticleFn(beam.DoFn):

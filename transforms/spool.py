@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Optional
 
 from transforms.files import atomic_write
-from transforms.read import SIDECAR_SUFFIX, _hidden
+from transforms.inputs import SIDECAR_SUFFIX, is_hidden
 
 SPOOL = ".newsbeam"
 CLAIMED = "_CLAIMED.json"
@@ -57,7 +57,7 @@ class Spool:
         found = []
         with os.scandir(self.folder) as entries:
             for entry in entries:
-                if entry.is_file() and not _hidden(entry.name) and not entry.name.endswith(SIDECAR_SUFFIX):
+                if entry.is_file() and not is_hidden(entry.name) and not entry.name.endswith(SIDECAR_SUFFIX):
                     try:
                         found.append((entry.stat().st_mtime_ns, entry.name))
                     except FileNotFoundError:  # moved away since the listing (taken back, or claimed): not ready
@@ -93,7 +93,7 @@ class Spool:
             if (folder / DONE).exists():
                 continue
             claimed = _read_json(folder / CLAIMED)
-            files = tuple(sorted(str(p) for p in folder.iterdir() if p.is_file() and not _hidden(p.name) and not p.name.endswith(SIDECAR_SUFFIX)))
+            files = tuple(sorted(str(p) for p in folder.iterdir() if p.is_file() and not is_hidden(p.name) and not p.name.endswith(SIDECAR_SUFFIX)))
             when = dt.datetime.fromisoformat(claimed["claimed_at"]) if claimed else dt.datetime.fromtimestamp(folder.stat().st_mtime, dt.timezone.utc)
             found.append(SpoolBatch(folder.name, folder, files, when))
         return found

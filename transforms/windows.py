@@ -35,8 +35,9 @@ from apache_beam.utils.timestamp import Timestamp
 from schemas import Article, EntityCount, PublishedAtSource, Rejected
 from transforms import metrics
 from transforms.errors import InputRejected, Reason
-from transforms.parse import FLAG_FUTURE, rejected_row
-from transforms.read import RawInput, extension_of, original_bytes
+from transforms.parse import FLAG_FUTURE
+from transforms.inputs import extension_of
+from transforms.read import RawInput, original_bytes, rejected_row
 
 _STRONG = {PublishedAtSource.METADATA.value, PublishedAtSource.TEXT.value, PublishedAtSource.FILE.value}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
