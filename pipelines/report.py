@@ -15,6 +15,7 @@ from pathlib import Path
 
 from reporting.report import ReportConfig, build_report
 from transforms.files import atomic_write
+from transforms.rules import RulePackError
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -22,14 +23,15 @@ def run(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default="output", help="The pipeline's output folder (default: output).")
     parser.add_argument("--html", help="Where to write the page (default: OUTPUT/report.html).")
     parser.add_argument("--max_alerts", type=int, default=ReportConfig.max_alerts, help="Evidence cards to include, latest first.")
+    parser.add_argument("--rules", default=None, help="The rule pack the run used (its status levels' order and colours).")
     args = parser.parse_args(argv)
     if args.max_alerts < 1:
         parser.error("--max_alerts must be at least 1")
     output = Path(args.output)
     target = Path(args.html) if args.html else output / "report.html"
     try:
-        html = build_report(output, ReportConfig(max_alerts=args.max_alerts))
-    except FileNotFoundError as e:
+        html = build_report(output, ReportConfig(max_alerts=args.max_alerts, rules_path=args.rules))
+    except (FileNotFoundError, RulePackError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Optional
 
 import jinja2
 import plotly.graph_objects as go
@@ -25,13 +26,10 @@ from markupsafe import Markup, escape
 from plotly.offline import get_plotlyjs
 
 from reporting.kit import connect, one, records
+from transforms.rules import load_rule_pack
 from transforms.urls import safe_url
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-STATUS_COLORS = {  # the status scale of the rule pack, cool (reported) to warm (confirmed), grey for negatives
-    "reported": "#8fa8c8", "rumored": "#a99fd0", "expected": "#5b8fd9", "announced": "#2f9e8f",
-    "scheduled": "#e08a1e", "confirmed": "#c43c39", "denied": "#777777", "cancelled": "#444444", "postponed": "#b0a18a",
-}
 ENTITY_TYPES = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT")
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
@@ -39,6 +37,7 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemo
 @dataclasses.dataclass(frozen=True)
 class ReportConfig:
     max_alerts: int = 200  # evidence cards; the most recent alerts first beyond that
+    rules_path: Optional[str] = None  # the rule pack whose status levels (order, colours) the page shows; default pack
     top_entities: int = 8
 
 
@@ -54,18 +53,24 @@ def _fmt_dates(start, end) -> str:
 
 # --- charts --------------------------------------------------------------------------------
 
-def alert_timeline(con) -> go.Figure:
+def status_colors(rules_path: Optional[str] = None) -> dict[str, str]:
+    """Each status level of the rule pack and its colour, weakest first (the pack's rank order)."""
+    levels = sorted(load_rule_pack(rules_path).levels.values(), key=lambda level: level.rank)
+    return {level.status: level.color for level in levels}
+
+
+def alert_timeline(con, colors: dict[str, str]) -> go.Figure:
     rows = records(con, """
         SELECT rule_id, status, coalesce(event_start, CAST(published_at AS DATE)) AS at_day,
                event_start IS NOT NULL AS dated, title, coalesce(source, '?') AS source, alert_id
         FROM alerts ORDER BY at_day, rule_id, alert_id""")
     fig = go.Figure()
-    for status in sorted({r["status"] for r in rows}, key=lambda s: list(STATUS_COLORS).index(s) if s in STATUS_COLORS else 99):
+    for status in sorted({r["status"] for r in rows}, key=lambda s: list(colors).index(s) if s in colors else len(colors)):
         pts = [r for r in rows if r["status"] == status]
         fig.add_trace(go.Scatter(
             x=[r["at_day"].isoformat() for r in pts], y=[r["rule_id"] for r in pts], mode="markers", name=status,
-            marker={"size": 12, "color": STATUS_COLORS.get(status, "#999"), "symbol": ["circle" if r["dated"] else "circle-open" for r in pts],
-                    "line": {"width": 2, "color": STATUS_COLORS.get(status, "#999")}},
+            marker={"size": 12, "color": colors.get(status, "#999"), "symbol": ["circle" if r["dated"] else "circle-open" for r in pts],
+                    "line": {"width": 2, "color": colors.get(status, "#999")}},
             text=[f"{r['title']}<br>{r['source']}" + ("" if r["dated"] else "<br>(no event date: published date)") for r in pts],
             hovertemplate="%{x}<br>%{text}<extra>%{fullData.name}</extra>",
         ))
@@ -203,15 +208,16 @@ def build_report(output: str | Path, config: ReportConfig = ReportConfig()) -> s
     # Every href made from data goes through this filter: an http(s) url, or None and no link (never javascript:).
     env.filters["web_href"] = safe_url
     story_alerts = story_alert_rows(con)
+    colors = status_colors(config.rules_path)
     return env.get_template("report.html.j2").render(
         summary=summary(con, output),
         plotly_js=Markup(get_plotlyjs()),
-        timeline=_chart_html(alert_timeline(con), "alert-timeline"),
+        timeline=_chart_html(alert_timeline(con, colors), "alert-timeline"),
         entities_chart=_chart_html(top_entities_chart(con, config.top_entities), "top-entities"),
         story_alerts=story_alerts,
         rules=sorted({r["rule_id"] for r in story_alerts}),
-        statuses=[s for s in STATUS_COLORS if any(r["status"] == s for r in story_alerts)],
+        statuses=[s for s in colors if any(r["status"] == s for r in story_alerts)],
         cards=evidence_cards(con, config.max_alerts),
         max_alerts=config.max_alerts,
-        status_colors=STATUS_COLORS,
+        status_colors=colors,
     )

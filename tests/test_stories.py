@@ -16,6 +16,7 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import ROOT, SAMPLE, SEEDS, corpus_file, make_test_pipeline, run_driver
+from transforms.rules import StatusLevel, load_rule_pack
 from transforms.stories import (
     MINHASH_SCHEME,
     NUM_PERM,
@@ -37,6 +38,8 @@ SW = load_stopwords()
 QUAKE = "A strong earthquake struck the coast of Chile on Monday, damaging buildings and cutting power to thousands of homes in the port city."
 SUMMIT = "Russian President Vladimir Putin will visit North Korea next week for talks with leader Kim Jong Un, the Kremlin said."
 
+
+_REPORTED_ONLY = {"reported": StatusLevel(status="reported", rank=1, cues=("report",))}
 
 def feats(i, text, t=T0, entities=(), source=None):
     return features_of(f"a{i}", t, source, None, text, entities, SW)
@@ -100,7 +103,7 @@ def test_pickled_state_stops_growing_at_the_window_bound():
 
 
 def test_story_book_forgets_a_story_once_its_rows_of_this_update_are_out():
-    book = StoryBook({"reported": (1, False)})
+    book = StoryBook(_REPORTED_ONLY)
     book.add(StoryInput(feats(1, SUMMIT), ()), "sty_a", [], prior=False)
     book.add(StoryInput(feats(2, QUAKE), ()), "sty_b", [], prior=True)  # an earlier run's: not touched
     book._set_alert(book_alert("sty_a"))
@@ -164,8 +167,7 @@ def test_a_pickled_near_duplicate_index_works_in_another_process(tmp_path):
 
 
 def test_story_alert_status_rules():
-    ranks = {"reported": (1, False), "expected": (3, False), "announced": (4, False), "scheduled": (5, False), "denied": (7, True)}
-    book = StoryBook(ranks)
+    book = StoryBook(load_rule_pack().levels)
     assert book._replaces("scheduled", "expected") and not book._replaces("expected", "scheduled")
     assert book._replaces("denied", "scheduled")
     assert not book._replaces("reported", "denied") and book._replaces("announced", "denied")
@@ -174,7 +176,7 @@ def test_story_alert_status_rules():
 def test_breaking_story_fires_on_a_jump_over_its_own_baseline():
     from tests.test_alerts import alerts_for  # noqa: F401  (same engine; here only the book matters)
 
-    book = StoryBook({"reported": (1, False)}, BreakingConfig(window=dt.timedelta(hours=6), baseline=dt.timedelta(hours=48), factor=3, min_articles=3))
+    book = StoryBook(_REPORTED_ONLY, BreakingConfig(window=dt.timedelta(hours=6), baseline=dt.timedelta(hours=48), factor=3, min_articles=3))
     from transforms.stories import StoryInput
 
     def add(i, hours):

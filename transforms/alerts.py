@@ -241,7 +241,7 @@ class AlertEngine:
             cues=ev.cues,
             cameo_code=rule.cameo[0],
             plover_type=rule.plover,
-            confidence=self._confidence(ev, ev.event_start is not None, len(actors)),
+            confidence=self._confidence(ev, self.pack.levels[ev.status].confidence, ev.event_start is not None, len(actors)),
             published_at=article.published_at,
             source=article.source,
             url=article.url,
@@ -280,10 +280,10 @@ class AlertEngine:
         return (top.entity_id, top.name) if top else None
 
     @staticmethod
-    def _confidence(ev: Evaluation, dated: bool, actor_count: int) -> float:
-        """A documented score, not a probability: more evidence, firmer status and a resolved date raise it."""
-        bonus = {"rumored": -0.1, "reported": 0.0, "expected": 0.05, "announced": 0.15, "scheduled": 0.2, "confirmed": 0.25}
-        score = 0.45 + 0.05 * (len(ev.cues) - 1) + bonus.get(ev.status, 0.15) + (0.1 if dated else 0) + (0.05 if actor_count >= 2 else 0)
+    def _confidence(ev: Evaluation, status_term: float, dated: bool, actor_count: int) -> float:
+        """A documented score, not a probability: more evidence, a firmer status (its level's `confidence` in the rule
+        pack) and a resolved date raise it."""
+        score = 0.45 + 0.05 * (len(ev.cues) - 1) + status_term + (0.1 if dated else 0) + (0.05 if actor_count >= 2 else 0)
         return round(min(0.99, max(0.05, score)), 2)
 
 

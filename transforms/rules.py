@@ -32,9 +32,15 @@ class _Model(BaseModel):
 
 
 class StatusLevel(_Model):
+    """One status an alert can have, as data: alerts, the story book and the report read these fields, so a new
+    level in a pack gets the behaviour its pack gives it, never a default typed in code."""
+
     status: str
-    rank: int = Field(ge=0)
-    terminal: bool = False
+    rank: int = Field(ge=0)  # strength: the strongest status cue near a trigger wins
+    terminal: bool = False  # a denial, cancellation or postponement: replaces any earlier status of a story alert
+    official: bool = False  # announced or firmer: after a terminal status, only an official one replaces it again
+    confidence: float = Field(0.0, ge=-1, le=1)  # this status's term in an alert's confidence score
+    color: str = Field("#999999", pattern=r"^#[0-9a-fA-F]{6}$")  # the report's colour for it
     cues: tuple[str, ...]
 
 
@@ -178,6 +184,7 @@ class CompiledPack:
         self.rules = [CompiledRule(r, pack) for r in pack.rules]
         self.negations = Phrases(pack.negations, {})
         self.status = [(level, Phrases(level.cues, pack.irregular)) for level in pack.status_levels]
+        self.levels = {level.status: level for level in pack.status_levels}
         self.leader_titles = Phrases(pack.leader_titles, pack.irregular)
         self.official_titles = Phrases(pack.official_titles, pack.irregular)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from collections import Counter, deque
 from typing import TYPE_CHECKING, Optional
 
@@ -14,6 +15,7 @@ from transforms.stories.features import ArticleFeatures, StoryInput
 
 if TYPE_CHECKING:
     from schemas import StoryAlert
+    from transforms.rules import StatusLevel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,14 +50,15 @@ class StoryBook:
 
     Story alert status: a stronger positive status replaces a weaker one and never the reverse;
     a denial, cancellation or postponement replaces any status when it comes later; after one of
-    those, only an official status (announced or stronger) replaces it again.
+    those, only an official status (a level marked `official` in the rule pack) replaces it again.
     """
 
     TOP_ENTITIES = 10
 
-    def __init__(self, statuses: dict[str, tuple[int, bool]], breaking: BreakingConfig = BreakingConfig()):
-        self._status = statuses
-        self._official = min((r for s, (r, t) in statuses.items() if s in ("announced", "scheduled", "confirmed")), default=4)
+    def __init__(self, levels: dict[str, StatusLevel], breaking: BreakingConfig = BreakingConfig()):
+        """`levels`: the rule pack's status levels by name (their rank, and whether terminal or official)."""
+        self._status = {name: (level.rank, level.terminal) for name, level in levels.items()}
+        self._official = min((level.rank for level in levels.values() if level.official), default=math.inf)
         self._breaking = breaking
         self.stories: dict[str, _StoryState] = {}
         self.alerts: dict[str, "StoryAlert"] = {}

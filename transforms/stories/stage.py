@@ -81,8 +81,7 @@ class _AssignStoriesFn(beam.DoFn):
             book.begin_update()
         else:
             pack = cached_rule_pack(self._rules_path)
-            statuses = {lv.status: (lv.rank, lv.terminal) for lv, _ in pack.status}
-            clusterer, book = StoryClusterer(self._config), StoryBook(statuses, self._breaking)
+            clusterer, book = StoryClusterer(self._config), StoryBook(pack.levels, self._breaking)
         for alert in sorted(restored, key=lambda a: (a.story_alert_id, a.version)):
             book.restore(alert)
         assignments = []
