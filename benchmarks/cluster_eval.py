@@ -6,6 +6,7 @@ Runs the real batch pipeline on the labelled JSONL (one article per line) into a
 then compares each input line's story_id (an exact duplicate takes the story of the article it
 copies) with its label. WikiRef220 has no dates, so only text and entities can group its articles.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,7 +50,11 @@ def main(argv=None) -> None:
 
     from pipelines.news_pipeline import run
 
-    labels = {i + 1: json.loads(line)[args.label_field] for i, line in enumerate(args.labels.read_text(encoding="utf-8").splitlines()) if line.strip()}
+    labels = {
+        i + 1: json.loads(line)[args.label_field]
+        for i, line in enumerate(args.labels.read_text(encoding="utf-8").splitlines())
+        if line.strip()
+    }
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.output or tmp)
         code = run(["--input", str(args.labels), "--output", str(out), *pipeline_args])

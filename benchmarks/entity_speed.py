@@ -7,6 +7,7 @@
 Runs alternate a, b, a, b, … in one process; the medians and the overhead b/a - 1 are printed.
 The target is an overhead of at most 10 %.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -6,6 +6,7 @@ Prints the process's peak RSS after loading the tagger and after tagging the bod
 /proc/self/status VmHWM), the time taken, and how many mentions were found and how far into the
 body the last one starts: the whole body is tagged, in pieces of TaggerConfig.piece_chars.
 """
+
 from __future__ import annotations
 
 import argparse

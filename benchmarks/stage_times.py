@@ -7,6 +7,7 @@ stage's wall time (until the next stage starts), longest first, with the run's t
 holds one key (the story stage) or runs in the driver shows here as time one core spends while the
 other idles; py-spy shows what the code inside a stage does (benchmarks/RESULTS.md).
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,7 +30,7 @@ class _StageClock(logging.Handler):
     def emit(self, record):
         message = record.getMessage()
         if message.startswith(_PREFIX):
-            self.starts.append((time.monotonic(), message[len(_PREFIX):].split("\n")[0]))
+            self.starts.append((time.monotonic(), message[len(_PREFIX) :].split("\n")[0]))
 
 
 def stage_times(starts: list[tuple[float, str]], ended: float) -> dict[str, float]:
@@ -51,7 +52,9 @@ def main(argv=None) -> int:
     code = news_pipeline.run(argv)  # its logging set-up leaves this logger's own level and handler alone
     ended = time.monotonic()
     totals = stage_times(clock.starts, ended)
-    print(f"\n{ended - started:.1f}s in all; before the first stage {clock.starts[0][0] - started if clock.starts else 0:.1f}s; stages, longest first:")
+    print(
+        f"\n{ended - started:.1f}s in all; before the first stage {clock.starts[0][0] - started if clock.starts else 0:.1f}s; stages, longest first:"
+    )
     for name, seconds in sorted(totals.items(), key=lambda kv: -kv[1])[:15]:
         print(f"{seconds:7.1f}s  {name[:150]}")
     return code

@@ -13,6 +13,7 @@ alerts). It watches two things while the stream runs:
 It then stops the stream with SIGTERM, checks with DuckDB that every landed file is an article,
 a duplicate or a rejected row, and prints p50/p95/max of landing -> visible and landing -> alert.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,12 @@ def _percentiles(values: list[float]) -> dict:
         return {"n": 0}
     ordered = sorted(values)
     pick = lambda q: ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]  # noqa: E731
-    return {"n": len(ordered), "p50": round(statistics.median(ordered), 3), "p95": round(pick(0.95), 3), "max": round(ordered[-1], 3)}
+    return {
+        "n": len(ordered),
+        "p50": round(statistics.median(ordered), 3),
+        "p95": round(pick(0.95), 3),
+        "max": round(ordered[-1], 3),
+    }
 
 
 class _Watcher(threading.Thread):
@@ -118,8 +124,20 @@ def run(argv=None) -> int:
     watch, output = base / "incoming", base / "output"
     watch.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.news_pipeline", "--streaming", "--watch", str(watch), "--output", str(output)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=open(base / "stream.log", "wb"), text=True,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.news_pipeline",
+            "--streaming",
+            "--watch",
+            str(watch),
+            "--output",
+            str(output),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=open(base / "stream.log", "wb"),
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     started = time.monotonic()
@@ -159,7 +177,10 @@ def run(argv=None) -> int:
         "landing_to_alert_s": _percentiles(alerts),
         "micro_batches": manifest["batches"],
         "mean_files_per_batch": round(len(landed) / max(1, manifest["batches"]), 2),
-        "manifest": {k: manifest[k] for k in ("inputs_seen", "articles", "duplicates", "rejected", "alerts", "reconciled", "stop_reason")},
+        "manifest": {
+            k: manifest[k]
+            for k in ("inputs_seen", "articles", "duplicates", "rejected", "alerts", "reconciled", "stop_reason")
+        },
         "files_without_exactly_one_row": missing,
         "exit_code": proc.returncode,
     }

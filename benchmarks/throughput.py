@@ -27,6 +27,7 @@ machines, a run that needs more has a process killed and fails, and the benchmar
 With --copies N the corpus is written N times with distinct ids (and a marker word per copy, so
 dedup does not remove the copies) into a temporary JSONL file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -146,7 +147,9 @@ class MemoryCgroup:
             lines = [line.split(":", 2) for line in Path("/proc/self/cgroup").read_text().splitlines()]
             v1 = [where for _, controllers, where in lines if "memory" in controllers.split(",")]
             v2 = [where for hierarchy, _, where in lines if hierarchy == "0"]
-            base = Path("/sys/fs/cgroup/memory") / v1[0].lstrip("/") if v1 else Path("/sys/fs/cgroup") / v2[0].lstrip("/")
+            base = (
+                Path("/sys/fs/cgroup/memory") / v1[0].lstrip("/") if v1 else Path("/sys/fs/cgroup") / v2[0].lstrip("/")
+            )
             path = base / f"newsbeam-bench-{os.getpid()}"
             path.mkdir()
         except (OSError, IndexError, ValueError):
@@ -167,7 +170,9 @@ class MemoryCgroup:
     def _counts(self, name: str) -> Optional[dict[str, int]]:
         """A cgroup file of "key value" lines as a dict; None where this cgroup version has no such file."""
         try:
-            return {key: int(value) for key, value in (line.split() for line in (self.path / name).read_text().splitlines())}
+            return {
+                key: int(value) for key, value in (line.split() for line in (self.path / name).read_text().splitlines())
+            }
         except OSError:
             return None
 
@@ -217,7 +222,12 @@ def machine_cpu(stat: Optional[str] = None) -> dict[str, float]:
     ticks = [int(v) for v in stat.split()[1:9]]
     user, nice, system, idle, iowait, irq, softirq, steal = ticks + [0] * (8 - len(ticks))
     hz = os.sysconf("SC_CLK_TCK")
-    return {"user": (user + nice) / hz, "sys": (system + irq + softirq) / hz, "idle": (idle + iowait) / hz, "steal": steal / hz}
+    return {
+        "user": (user + nice) / hz,
+        "sys": (system + irq + softirq) / hz,
+        "idle": (idle + iowait) / hz,
+        "steal": steal / hz,
+    }
 
 
 def cpu_spent(before: dict[str, float], after: dict[str, float]) -> str:
@@ -233,17 +243,21 @@ def run_ratios(baseline_s: list[float], pipeline_s: list[float]) -> list[float]:
 def quarter_peaks(samples: list[int]) -> list[int]:
     """The peak of each quarter of a run's samples: memory that grows with the input read shows as a rising row."""
     n = len(samples)
-    return [max(samples[i * n // 4:(i + 1) * n // 4] or [0]) for i in range(4)]
+    return [max(samples[i * n // 4 : (i + 1) * n // 4] or [0]) for i in range(4)]
 
 
 class PipelineRun(NamedTuple):
     seconds: float
-    samples: list[tuple[int, int, Optional[int], dict[str, int]]]  # (RSS sum, PSS sum, anonymous memory or None, PSS by role)
+    samples: list[
+        tuple[int, int, Optional[int], dict[str, int]]
+    ]  # (RSS sum, PSS sum, anonymous memory or None, PSS by role)
     cgroup_peak: Optional[int] = None  # the most its cgroup held at once, page cache included (MemoryCgroup.peak)
     limit_reached: int = 0  # how often its cgroup reached the memory limit (MemoryCgroup.limit_reached)
 
 
-def pipeline(input_path: Path, output: Path, extra: list[str] = (), sample: bool = True, memory_limit: Optional[int] = None) -> PipelineRun:
+def pipeline(
+    input_path: Path, output: Path, extra: list[str] = (), sample: bool = True, memory_limit: Optional[int] = None
+) -> PipelineRun:
     """One pipeline run in a fresh process: its seconds and, with `sample`, the process tree's (RSS sum, PSS sum,
     anonymous memory from its cgroup or None, PSS by role) samples (every 0.2 s) and its cgroup's own counts.
 
@@ -252,12 +266,23 @@ def pipeline(input_path: Path, output: Path, extra: list[str] = (), sample: bool
     A sampled run with `memory_limit` (bytes) runs in a cgroup held to it; SystemExit if the run failed or the kernel
     killed any of its processes for the limit.
     """
-    argv = [sys.executable, "-m", "pipelines.news_pipeline", "--input", str(input_path), "--output", str(output), *extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "pipelines.news_pipeline",
+        "--input",
+        str(input_path),
+        "--output",
+        str(output),
+        *extra,
+    ]
     cgroup = MemoryCgroup.create(memory_limit) if sample else None
     if sample and memory_limit is not None and cgroup is None:
         raise SystemExit("a memory limit needs a memory cgroup for the run, and this machine does not allow one here")
     started = time.perf_counter()
-    proc = subprocess.Popen(cgroup.wrap(argv) if cgroup else argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        cgroup.wrap(argv) if cgroup else argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     samples: list[tuple[int, int, Optional[int], dict[str, int]]] = []
 
     def sample_memory():
@@ -278,7 +303,9 @@ def pipeline(input_path: Path, output: Path, extra: list[str] = (), sample: bool
     if cgroup:
         cgroup.close()
     if killed:
-        raise SystemExit(f"the kernel killed {killed} of the run's processes at its memory limit of {memory_limit / 1e6:,.0f} MB (exit {proc.returncode}): {out}")
+        raise SystemExit(
+            f"the kernel killed {killed} of the run's processes at its memory limit of {memory_limit / 1e6:,.0f} MB (exit {proc.returncode}): {out}"
+        )
     if proc.returncode != 0:
         raise SystemExit(f"pipeline failed ({proc.returncode}): {out}")
     return PipelineRun(seconds, samples, peak, reached)
@@ -298,13 +325,26 @@ def main(argv=None) -> None:
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus/bbc_news.jsonl"))
     parser.add_argument("--copies", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--skip_baseline", action="store_true", help="Only the pipeline, every run sampled for memory (for memory runs at large --copies).")
-    parser.add_argument("--memory_runs", type=int, default=1, help="Pipeline runs sampled for memory after the timed runs (with the baseline).")
+    parser.add_argument(
+        "--skip_baseline",
+        action="store_true",
+        help="Only the pipeline, every run sampled for memory (for memory runs at large --copies).",
+    )
+    parser.add_argument(
+        "--memory_runs",
+        type=int,
+        default=1,
+        help="Pipeline runs sampled for memory after the timed runs (with the baseline).",
+    )
     parser.add_argument("--limit", type=int, default=None, help="Only the corpus's first N articles (before --copies).")
-    parser.add_argument("--memory_limit_mb", type=float, default=None,
-                        help="Run the memory-sampled runs in a memory cgroup held to this many MB (1000 = 1 GB; each page counted "
-                             "once, page cache included): the benchmark fails if the kernel kills a process for it.")
-    parser.add_argument("--pipeline_args", default="", help="More flags for the pipeline, e.g. \"--chunk_records 1000\".")
+    parser.add_argument(
+        "--memory_limit_mb",
+        type=float,
+        default=None,
+        help="Run the memory-sampled runs in a memory cgroup held to this many MB (1000 = 1 GB; each page counted "
+        "once, page cache included): the benchmark fails if the kernel kills a process for it.",
+    )
+    parser.add_argument("--pipeline_args", default="", help='More flags for the pipeline, e.g. "--chunk_records 1000".')
     args = parser.parse_args(argv)
     if not args.corpus.exists():
         raise SystemExit(f"{args.corpus} is absent: the shared corpus lives beside the repo as ../shared/corpus")
@@ -316,7 +356,9 @@ def main(argv=None) -> None:
         limit = None if args.memory_limit_mb is None else int(args.memory_limit_mb * 1e6)
 
         def memory_run(name: str, out: Path) -> float:
-            seconds, samples, cgroup_peak, reached = pipeline(input_path, out, args.pipeline_args.split(), memory_limit=limit)
+            seconds, samples, cgroup_peak, reached = pipeline(
+                input_path, out, args.pipeline_args.split(), memory_limit=limit
+            )
             rss, pss = [r for r, _, _, _ in samples] or [0], [p for _, p, _, _ in samples] or [0]
             charged = [c for _, _, c, _ in samples if c is not None]
             at_peak = max(samples, key=lambda sample: sample[1])[3] if samples else {}
@@ -326,13 +368,20 @@ def main(argv=None) -> None:
             quarters = " / ".join(f"{q / 2**20:.0f}" for q in quarter_peaks(rss))
             pss_quarters = " / ".join(f"{q / 2**20:.0f}" for q in quarter_peaks(pss))
             in_cgroup = f", anonymous memory {max(charged) / 2**20:.0f} MiB (cgroup)" if charged else ""
-            within = f" within a {limit / 1e6:,.0f} MB memory limit (no process killed; the limit reached {reached} times)" if limit else ""
+            within = (
+                f" within a {limit / 1e6:,.0f} MB memory limit (no process killed; the limit reached {reached} times)"
+                if limit
+                else ""
+            )
             if cgroup_peak is not None:
                 in_cgroup += f", cgroup peak {cgroup_peak / 2**20:.0f} MiB (page cache included)"
-            print(f"{name}: pipeline {seconds:.1f}s sampled{within}, "
-                  f"peak RSS {peaks[-1] / 2**20:.0f} MiB (per quarter of the run: {quarters} MiB), "
-                  f"peak PSS {pss_peaks[-1] / 2**20:.0f} MiB (per quarter: {pss_quarters} MiB){in_cgroup}; "
-                  f"PSS at the peak: " + ", ".join(f"{role} {v / 2**20:.0f}" for role, v in at_peak.items()) + " MiB", flush=True)
+            print(
+                f"{name}: pipeline {seconds:.1f}s sampled{within}, "
+                f"peak RSS {peaks[-1] / 2**20:.0f} MiB (per quarter of the run: {quarters} MiB), "
+                f"peak PSS {pss_peaks[-1] / 2**20:.0f} MiB (per quarter: {pss_quarters} MiB){in_cgroup}; "
+                f"PSS at the peak: " + ", ".join(f"{role} {v / 2**20:.0f}" for role, v in at_peak.items()) + " MiB",
+                flush=True,
+            )
             return seconds
 
         for i in range(args.runs):
@@ -345,8 +394,11 @@ def main(argv=None) -> None:
             before = machine_cpu()
             seconds = pipeline(input_path, tmp / f"out{i}", args.pipeline_args.split(), sample=False).seconds
             b.append(seconds)
-            print(f"run {i + 1}: baseline {a[-1]:.1f}s, pipeline {seconds:.1f}s, ratio {a[-1] / seconds:.2f}; machine CPU seconds: baseline {spent_a}; "
-                  f"pipeline {cpu_spent(before, machine_cpu())}", flush=True)
+            print(
+                f"run {i + 1}: baseline {a[-1]:.1f}s, pipeline {seconds:.1f}s, ratio {a[-1] / seconds:.2f}; machine CPU seconds: baseline {spent_a}; "
+                f"pipeline {cpu_spent(before, machine_cpu())}",
+                flush=True,
+            )
         if not args.skip_baseline:
             for j in range(args.memory_runs):
                 memory_run(f"memory run {j + 1}", tmp / f"mem{j}")
@@ -361,9 +413,15 @@ def main(argv=None) -> None:
         pairs = run_ratios(a, b)
         print(f"ratio b/a (throughput) = {ma / mb:.2f}  (target >= 0.8); per pair {min(pairs):.2f} to {max(pairs):.2f}")
     if peaks:
-        in_cgroup = f", anonymous memory {max(cgroup_peaks) / 2**20:.0f} MiB (each page once, from the run's own memory cgroup)" if cgroup_peaks else " (no memory cgroup could be made here for a count of anonymous memory)"
+        in_cgroup = (
+            f", anonymous memory {max(cgroup_peaks) / 2**20:.0f} MiB (each page once, from the run's own memory cgroup)"
+            if cgroup_peaks
+            else " (no memory cgroup could be made here for a count of anonymous memory)"
+        )
         within = f"; every sampled run finished within a {limit / 1e6:,.0f} MB memory limit" if limit else ""
-        print(f"peak memory of the pipeline's process tree (max of {len(peaks)} sampled runs): RSS sum {max(peaks) / 2**20:.0f} MiB, PSS sum {max(pss_peaks) / 2**20:.0f} MiB{in_cgroup}{within}")
+        print(
+            f"peak memory of the pipeline's process tree (max of {len(peaks)} sampled runs): RSS sum {max(peaks) / 2**20:.0f} MiB, PSS sum {max(pss_peaks) / 2**20:.0f} MiB{in_cgroup}{within}"
+        )
     else:
         print("peak memory: not sampled (--memory_runs 0)")
     print("output files (files, partitions): " + ", ".join(f"{t} {f}/{p}" for t, (f, p) in counts.items()))

@@ -3,6 +3,7 @@
 Needs apache-airflow and apache-airflow-providers-apache-beam on the scheduler (not newsbeam's own dependencies).
 Copy it to your dags/ folder and set NEWSBEAM_HOME, LANDING and OUTPUT.
 """
+
 import datetime as dt
 
 from airflow import DAG

@@ -1,4 +1,5 @@
 """Thin drivers: parse options, build the pipeline from transforms/, run it, commit the output."""
+
 import logging
 
 

@@ -8,6 +8,7 @@
 The batch driver (news_pipeline.py) and the stream (stream.py) parse their flags, loop, and call these;
 neither imports the other's internals.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -55,14 +56,21 @@ def chain_config(news) -> ChainConfig:
         max_body_bytes=news.max_body_bytes,
         progress_interval_s=news.progress_interval_s,
         rules_path=news.rules,
-        stories=StoryConfig(threshold=news.story_threshold, max_gap=dt.timedelta(days=news.story_max_gap_days),
-                            max_window_articles=news.story_max_window_articles,
-                            max_active_stories=news.story_max_active_stories),
-        breaking=BreakingConfig(window=dt.timedelta(hours=news.breaking_window_h),
-                                baseline=dt.timedelta(hours=news.breaking_baseline_h),
-                                factor=news.breaking_factor, min_articles=news.breaking_min_articles),
-        windows=WindowConfig(size=dt.timedelta(seconds=news.window_s),
-                             allowed_lateness=dt.timedelta(seconds=news.allowed_lateness_s)),
+        stories=StoryConfig(
+            threshold=news.story_threshold,
+            max_gap=dt.timedelta(days=news.story_max_gap_days),
+            max_window_articles=news.story_max_window_articles,
+            max_active_stories=news.story_max_active_stories,
+        ),
+        breaking=BreakingConfig(
+            window=dt.timedelta(hours=news.breaking_window_h),
+            baseline=dt.timedelta(hours=news.breaking_baseline_h),
+            factor=news.breaking_factor,
+            min_articles=news.breaking_min_articles,
+        ),
+        windows=WindowConfig(
+            size=dt.timedelta(seconds=news.window_s), allowed_lateness=dt.timedelta(seconds=news.allowed_lateness_s)
+        ),
     )
 
 
@@ -108,7 +116,7 @@ def counters(result) -> Optional[dict[str, int]]:
 def rejected_by_stage(counts: Optional[dict]) -> dict[str, int]:
     """Rejections per stage (read, decode, …, tag, alerts, stories, write), from the rejected_<stage> counters."""
     prefix = "rejected_"
-    return {k[len(prefix):]: v for k, v in sorted((counts or {}).items()) if k.startswith(prefix) and v}
+    return {k[len(prefix) :]: v for k, v in sorted((counts or {}).items()) if k.startswith(prefix) and v}
 
 
 def versions() -> dict[str, str]:
@@ -145,8 +153,13 @@ class RunOutcome:
 
     def summary(self) -> dict:
         """What a manifest says of it: input and row counts, reconciliation, alerts log lines, files written."""
-        return {"inputs_seen": self.inputs_seen, **{t: self.rows[t] for t in TABLES}, "reconciled": self.reconciled,
-                "alerts_log_appended": self.alerts_log_appended, "files_written": len(self.committed.files)}
+        return {
+            "inputs_seen": self.inputs_seen,
+            **{t: self.rows[t] for t in TABLES},
+            "reconciled": self.reconciled,
+            "alerts_log_appended": self.alerts_log_appended,
+            "files_written": len(self.committed.files),
+        }
 
 
 def commit_run(output: str, run_id: str, batch_id: str, counts: Optional[dict]) -> RunOutcome:

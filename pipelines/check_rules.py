@@ -8,6 +8,7 @@ FIRED with the cues, status and actors, or the reason it did not fire (an exclus
 context cue, an unmet actor constraint, a background date). Then the alerts the article would get.
 Exit codes: 0 ok, 2 bad arguments or an invalid rule pack.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,9 @@ def _article(args):
         sidecar = json.dumps({**(json.loads(sidecar) if sidecar else {}), "published_at": args.published_at})
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     try:
-        return build_article(RawInput(uri, data, ext, size=len(data), sidecar=sidecar), ParseConfig(ingested_at=now), LanguageDetector())
+        return build_article(
+            RawInput(uri, data, ext, size=len(data), sidecar=sidecar), ParseConfig(ingested_at=now), LanguageDetector()
+        )
     except InputRejected as err:
         raise SystemExit(f"check_rules: the input would be rejected at stage {err.stage.value}: {err.message}")
 
@@ -50,7 +53,9 @@ def main(argv=None) -> int:
     source.add_argument("--file", help="An input file in any shape newsbeam reads.")
     parser.add_argument("--rules", help="A rule pack YAML file (default: the built-in pack).")
     parser.add_argument("--published_at", help="Publication date or time, to resolve 'next week' and 'June 18-19'.")
-    parser.add_argument("--all", action="store_true", help="Also list sentences where a trigger matched but the rule did not fire.")
+    parser.add_argument(
+        "--all", action="store_true", help="Also list sentences where a trigger matched but the rule did not fire."
+    )
     args = parser.parse_args(argv)
     try:
         pack = load_rule_pack(args.rules)
@@ -77,14 +82,19 @@ def main(argv=None) -> int:
             print(f"    status: {ev.status}   cues: {', '.join(ev.cues)}")
             print(f"    actors: {', '.join(sorted({m.canonical_name for m in ev.actors})) or '-'}")
             if ev.date_text:
-                print(f"    dates: {ev.date_text!r} -> {ev.event_start} .. {ev.event_end}" + (f"  ({ev.date_note})" if ev.date_note else ""))
+                print(
+                    f"    dates: {ev.date_text!r} -> {ev.event_start} .. {ev.event_end}"
+                    + (f"  ({ev.date_note})" if ev.date_note else "")
+                )
         else:
             print(f"    why not: {ev.reason}")
     alerts = engine(article, tagged.mentions)
     print(f"\n{len(alerts)} alert(s):")
     for a in alerts:
         when = f"{a.event_start}..{a.event_end}" if a.event_start else (a.event_date_note or "no date")
-        print(f"  {a.rule_id} [{a.status}, confidence {a.confidence}] {a.title} | where: {a.location_name or '-'} | when: {when}")
+        print(
+            f"  {a.rule_id} [{a.status}, confidence {a.confidence}] {a.title} | where: {a.location_name or '-'} | when: {when}"
+        )
     return 0
 
 

@@ -12,6 +12,7 @@ The driver calls it first thing in run():
         print(msg, file=sys.stderr)
         return EXIT_CONFIG
 """
+
 from __future__ import annotations
 
 import argparse

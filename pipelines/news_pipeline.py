@@ -19,6 +19,7 @@ Exit codes: 0 ok; 1 the run failed (nothing is committed) or its counts did not 
 2 bad arguments or configuration; 3 the run finished, but more than --max_rejected_ratio of its
 inputs were rejected. `_SUCCESS` is written next to `_manifest.json` only for exit codes 0 and 3.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -37,16 +38,25 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from apache_beam.utils import shared
 
 from pipelines.chain import (
-    EXIT_CONFIG, EXIT_FAILED, EXIT_OK, EXIT_TOO_MANY_REJECTED, SUCCESS, ConfigError, chain_config, commit_run,
-    rejected_by_stage, run_pipeline, versions,
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_TOO_MANY_REJECTED,
+    SUCCESS,
+    ConfigError,
+    chain_config,
+    commit_run,
+    rejected_by_stage,
+    run_pipeline,
+    versions,
 )
 from pipelines.flags import unknown_flag_message
 from pipelines.options import NewsOptions
 from runtime.runner import LocalRunner, exit_process
 from transforms.compact import CHUNKS, chunk_files, chunk_row_group_bytes, chunk_staging, compact_chunks
 from transforms.ingest import ChainConfig, RunContext, warm_up_worker
-from transforms.lookback import first_ingested_at, read_lookback, with_chunk
 from transforms.inputs import plan_chunks, resolve_inputs, select_by_date
+from transforms.lookback import first_ingested_at, read_lookback, with_chunk
 from transforms.sink import MANIFEST, staging_dir, write_json_atomically
 from transforms.stories import StoryCheckpoint
 
@@ -62,6 +72,7 @@ def configure_logging() -> None:
 
 def date_range(news: NewsOptions) -> tuple[Optional[dt.date], Optional[dt.date]]:
     """--date, or --since/--until, as dates; ValueError with the flag's name for a bad one."""
+
     def parse(flag, value):
         try:
             return dt.date.fromisoformat(value) if value else None
@@ -107,20 +118,42 @@ def run_chunks(runner, options, chunks: list[list], config: ChainConfig, context
     saved, lookback, staging = None, context.lookback, context.staging
     for index, chunk in enumerate(chunks):
         clock = time.monotonic()
-        checkpoint = StoryCheckpoint(read_from=saved, write_to=FileSystems.join(staging, CHUNKS, f"stories-{index:05d}.pkl"))
-        chunk_context = dataclasses.replace(context, lookback=lookback, story_checkpoint=checkpoint, staging=chunk_staging(staging, index),
-                                            row_group_bytes=chunk_row_group_bytes(len(chunks)))
+        checkpoint = StoryCheckpoint(
+            read_from=saved, write_to=FileSystems.join(staging, CHUNKS, f"stories-{index:05d}.pkl")
+        )
+        chunk_context = dataclasses.replace(
+            context,
+            lookback=lookback,
+            story_checkpoint=checkpoint,
+            staging=chunk_staging(staging, index),
+            row_group_bytes=chunk_row_group_bytes(len(chunks)),
+        )
         counts = run_pipeline(runner, options, chunk, config, chunk_context)
-        total = None if counts is None or total is None else {k: total.get(k, 0) + counts.get(k, 0) for k in sorted({*total, *counts})}
+        total = (
+            None
+            if counts is None or total is None
+            else {k: total.get(k, 0) + counts.get(k, 0) for k in sorted({*total, *counts})}
+        )
         if FileSystems.exists(checkpoint.write_to):  # a chunk without articles (or lookback) leaves the state as it was
             saved = checkpoint.write_to
         lookback = with_chunk(lookback, chunk_files(staging, index, "articles"), saved is not None)
-        _LOG.info("chunk %d/%d: %d inputs read in %.1fs", index + 1, len(chunks), (counts or {}).get("records_read", 0), time.monotonic() - clock)
+        _LOG.info(
+            "chunk %d/%d: %d inputs read in %.1fs",
+            index + 1,
+            len(chunks),
+            (counts or {}).get("records_read", 0),
+            time.monotonic() - clock,
+        )
     if isinstance(runner, LocalRunner):
         runner.close()  # the worker server is not needed for the merge: its memory goes back before the merge takes some
     clock = time.monotonic()
     written = compact_chunks(staging, len(chunks), context.batch_id)
-    _LOG.info("merged %d chunks into one file per table and partition in %.1fs (%s rows)", len(chunks), time.monotonic() - clock, sum(written.values()))
+    _LOG.info(
+        "merged %d chunks into one file per table and partition in %.1fs (%s rows)",
+        len(chunks),
+        time.monotonic() - clock,
+        sum(written.values()),
+    )
     return total
 
 
@@ -132,7 +165,9 @@ def _inputs(news: NewsOptions) -> tuple[list[str], list[str], tuple]:
     if since or until:
         paths, skipped = select_by_date(paths, since, until)
         if not paths:
-            raise FileNotFoundError(f"no input files in {news.input!r} are dated {since or '…'} to {until or '…'} ({len(skipped)} others)")
+            raise FileNotFoundError(
+                f"no input files in {news.input!r} are dated {since or '…'} to {until or '…'} ({len(skipped)} others)"
+            )
     return paths, skipped, (since, until)
 
 
@@ -228,7 +263,11 @@ def run(argv=None) -> int:
     write_json_atomically(success, {"run_id": run_id, "manifest": MANIFEST})
     ratio = manifest["rejected"] / max(1, outcome.outcomes)
     if ratio > news.max_rejected_ratio:
-        _LOG.error("%.0f%% of inputs were rejected, over --max_rejected_ratio %.0f%%", 100 * ratio, 100 * news.max_rejected_ratio)
+        _LOG.error(
+            "%.0f%% of inputs were rejected, over --max_rejected_ratio %.0f%%",
+            100 * ratio,
+            100 * news.max_rejected_ratio,
+        )
         return EXIT_TOO_MANY_REJECTED
     return EXIT_OK
 

@@ -11,6 +11,7 @@ time is set to it too when the article has one.
 
 With --log FILE, one JSON line per landed file: {"file", "landed_at" (epoch seconds)}.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,19 +43,25 @@ def _article_time(data: bytes) -> Optional[float]:
     return None
 
 
-def articles_of(source: Path, start: int = 0, limit: Optional[int] = None) -> Iterator[tuple[str, bytes, Optional[bytes], Optional[float]]]:
+def articles_of(
+    source: Path, start: int = 0, limit: Optional[int] = None
+) -> Iterator[tuple[str, bytes, Optional[bytes], Optional[float]]]:
     """(file name, bytes, sidecar bytes, timestamp) for each article of a JSONL file or a folder."""
     if source.is_dir():
-        files = sorted(p for p in source.iterdir() if p.is_file() and not is_hidden(p.name) and not p.name.endswith(SIDECAR_SUFFIX))
+        files = sorted(
+            p for p in source.iterdir() if p.is_file() and not is_hidden(p.name) and not p.name.endswith(SIDECAR_SUFFIX)
+        )
         items = ((p.name, p.read_bytes(), _sidecar(p)) for p in files)
         items = ((name, data, side, _article_time(side) if side else _article_time(data)) for name, data, side in items)
     else:
+
         def lines():
             with source.open("rb") as f:
                 for number, line in enumerate(f, start=1):
                     data = line.rstrip(b"\r\n")
                     if data.strip():
                         yield f"{source.stem}-{number:06d}.json", data, None, _article_time(data)
+
         items = lines()
     for index, item in enumerate(items):
         if index < start:
@@ -80,7 +87,9 @@ def land(folder: Path, name: str, data: bytes, when: Optional[float]) -> Path:
     return final
 
 
-def replay(source: Path, to: Path, rate: float, start: int = 0, limit: Optional[int] = None, log: Optional[Path] = None) -> int:
+def replay(
+    source: Path, to: Path, rate: float, start: int = 0, limit: Optional[int] = None, log: Optional[Path] = None
+) -> int:
     to.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
     count = 0
@@ -106,7 +115,9 @@ def replay(source: Path, to: Path, rate: float, start: int = 0, limit: Optional[
 
 def run(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.replay", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", required=True, help="A JSONL corpus (one article a line) or a folder of article files.")
+    parser.add_argument(
+        "--source", required=True, help="A JSONL corpus (one article a line) or a folder of article files."
+    )
     parser.add_argument("--to", required=True, help="The folder a stream watches.")
     parser.add_argument("--rate", type=float, default=50.0, help="Articles per second (0: as fast as possible).")
     parser.add_argument("--start", type=int, default=0, help="Skip this many articles first.")

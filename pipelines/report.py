@@ -7,6 +7,7 @@
 Exit codes: 0 ok; 2 the output folder is not a newsbeam output or an argument is bad.
 See reporting/report.py for what the page holds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,12 @@ def run(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="output", help="The pipeline's output folder (default: output).")
     parser.add_argument("--html", help="Where to write the page (default: OUTPUT/report.html).")
-    parser.add_argument("--max_alerts", type=int, default=ReportConfig.max_alerts, help="Evidence cards to include, latest first.")
-    parser.add_argument("--rules", default=None, help="The rule pack the run used (its status levels' order and colours).")
+    parser.add_argument(
+        "--max_alerts", type=int, default=ReportConfig.max_alerts, help="Evidence cards to include, latest first."
+    )
+    parser.add_argument(
+        "--rules", default=None, help="The rule pack the run used (its status levels' order and colours)."
+    )
     args = parser.parse_args(argv)
     if args.max_alerts < 1:
         parser.error("--max_alerts must be at least 1")

@@ -20,6 +20,7 @@ What carries from one micro-batch to the next, in this process:
 SIGINT, SIGTERM or --max_runtime_s stop the stream after the micro-batch in flight is committed;
 a second signal stops at once, and the batch in flight is processed again on the next start.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -82,7 +83,9 @@ class _Stream:
         self.options = options
         self.config = config
         options.view_as(StandardOptions).streaming = False  # each micro-batch is a bounded pipeline
-        options.view_as(TypeOptions).pipeline_type_check = False  # checked once by the batch tests; costs ~0.3 s a batch
+        options.view_as(
+            TypeOptions
+        ).pipeline_type_check = False  # checked once by the batch tests; costs ~0.3 s a batch
         self.news = options.view_as(NewsOptions)
         self.output = self.news.output.rstrip("/")
         self.spool = Spool(self.news.watch)
@@ -135,18 +138,39 @@ class _Stream:
             try:
                 info.update(self._run(list(spool_batch.files), batch_id, ingested_at, lookback))
             except Exception as err:  # noqa: BLE001 - the batch is run again file by file: see _isolate
-                _LOG.exception("micro-batch %s failed; running its %d files one by one", batch_id, len(spool_batch.files))
+                _LOG.exception(
+                    "micro-batch %s failed; running its %d files one by one", batch_id, len(spool_batch.files)
+                )
                 info.update(self._isolate(spool_batch, ingested_at, redo, err))
-        info.update(watermark=_iso(self.watermark), seconds=round(time.monotonic() - clock, 3), ingested_at=ingested_at.isoformat())
+        info.update(
+            watermark=_iso(self.watermark),
+            seconds=round(time.monotonic() - clock, 3),
+            ingested_at=ingested_at.isoformat(),
+        )
         self.spool.done(spool_batch, info)
         self._add(info)
-        _LOG.info("batch %s: %d files -> %s articles, %s duplicates, %s rejected, %s alerts in %.2fs",
-                  batch_id, info["files"], info.get("articles", 0), info.get("duplicates", 0), info.get("rejected", 0), info.get("alerts", 0), info["seconds"])
+        _LOG.info(
+            "batch %s: %d files -> %s articles, %s duplicates, %s rejected, %s alerts in %.2fs",
+            batch_id,
+            info["files"],
+            info.get("articles", 0),
+            info.get("duplicates", 0),
+            info.get("rejected", 0),
+            info.get("alerts", 0),
+            info["seconds"],
+        )
         return info
 
     def _context(self, ingested_at: dt.datetime, batch_id: str, lookback, staging: str) -> RunContext:
-        return RunContext(ingested_at, batch_id, lookback, self.handle, micro_batch=True, watermark_close=self.watermark,
-                          staging=staging)
+        return RunContext(
+            ingested_at,
+            batch_id,
+            lookback,
+            self.handle,
+            micro_batch=True,
+            watermark_close=self.watermark,
+            staging=staging,
+        )
 
     def _run(self, files: list[str], batch_id: str, ingested_at: dt.datetime, lookback) -> dict:
         """Run the chain over `files` as one bounded pipeline, commit it, and move the stream on; its counts."""
@@ -195,8 +219,16 @@ class _Stream:
             data, size = b"", 0
             err = read_err
         rejected = InputRejected(Reason.BATCH_FAILED, describe(err))
-        row = Rejected(input_uri=path, stage=rejected.stage, error_type=rejected.reason.value, message=rejected.message,
-                       original_bytes=data[:limit], original_size=size, original_truncated=size > limit, rejected_at=ingested_at)
+        row = Rejected(
+            input_uri=path,
+            stage=rejected.stage,
+            error_type=rejected.reason.value,
+            message=rejected.message,
+            original_bytes=data[:limit],
+            original_size=size,
+            original_truncated=size > limit,
+            rejected_at=ingested_at,
+        )
         run_id = f"{part}-{int(time.time() * 1000)}"
         stage_records(staging_dir(self.output, run_id), part, "rejected", [row])
         return commit_run(self.output, run_id, part, {"records_read": 1}).summary()  # the file counts as one input
@@ -251,10 +283,16 @@ def run_stream(options: PipelineOptions, config: ChainConfig) -> int:
     """The streaming driver loop; returns an exit code like the batch driver."""
     news = options.view_as(NewsOptions)
     if not news.watch:
-        print("newsbeam: --streaming needs --watch DIR (the spool folder to watch); see docs/streaming.md", file=sys.stderr)
+        print(
+            "newsbeam: --streaming needs --watch DIR (the spool folder to watch); see docs/streaming.md",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
     if options.view_as(StandardOptions).runner is not None:
-        print("newsbeam: --watch runs micro-batches on the local runner; on a cluster runner read Pub/Sub instead (docs/streaming.md)", file=sys.stderr)
+        print(
+            "newsbeam: --watch runs micro-batches on the local runner; on a cluster runner read Pub/Sub instead (docs/streaming.md)",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
     try:
         Path(news.watch).mkdir(parents=True, exist_ok=True)
@@ -297,13 +335,18 @@ def run_stream(options: PipelineOptions, config: ChainConfig) -> int:
         stream.write_manifest("killed", str(err))
         return EXIT_FAILED
     except Exception:
-        _LOG.exception("the stream failed; claimed files stay in %s and are processed again on the next start", stream.spool.batches)
+        _LOG.exception(
+            "the stream failed; claimed files stay in %s and are processed again on the next start",
+            stream.spool.batches,
+        )
         stream.write_manifest("failed", "error")
         return EXIT_FAILED
     finally:
         stop.restore()
     m = stream.write_manifest("stopped", reason)
-    print(f"newsbeam: stream stopped ({reason}): {m['batches']} micro-batches, {m['inputs_seen']} inputs -> {m['articles']} articles, "
-          f"{m['duplicates']} duplicates, {m['rejected']} rejected, {m['alerts']} alerts; tables in {news.output}", flush=True)
+    print(
+        f"newsbeam: stream stopped ({reason}): {m['batches']} micro-batches, {m['inputs_seen']} inputs -> {m['articles']} articles, "
+        f"{m['duplicates']} duplicates, {m['rejected']} rejected, {m['alerts']} alerts; tables in {news.output}",
+        flush=True,
+    )
     return EXIT_OK if m["reconciled"] else EXIT_FAILED
-

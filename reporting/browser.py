@@ -5,6 +5,7 @@
 Playwright drives the system browser (`/usr/bin/chromium`, from `apt-get install chromium`);
 it never downloads one. `chromium_path()` says why when there is none.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,10 @@ def chromium_path() -> tuple[Optional[str], str]:
     found = shutil.which("chromium")
     if found:
         return found, ""
-    return None, ("no Chromium at " + ", ".join(CHROMIUM_CANDIDATES) + " (install Debian's: `sudo apt-get install -y chromium`, "
-                  "or `make browser`; or set NEWSBEAM_CHROMIUM to a Chromium binary)")
+    return None, (
+        "no Chromium at " + ", ".join(CHROMIUM_CANDIDATES) + " (install Debian's: `sudo apt-get install -y chromium`, "
+        "or `make browser`; or set NEWSBEAM_CHROMIUM to a Chromium binary)"
+    )
 
 
 @contextlib.contextmanager

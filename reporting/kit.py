@@ -11,6 +11,7 @@ A table with no files in the output (`rejected` after a clean run, `duplicates` 
 repeated) gets an empty view with the columns of its model, so every view and every question
 works on every output. The SQL file itself stays plain DuckDB SQL, usable from the CLI.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,7 +80,9 @@ def _empty_table(table: str) -> pa.Table:
     return schema.append(pa.field("dt", pa.date32())).empty_table()
 
 
-def connect(output: str | Path, con: duckdb.DuckDBPyConnection | None = None, sql_file: Path = SQL_FILE) -> duckdb.DuckDBPyConnection:
+def connect(
+    output: str | Path, con: duckdb.DuckDBPyConnection | None = None, sql_file: Path = SQL_FILE
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the kit's views over `output` (a folder the pipeline wrote)."""
     output = Path(output)
     if not (output / "_manifest.json").exists():

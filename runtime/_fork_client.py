@@ -4,6 +4,7 @@ Standard library only, so it starts in milliseconds without the project's import
 process's environment (Beam's control and logging endpoints, the pipeline options, the worker id) to
 the worker server, which forks the worker, and waits for that worker to end with its exit code.
 """
+
 import json
 import os
 import socket

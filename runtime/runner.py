@@ -7,6 +7,7 @@ SwitchingDirectRunner does), so `multi_processing` workers see the same options 
 On Linux its workers are forked from a warm worker server (runtime/workers.py) instead of
 started as new interpreters.
 """
+
 from __future__ import annotations
 
 import copy
@@ -20,8 +21,8 @@ from typing import Any, Callable, NoReturn, Optional
 
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, WorkerOptions
 from apache_beam.portability.api import beam_provision_api_pb2
-from apache_beam.runners.portability.fn_api_runner import fn_runner
 from apache_beam.runners.portability import local_job_service
+from apache_beam.runners.portability.fn_api_runner import fn_runner
 from apache_beam.runners.portability.portable_runner import JobServiceHandle
 from apache_beam.runners.runner import PipelineRunner
 from apache_beam.transforms.environments import SubprocessSDKEnvironment
@@ -100,7 +101,12 @@ class LocalRunner(PipelineRunner):
     Call `close()` when done (it also runs at exit).
     """
 
-    def __init__(self, in_process: bool = False, warm_up: Optional[Callable[[], Any]] = None, fork_workers: bool = sys.platform == "linux"):
+    def __init__(
+        self,
+        in_process: bool = False,
+        warm_up: Optional[Callable[[], Any]] = None,
+        fork_workers: bool = sys.platform == "linux",
+    ):
         super().__init__()
         self._in_process = in_process
         self._warm_up = warm_up
@@ -112,7 +118,11 @@ class LocalRunner(PipelineRunner):
         direct = options.view_as(DirectOptions)
         if self._in_process:
             direct.direct_running_mode, direct.direct_num_workers = "in_memory", 1
-        elif direct.direct_running_mode == "in_memory" and direct.direct_num_workers == 1 and not _explicit(options, "direct_running_mode", "direct_num_workers"):
+        elif (
+            direct.direct_running_mode == "in_memory"
+            and direct.direct_num_workers == 1
+            and not _explicit(options, "direct_running_mode", "direct_num_workers")
+        ):
             direct.direct_running_mode = "multi_processing"
             direct.direct_num_workers = min(2, os.cpu_count() or 1)
         if not _explicit(options, "default_sdk_harness_log_level"):
@@ -138,9 +148,13 @@ class LocalRunner(PipelineRunner):
         fn_options.view_as(DirectOptions).direct_running_mode = "in_memory"
         environment = SubprocessSDKEnvironment.from_command_string(workers.command)
         fn_logger = logging.getLogger(fn_runner.__name__)
-        fn_logger.addFilter(_OWN_ENVIRONMENT)  # only here: a user's own in_memory with several workers still gets the warning
+        fn_logger.addFilter(
+            _OWN_ENVIRONMENT
+        )  # only here: a user's own in_memory with several workers still gets the warning
         try:
-            return fn_runner.FnApiRunner(default_environment=environment, provision_info=provision).run_pipeline(pipeline, fn_options)
+            return fn_runner.FnApiRunner(default_environment=environment, provision_info=provision).run_pipeline(
+                pipeline, fn_options
+            )
         finally:
             fn_logger.removeFilter(_OWN_ENVIRONMENT)
 
@@ -157,7 +171,10 @@ class LocalRunner(PipelineRunner):
         if self._workers is None and self._fork_workers:
             if threading.active_count() > 1:
                 # A fork copies only the calling thread: locks held by the others (gRPC's among them) would stay held.
-                _LOG.info("this process runs %d threads: Beam starts the workers, not the warm worker server", threading.active_count())
+                _LOG.info(
+                    "this process runs %d threads: Beam starts the workers, not the warm worker server",
+                    threading.active_count(),
+                )
                 self._fork_workers = False
             else:
                 tune_malloc()  # before the fork: the server and the workers forked from it keep this process's malloc settings

@@ -20,6 +20,7 @@ Forking is safe only before the driver has threads or gRPC channels; LocalRunner
 otherwise uses Beam's own worker processes. The server dies with the driver (PR_SET_PDEATHSIG),
 and each worker with the server.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -51,7 +52,9 @@ class ForkServer:
     def __init__(self, pid: int, folder: str, ready: int):
         self.pid = pid  # 0 once closed
         self.folder = folder  # holds the socket
-        self.command = shlex.join([sys.executable, "-I", "-S", _CLIENT, _socket_path(folder)])  # Beam runs it through a shell
+        self.command = shlex.join(
+            [sys.executable, "-I", "-S", _CLIENT, _socket_path(folder)]
+        )  # Beam runs it through a shell
         self._ready: Optional[int] = ready  # the pipe the server reports its warm-up on; None once read
         self._status: Optional[str] = None  # what it reported: "ok", or the warm-up's traceback
 
@@ -69,7 +72,9 @@ class ForkServer:
         ready_r, ready_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
-        driver = os.getpid()  # taken before the fork: in the child, getppid() is already init's if the driver died first
+        driver = (
+            os.getpid()
+        )  # taken before the fork: in the child, getppid() is already init's if the driver died first
         pid = os.fork()
         if pid == 0:  # the server: never returns
             os.close(ready_r)

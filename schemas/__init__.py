@@ -1,13 +1,14 @@
 """Record models of newsbeam's tables and the Arrow schemas derived from them."""
+
 from schemas.arrow import SCHEMA_VERSION, arrow_schema, to_arrow_table
 from schemas.records import (
     Alert,
     AlertActor,
     Article,
     ArticleEntity,
+    Duplicate,
     EntityCount,
     EntityMention,
-    Duplicate,
     PublishedAtSource,
     Rejected,
     Sidecar,

@@ -1,4 +1,5 @@
 """Arrow schemas derived from the pydantic models: the one place a column's type is decided."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -6,6 +6,7 @@ from these models by :mod:`schemas.arrow`; a column exists in exactly one place.
 
 Contract: columns may be added, never renamed or removed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,9 +56,13 @@ def _utc(value: dt.datetime) -> dt.datetime:
 class Article(_Record):
     """One news article, normalized. Table `articles`, partitioned by the UTC publish date."""
 
-    article_id: str = Field(description="Stable id derived from content_hash: the same text gets the same id in every run.")
+    article_id: str = Field(
+        description="Stable id derived from content_hash: the same text gets the same id in every run."
+    )
     content_hash: str = Field(description="sha256 of the normalized body (NFKC, whitespace collapsed).")
-    url: Optional[str] = Field(None, description="An absolute http(s) url; any other is dropped and flagged url_dropped_not_http.")
+    url: Optional[str] = Field(
+        None, description="An absolute http(s) url; any other is dropped and flagged url_dropped_not_http."
+    )
     source: Optional[str] = Field(None, description="Publisher: the url's domain, or the input's source field.")
     title: Optional[str] = None
     byline: Optional[str] = None
@@ -70,11 +75,19 @@ class Article(_Record):
     input_line: Optional[int] = Field(None, description="1-based line (JSONL) or element index (JSON array).")
     input_format: str
     external_id: Optional[str] = Field(None, description="The input's own id field, when it has one.")
-    quality_flags: list[str] = Field(default_factory=list, description="Kept-but-suspicious markers, e.g. published_in_future.")
-    entities: list["ArticleEntity"] = Field(default_factory=list, description="Entities of the body, most mentioned first.")
+    quality_flags: list[str] = Field(
+        default_factory=list, description="Kept-but-suspicious markers, e.g. published_in_future."
+    )
+    entities: list["ArticleEntity"] = Field(
+        default_factory=list, description="Entities of the body, most mentioned first."
+    )
     story_id: Optional[str] = Field(None, description="The story this article reports; shared across sources.")
-    near_duplicate_of: Optional[str] = Field(None, description="article_id of an earlier article this one copies or lightly edits.")
-    near_duplicate_score: Optional[float] = Field(None, description="Estimated Jaccard similarity (MinHash, 5-word shingles) to near_duplicate_of.")
+    near_duplicate_of: Optional[str] = Field(
+        None, description="article_id of an earlier article this one copies or lightly edits."
+    )
+    near_duplicate_score: Optional[float] = Field(
+        None, description="Estimated Jaccard similarity (MinHash, 5-word shingles) to near_duplicate_of."
+    )
     ingested_at: dt.datetime
 
     _utc_published = field_validator("published_at", "ingested_at")(_utc)
@@ -108,7 +121,9 @@ class Rejected(_Record):
     message: str = Field(description="What is wrong, in words a user understands.")
     original_bytes: bytes
     original_size: int = Field(description="Size of the original input in bytes.")
-    original_truncated: bool = Field(False, description="True when original_bytes holds only the first bytes of a huge input.")
+    original_truncated: bool = Field(
+        False, description="True when original_bytes holds only the first bytes of a huge input."
+    )
     rejected_at: dt.datetime
 
     _utc_rejected = field_validator("rejected_at")(_utc)
@@ -152,7 +167,9 @@ class EntityMention(_Record):
     start_char: int
     end_char: int
     sentence_index: int
-    resolution: str = Field(description="gazetteer, variant (resolved to an earlier full name) or model (unknown name).")
+    resolution: str = Field(
+        description="gazetteer, variant (resolved to an earlier full name) or model (unknown name)."
+    )
     published_at: dt.datetime
 
     _utc_published = field_validator("published_at")(_utc)
@@ -172,7 +189,9 @@ class EntityCount(_Record):
     name: str = Field(description="The canonical name, or the first name it was mentioned by.")
     type: str
     mentions: int
-    articles: int = Field(description="Distinct articles that mention the entity in this window (in this row's update).")
+    articles: int = Field(
+        description="Distinct articles that mention the entity in this window (in this row's update)."
+    )
     update_id: str = Field(description="The run or micro-batch that wrote the row.")
 
     _utc_window = field_validator("window_start", "window_end")(_utc)
@@ -202,7 +221,9 @@ class Story(_Record):
     title: Optional[str] = Field(None, description="Representative title: the earliest titled article's.")
     article_ids: list[str]
     alert_rule_ids: list[str]
-    alerts: list["StoryAlertRef"] = Field(default_factory=list, description="The current status of each of the story's alerts.")
+    alerts: list["StoryAlertRef"] = Field(
+        default_factory=list, description="The current status of each of the story's alerts."
+    )
 
     _utc_times = field_validator("first_seen", "last_seen")(_utc)
 
@@ -245,7 +266,6 @@ class StoryAlert(_Record):
     _utc_times = field_validator("first_seen", "last_updated")(_utc)
 
 
-
 class AlertActor(_Record):
     entity_id: str
     name: str
@@ -259,7 +279,9 @@ class Alert(_Record):
     rule_id: str
     title: str
     severity: str
-    status: str = Field(description="reported, rumored, expected, announced, scheduled, confirmed, denied, cancelled or postponed.")
+    status: str = Field(
+        description="reported, rumored, expected, announced, scheduled, confirmed, denied, cancelled or postponed."
+    )
     article_id: str
     story_id: Optional[str] = None
     actors: list[AlertActor] = Field(default_factory=list)
@@ -268,7 +290,9 @@ class Alert(_Record):
     event_start: Optional[dt.date] = None
     event_end: Optional[dt.date] = None
     event_date_text: Optional[str] = Field(None, description="The words the event dates were read from.")
-    event_date_note: Optional[str] = Field(None, description="Why no date was resolved, when there is a date phrase but no anchor.")
+    event_date_note: Optional[str] = Field(
+        None, description="Why no date was resolved, when there is a date phrase but no anchor."
+    )
     evidence_text: str
     evidence_start: int
     evidence_end: int

@@ -3,6 +3,7 @@
 The drivers, the sink, the compaction step, the report and the analyst kit all take the table list from here;
 the Arrow schema of each table is derived from its model (schemas/arrow.py).
 """
+
 from __future__ import annotations
 
 import dataclasses

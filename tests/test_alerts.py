@@ -1,4 +1,3 @@
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -53,7 +52,9 @@ def test_every_rule_has_negatives_written_first_and_positives():
 
 
 NEGATIVE = [(rule, text) for rule, cases in CASES.items() for text in cases["negative"]]
-POSITIVE = [(rule, c if isinstance(c, dict) else {"text": c}) for rule, cases in CASES.items() for c in cases["positive"]]
+POSITIVE = [
+    (rule, c if isinstance(c, dict) else {"text": c}) for rule, cases in CASES.items() for c in cases["positive"]
+]
 
 
 @pytest.mark.parametrize("rule, text", NEGATIVE, ids=[f"{r}-{i}" for i, (r, _) in enumerate(NEGATIVE)])
@@ -83,7 +84,11 @@ def test_relative_dates_are_not_resolved_without_a_publish_date(tagger, engine, 
 
 def test_sentence_splitter_keeps_abbreviations():
     text = "The U.S. and Mr. Kim met. Talks went well!\nNext line here."
-    assert [text[s:e] for s, e in split_sentences(text)] == ["The U.S. and Mr. Kim met.", "Talks went well!", "Next line here."]
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "The U.S. and Mr. Kim met.",
+        "Talks went well!",
+        "Next line here.",
+    ]
 
 
 def test_a_bad_rule_pack_is_a_clear_error(tmp_path):
@@ -101,7 +106,9 @@ def test_a_bad_rule_pack_is_a_clear_error(tmp_path):
     with pytest.raises(RulePackError, match="@nowhere"):
         load_rule_pack(str(unknown))
     boolean = tmp_path / "bool.yaml"
-    boolean.write_text((ROOT / "transforms" / "data" / "rules" / "default.yaml").read_text().replace('"no", never', "no, never"))
+    boolean.write_text(
+        (ROOT / "transforms" / "data" / "rules" / "default.yaml").read_text().replace('"no", never', "no, never")
+    )
     with pytest.raises(RulePackError, match="negations"):
         load_rule_pack(str(boolean))  # YAML reads a bare `no` as false: caught at load, not mid-run
 
@@ -149,9 +156,20 @@ def test_rerun_appends_nothing_to_the_alerts_log(tmp_path):
 
 def test_check_rules_explains_a_sentence_a_user_types():
     proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.check_rules", "--all", "--published_at", "2024-06-17", "--text",
-         "North Korean state media announced Monday that Putin's visit is scheduled for June 18-19. Leeds visit Chelsea in the league on Saturday."],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.check_rules",
+            "--all",
+            "--published_at",
+            "2024-06-17",
+            "--text",
+            "North Korean state media announced Monday that Putin's visit is scheduled for June 18-19. Leeds visit Chelsea in the league on Saturday.",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert "[FIRED] summit_announced" in proc.stdout
@@ -169,11 +187,15 @@ def test_detect_alerts_transform(tagger, detect):
     path = seed_path("004")
     data = path.read_bytes()
     sidecar = Path(str(path) + ".meta.json").read_text()
-    article = build_article(RawInput(str(path), data, ".txt", size=len(data), sidecar=sidecar), ParseConfig(INGESTED_AT), detect)
+    article = build_article(
+        RawInput(str(path), data, ".txt", size=len(data), sidecar=sidecar), ParseConfig(INGESTED_AT), detect
+    )
     tagged = tagger.tag_articles([article])
     with make_test_pipeline() as p:
         alerts = p | beam.Create(tagged) | DetectAlerts()
         assert_that(
-            alerts | beam.Filter(lambda a: a.rule_id == "summit_announced") | beam.Map(lambda a: (a.status, str(a.event_start), str(a.event_end))),
+            alerts
+            | beam.Filter(lambda a: a.rule_id == "summit_announced")
+            | beam.Map(lambda a: (a.status, str(a.event_start), str(a.event_end))),
             equal_to([("scheduled", "2024-06-18", "2024-06-19")]),
         )

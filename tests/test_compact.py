@@ -3,6 +3,7 @@
 The chunk files are cut from the real tables of the sample run, so the schemas and values are the
 pipeline's own.
 """
+
 from pathlib import Path
 
 import pyarrow as pa
@@ -42,7 +43,9 @@ def test_merge_sorted_equals_a_full_sort_with_nulls_and_ties():
     order = [("a", "ascending"), ("b", "ascending")]
     sources = []
     for s in range(4):
-        part = table.filter(pc.equal(pc.bit_wise_and(pc.cast(pc.utf8_slice_codeunits(table["b"], 1), pa.int64()), 3), s)).sort_by(order)
+        part = table.filter(
+            pc.equal(pc.bit_wise_and(pc.cast(pc.utf8_slice_codeunits(table["b"], 1), pa.int64()), 3), s)
+        ).sort_by(order)
         sources.append(iter([part.slice(i, 37) for i in range(0, part.num_rows, 37)]))
     merged = pa.concat_tables(merge_sorted(sources, ("a", "b")))
     assert merged.equals(table.sort_by(order))
@@ -77,7 +80,9 @@ def test_stories_keep_the_last_chunk_state_even_from_another_partition(sample_ou
     assert stories.num_rows >= 2
     first, later = stories.slice(0, 1), stories.slice(1)
     _stage(tmp_path, 0, "stories", "dt=2000-01-01", stories)  # every story, an older state in another partition
-    grown = first.set_column(first.schema.get_field_index("article_count"), "article_count", pc.add(first["article_count"], 5)).cast(stories.schema)
+    grown = first.set_column(
+        first.schema.get_field_index("article_count"), "article_count", pc.add(first["article_count"], 5)
+    ).cast(stories.schema)
     _stage(tmp_path, 1, "stories", day, grown)
     compact_chunks(str(tmp_path), 2, BATCH)
     assert _merged(tmp_path, "stories", day).equals(grown)

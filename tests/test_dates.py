@@ -24,7 +24,9 @@ def test_parse_timestamp(value, expected):
     assert parse_timestamp(value) == expected
 
 
-@pytest.mark.parametrize("value", ["June 12", "next week", "yesterday", "", None, ["2024"], "not a date 2024 at all really"])
+@pytest.mark.parametrize(
+    "value", ["June 12", "next week", "yesterday", "", None, ["2024"], "not a date 2024 at all really"]
+)
 def test_dates_without_a_year_or_sense_are_refused(value):
     assert parse_timestamp(value) is None
 

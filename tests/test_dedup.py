@@ -10,7 +10,9 @@ from transforms.read import RawInput
 
 def _article(uri, text, line=None):
     data = f'{{"text": "{text}", "published_at": "2024-06-12"}}'.encode()
-    return build_article(RawInput(uri, data, ".jsonl", line=line, size=len(data)), ParseConfig(INGESTED_AT), LanguageDetector())
+    return build_article(
+        RawInput(uri, data, ".jsonl", line=line, size=len(data)), ParseConfig(INGESTED_AT), LanguageDetector()
+    )
 
 
 def test_exact_copies_keep_the_first_input_and_reference_the_rest():
@@ -55,11 +57,22 @@ def test_an_article_an_earlier_run_kept_is_a_duplicate_of_it():
     from transforms.dedup import KnownHashes
 
     earlier = _article("/in/old.jsonl", "Kim met Putin in Pyongyang.")
-    copy, new = _article("/in/new.jsonl", "Kim met Putin in Pyongyang.", line=1), _article("/in/new.jsonl", "Something else.", line=2)
+    copy, new = (
+        _article("/in/new.jsonl", "Kim met Putin in Pyongyang.", line=1),
+        _article("/in/new.jsonl", "Something else.", line=2),
+    )
     with make_test_pipeline() as p:
-        out = p | beam.Create([copy, new]) | DeduplicateArticles(KnownHashes([(earlier.content_hash, earlier.article_id)]))
+        out = (
+            p
+            | beam.Create([copy, new])
+            | DeduplicateArticles(KnownHashes([(earlier.content_hash, earlier.article_id)]))
+        )
         assert_that(out.articles | "Kept" >> beam.Map(lambda a: a.input_line), equal_to([2]), label="kept")
-        assert_that(out.duplicates | "Refs" >> beam.Map(lambda d: (d.input_line, d.duplicate_of)), equal_to([(1, earlier.article_id)]), label="dups")
+        assert_that(
+            out.duplicates | "Refs" >> beam.Map(lambda d: (d.input_line, d.duplicate_of)),
+            equal_to([(1, earlier.article_id)]),
+            label="dups",
+        )
 
 
 def test_known_hashes_with_more_pairs_equal_known_hashes_built_from_all_of_them():
@@ -70,7 +83,14 @@ def test_known_hashes_with_more_pairs_equal_known_hashes_built_from_all_of_them(
 
     hashes = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(300)]
     first = [(h, stable_id("art_", h)) for h in hashes[:200]] + [(hashes[5], "art_old_5")]
-    later = [(h, stable_id("art_", h)) for h in hashes[150:]] + [(hashes[250], "art_old_250"), (hashes[5], stable_id("art_", hashes[5]))]
+    later = [(h, stable_id("art_", h)) for h in hashes[150:]] + [
+        (hashes[250], "art_old_250"),
+        (hashes[5], stable_id("art_", hashes[5])),
+    ]
     merged, whole = KnownHashes(first).with_pairs(later), KnownHashes(first + later)
     assert dict(merged.items()) == dict(whole.items()) == dict(first + later)
-    assert len(merged) == 300 and merged.get(hashes[250]) == "art_old_250" and merged.get(hashes[5]) == stable_id("art_", hashes[5])
+    assert (
+        len(merged) == 300
+        and merged.get(hashes[250]) == "art_old_250"
+        and merged.get(hashes[5]) == stable_id("art_", hashes[5])
+    )

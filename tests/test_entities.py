@@ -3,7 +3,7 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import INGESTED_AT, make_test_pipeline, seed_path
-from transforms.entities import EntityTagger, TaggerConfig, TagEntities, model_text
+from transforms.entities import EntityTagger, TagEntities, TaggerConfig, model_text
 from transforms.gazetteer import derived_id, load_gazetteer
 from transforms.language import LanguageDetector
 from transforms.parse import ParseConfig, build_article
@@ -39,11 +39,57 @@ def _names(tagger, text):
 
 
 EXPECTED = {
-    "000": ["Kim Jong Un", "Vladimir Putin", "Korean Central News Agency", "Yonhap", "UN Security Council", "North Korea", "Russia", "Pyongyang", "Ukraine", "Vietnam"],
-    "001": ["Kim Jong Un", "Vladimir Putin", "Dmitry Peskov", "Shin Wonsik", "NHK", "Vedomosti", "UN Security Council", "North Korea", "Russia", "Ukraine", "Vietnam", "Vladivostok"],
+    "000": [
+        "Kim Jong Un",
+        "Vladimir Putin",
+        "Korean Central News Agency",
+        "Yonhap",
+        "UN Security Council",
+        "North Korea",
+        "Russia",
+        "Pyongyang",
+        "Ukraine",
+        "Vietnam",
+    ],
+    "001": [
+        "Kim Jong Un",
+        "Vladimir Putin",
+        "Dmitry Peskov",
+        "Shin Wonsik",
+        "NHK",
+        "Vedomosti",
+        "UN Security Council",
+        "North Korea",
+        "Russia",
+        "Ukraine",
+        "Vietnam",
+        "Vladivostok",
+    ],
     "002": ["Kim Jong Un", "Vladimir Putin", "NHK", "North Korea", "Russia", "Ukraine", "Vietnam"],
-    "003": ["Kim Jong Un", "Vladimir Putin", "Shin Wonsik", "NHK", "UN Security Council", "North Korea", "Russia", "Ukraine", "Vietnam"],
-    "004": ["Kim Jong Un", "Vladimir Putin", "Shin Wonsik", "Andrei Lankov", "Kim Jong Il", "Kookmin University", "UN Security Council", "North Korea", "Russia", "Pyongyang", "Ukraine"],
+    "003": [
+        "Kim Jong Un",
+        "Vladimir Putin",
+        "Shin Wonsik",
+        "NHK",
+        "UN Security Council",
+        "North Korea",
+        "Russia",
+        "Ukraine",
+        "Vietnam",
+    ],
+    "004": [
+        "Kim Jong Un",
+        "Vladimir Putin",
+        "Shin Wonsik",
+        "Andrei Lankov",
+        "Kim Jong Il",
+        "Kookmin University",
+        "UN Security Council",
+        "North Korea",
+        "Russia",
+        "Pyongyang",
+        "Ukraine",
+    ],
 }
 
 
@@ -70,7 +116,14 @@ def test_no_junk_people_and_no_swallowed_possessives_in_seeds(tagger, seeds):
             assert text == text.strip() and "\n" not in text
             assert not text.endswith(("'s", "’s")), text
             if m.type == "PERSON":
-                assert m.canonical_name in {"Kim Jong Un", "Vladimir Putin", "Dmitry Peskov", "Shin Wonsik", "Andrei Lankov", "Kim Jong Il"}, m
+                assert m.canonical_name in {
+                    "Kim Jong Un",
+                    "Vladimir Putin",
+                    "Dmitry Peskov",
+                    "Shin Wonsik",
+                    "Andrei Lankov",
+                    "Kim Jong Il",
+                }, m
 
 
 def test_title_case_headline_does_not_make_people(tagger):
@@ -86,11 +139,16 @@ def test_wrong_model_labels_are_fixed(tagger, seeds):
     square = [m for m in tagger.tag([seeds["000"].body])[0] if m.canonical_name == "Kim Il Sung Square"]
     assert square and square[0].type == "FAC"
     # A facility the gazetteer does not know is still a place, by its head word.
-    assert ("Kim Il Sung Stadium", "FAC") in {(m.canonical_name, m.type) for m in tagger.tag(["Crowds gathered at Kim Il Sung Stadium on Monday."])[0]}
+    assert ("Kim Il Sung Stadium", "FAC") in {
+        (m.canonical_name, m.type) for m in tagger.tag(["Crowds gathered at Kim Il Sung Stadium on Monday."])[0]
+    }
 
 
 def test_afp_in_byline_or_credit_is_an_organization(tagger):
-    for text in ["By AFP\n\nKim Jong Un met Vladimir Putin.", "Vladimir Smirnov / pool / AFP\n\nKim Jong Un met Vladimir Putin."]:
+    for text in [
+        "By AFP\n\nKim Jong Un met Vladimir Putin.",
+        "Vladimir Smirnov / pool / AFP\n\nKim Jong Un met Vladimir Putin.",
+    ]:
         afp = [m for m in tagger.tag([text])[0] if text[m.start_char : m.end_char] == "AFP"]
         assert afp and afp[0].type == "ORG" and afp[0].canonical_name == "Agence France-Presse"
 
@@ -143,12 +201,17 @@ def test_tag_entities_transform_offsets_and_summary(seeds):
     with make_test_pipeline() as p:
         out = p | beam.Create(articles) | TagEntities(TaggerConfig())
         assert_that(
-            out | "OffsetsHold" >> beam.FlatMap(lambda t: [t.article.body[m.start_char : m.end_char] == m.text for m in t.mentions]) | beam.Distinct(),
+            out
+            | "OffsetsHold"
+            >> beam.FlatMap(lambda t: [t.article.body[m.start_char : m.end_char] == m.text for m in t.mentions])
+            | beam.Distinct(),
             equal_to([True]),
             label="offsets",
         )
         assert_that(
-            out | "TopOf004" >> beam.FlatMap(lambda t: [t.article.entities[0].name] if "Aurus Senat" in t.article.body else []),
+            out
+            | "TopOf004"
+            >> beam.FlatMap(lambda t: [t.article.entities[0].name] if "Aurus Senat" in t.article.body else []),
             equal_to(["North Korea"]),
             label="summary",
         )

@@ -30,7 +30,11 @@ def test_resolves_ranges_and_relative_dates(sentence, tense, start, end):
 
 def test_the_date_that_dates_the_report_is_passed_over():
     sentence = "North Korean state media announced Monday that Putin's visit is scheduled for June 18–19."
-    assert resolve_event_dates(sentence, BASE, "future", anchor=sentence.index("visit")) == (D(2024, 6, 18), D(2024, 6, 19), "June 18–19")
+    assert resolve_event_dates(sentence, BASE, "future", anchor=sentence.index("visit")) == (
+        D(2024, 6, 18),
+        D(2024, 6, 19),
+        "June 18–19",
+    )
 
 
 def test_no_date_and_may_the_verb():

@@ -5,6 +5,7 @@ Once, under the load of the whole suite, the driver printed its summary and then
 a lookback. The driver now leaves through runtime.runner.exit_process. This runs that case again and
 again while other processes keep both cores busy, and checks every run's exit code and stderr.
 """
+
 import multiprocessing
 import os
 import subprocess
@@ -27,8 +28,14 @@ def _burn(seconds: float) -> None:
 
 
 def _driver(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipelines.news_pipeline", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.news_pipeline", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def test_second_runs_with_a_lookback_exit_cleanly_under_load(tmp_path):

@@ -1,5 +1,6 @@
 """pipelines/flags.py: a flag nothing knows stops the driver with exit 2 and a suggestion; every flag of
 Beam's runners and of newsbeam still passes, in both `--name value` and `--name=value` form."""
+
 import argparse
 
 import pytest
@@ -16,7 +17,8 @@ def test_a_typo_is_named_with_the_nearest_option():
 
 def test_a_typo_in_name_equals_value_form_is_named_without_its_value():
     assert unknown_flag_message(["--stroy_threshold=0.2"]) == (
-        "newsbeam: unknown option --stroy_threshold (did you mean --story_threshold?)")
+        "newsbeam: unknown option --stroy_threshold (did you mean --story_threshold?)"
+    )
 
 
 def test_an_option_like_none_gets_no_suggestion():
@@ -28,23 +30,36 @@ def test_a_stray_positional_word_is_rejected():
     assert message is not None and message.startswith("newsbeam: unexpected argument 'extra'")
 
 
-@pytest.mark.parametrize("argv", [
-    [],
-    ["--runner=DataflowRunner", "--project", "p", "--region", "r", "--temp_location", "gs://x"],
-    ["--runner", "DataflowRunner", "--project=p", "--region=r", "--temp_location=gs://x", "--num_workers", "3",
-     "--machine_type", "n2-standard-2", "--max_num_workers=5"],
-    ["--runner", "FlinkRunner", "--flink_master", "localhost:8081"],
-    ["--flink_master=localhost:8081", "--parallelism", "2"],
-    ["--runner=SparkRunner", "--spark_master_url", "spark://h:7077"],
-    ["--runner", "PortableRunner", "--job_endpoint", "localhost:1", "--environment_type", "LOOPBACK"],
-    ["--job_endpoint=localhost:1", "--environment_type=EXTERNAL", "--environment_config=localhost:2"],
-    ["--job_port", "8099", "--artifact_port=0"],
-    ["--direct_num_workers", "2", "--direct_running_mode=multi_processing"],
-    ["--experiments", "a", "--experiments=b"],
-    ["--streaming", "--watch", "incoming", "--max_runtime_s", "5"],
-    ["--setup_file", "./setup.py", "--save_main_session"],
-    ["--runner", "RenderRunner", "--render_output", "pipeline.svg"],  # defined in apache_beam.runners.render
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--runner=DataflowRunner", "--project", "p", "--region", "r", "--temp_location", "gs://x"],
+        [
+            "--runner",
+            "DataflowRunner",
+            "--project=p",
+            "--region=r",
+            "--temp_location=gs://x",
+            "--num_workers",
+            "3",
+            "--machine_type",
+            "n2-standard-2",
+            "--max_num_workers=5",
+        ],
+        ["--runner", "FlinkRunner", "--flink_master", "localhost:8081"],
+        ["--flink_master=localhost:8081", "--parallelism", "2"],
+        ["--runner=SparkRunner", "--spark_master_url", "spark://h:7077"],
+        ["--runner", "PortableRunner", "--job_endpoint", "localhost:1", "--environment_type", "LOOPBACK"],
+        ["--job_endpoint=localhost:1", "--environment_type=EXTERNAL", "--environment_config=localhost:2"],
+        ["--job_port", "8099", "--artifact_port=0"],
+        ["--direct_num_workers", "2", "--direct_running_mode=multi_processing"],
+        ["--experiments", "a", "--experiments=b"],
+        ["--streaming", "--watch", "incoming", "--max_runtime_s", "5"],
+        ["--setup_file", "./setup.py", "--save_main_session"],
+        ["--runner", "RenderRunner", "--render_output", "pipeline.svg"],  # defined in apache_beam.runners.render
+    ],
+)
 def test_beam_and_runner_flags_are_accepted(argv):
     assert unknown_flag_message(argv) is None
 
@@ -74,6 +89,7 @@ def test_help_lists_beam_and_newsbeam_options(capsys):
 
 # End to end: these pass once run() in pipelines/news_pipeline.py calls unknown_flag_message (see the
 # docstring of pipelines/flags.py for the lines); until then the first runs the whole sample job.
+
 
 def test_the_driver_stops_on_a_typo_before_any_work(tmp_path):
     out = tmp_path / "out"

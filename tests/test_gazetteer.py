@@ -9,9 +9,35 @@ def test_gazetteer_loads_with_valid_ids_and_coverage():
     g = load_gazetteer()
     for entry in g.entries:
         assert re.match(r"^(Q\d+|nb:[a-z_]+:[0-9a-f]{12})$", entry.id), entry
-    for name in ["North Korea", "South Korea", "Russia", "Pyongyang", "Vladivostok", "NATO", "EU", "WTO", "IMF", "G7", "G8",
-                 "UN", "UN Security Council", "AFP", "Reuters", "AP", "Yonhap", "KCNA", "NHK", "TASS", "Vedomosti", "BBC",
-                 "Xi Jinping", "Narendra Modi", "Sergei Lavrov", "Olaf Scholz", "Tony Blair"]:
+    for name in [
+        "North Korea",
+        "South Korea",
+        "Russia",
+        "Pyongyang",
+        "Vladivostok",
+        "NATO",
+        "EU",
+        "WTO",
+        "IMF",
+        "G7",
+        "G8",
+        "UN",
+        "UN Security Council",
+        "AFP",
+        "Reuters",
+        "AP",
+        "Yonhap",
+        "KCNA",
+        "NHK",
+        "TASS",
+        "Vedomosti",
+        "BBC",
+        "Xi Jinping",
+        "Narendra Modi",
+        "Sergei Lavrov",
+        "Olaf Scholz",
+        "Tony Blair",
+    ]:
         assert g.lookup(name) is not None, name
     assert len([e for e in g.entries if e.type == "GPE"]) > 300  # every pycountry country, plus cities
 

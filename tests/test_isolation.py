@@ -4,6 +4,7 @@ The failure tests inject a fault into one real step (the step raises for the one
 marker) and run the real driver in this process on the in-process FnApiRunner, so the patched step is
 the one that runs. Everything else is real: the spaCy model, the rule pack, Parquet read back.
 """
+
 import json
 from pathlib import Path
 
@@ -86,11 +87,16 @@ def _patch_story_features(monkeypatch):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "patch, stage, error_type",
-    [(_patch_tagger, "tag", "tag_failed"), (_patch_alerts, "alerts", "alerts_failed"),
-     (_patch_story_features, "stories", "story_features_failed")],
+    [
+        (_patch_tagger, "tag", "tag_failed"),
+        (_patch_alerts, "alerts", "alerts_failed"),
+        (_patch_story_features, "stories", "story_features_failed"),
+    ],
     ids=["tag", "alerts", "story-features"],
 )
-def test_an_article_that_fails_a_step_is_one_rejected_row_and_the_run_commits(tmp_path, monkeypatch, patch, stage, error_type):
+def test_an_article_that_fails_a_step_is_one_rejected_row_and_the_run_commits(
+    tmp_path, monkeypatch, patch, stage, error_type
+):
     folder, out = _inputs(tmp_path), tmp_path / "out"
     patch(monkeypatch)
     assert _run_in_process(folder, out) == 0
@@ -186,13 +192,17 @@ def test_a_two_megabyte_article_gets_entities_over_its_whole_body(tmp_path):
     assert "E088" not in proc.stderr
     manifest = json.loads((out / "_manifest.json").read_text())
     assert (manifest["articles"], manifest["rejected"], manifest["reconciled"]) == (2, 0, True)
-    stored = duckdb.sql(f"SELECT article_id, body FROM read_parquet('{out}/articles/*/*.parquet') WHERE length(body) > 1000000").fetchall()
-    (article_id, stored_body), = stored
+    stored = duckdb.sql(
+        f"SELECT article_id, body FROM read_parquet('{out}/articles/*/*.parquet') WHERE length(body) > 1000000"
+    ).fetchall()
+    ((article_id, stored_body),) = stored
     mentions = [m for m in _rows(out, "entity_mentions") if m["article_id"] == article_id]
     assert all(stored_body[m["start_char"] : m["end_char"]] == m["text"] for m in mentions)
     last = max(m["start_char"] for m in mentions)
     assert last > len(stored_body) - 100  # the last paragraph's names were found
-    assert {"Angela Merkel", "Emmanuel Macron", "Berlin"} <= {m["text"] for m in mentions if m["start_char"] > len(stored_body) - 200}
+    assert {"Angela Merkel", "Emmanuel Macron", "Berlin"} <= {
+        m["text"] for m in mentions if m["start_char"] > len(stored_body) - 200
+    }
     paragraphs = stored_body.count("\n\n") + 1
     assert len(mentions) > paragraphs  # every paragraph of a news text names someone or somewhere
 
@@ -204,6 +214,7 @@ def test_a_long_text_read_in_pieces_gives_the_mentions_it_gives_whole():
     whole = EntityTagger(TaggerConfig(piece_chars=1_000_000)).tag([text])[0]
     pieces = EntityTagger(TaggerConfig(piece_chars=1_500)).tag([text])[0]
     assert len(text) > 4 * 1_500
+
     def key(mentions):
         return sorted((m.start_char, m.end_char, m.entity_id, m.type, m.sentence_index, m.resolution) for m in mentions)
 

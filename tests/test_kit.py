@@ -1,4 +1,5 @@
 """The SQL kit (sql/newsbeam.sql through reporting.kit): every view and every question, on real outputs."""
+
 import shutil
 
 import duckdb
@@ -7,8 +8,19 @@ import pytest
 from reporting import kit
 from tests.conftest import run_driver, seed_path
 
-VIEWS = ("articles", "entity_mentions", "alerts", "stories", "story_alerts", "story_alert_events", "duplicates", "rejected",
-         "current_stories", "current_story_alerts", "entity_counts")
+VIEWS = (
+    "articles",
+    "entity_mentions",
+    "alerts",
+    "stories",
+    "story_alerts",
+    "story_alert_events",
+    "duplicates",
+    "rejected",
+    "current_stories",
+    "current_story_alerts",
+    "entity_counts",
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +54,9 @@ def test_views_match_the_tables(sample_output):
     n_articles = kit.one(con, "SELECT count(*) FROM articles")[0]
     assert n_articles == 10
     # the same numbers as a plain read of the Parquet files
-    raw = kit.one(duckdb.connect(), f"SELECT count(*) FROM read_parquet('{sample_output}/entity_mentions/*/*.parquet')")[0]
+    raw = kit.one(
+        duckdb.connect(), f"SELECT count(*) FROM read_parquet('{sample_output}/entity_mentions/*/*.parquet')"
+    )[0]
     assert kit.one(con, "SELECT sum(mentions) FROM entity_counts")[0] == raw
     # one current alert per (rule, story)
     assert kit.one(con, "SELECT count(*) = count(DISTINCT (rule_id, story_id)) FROM current_story_alerts")[0]

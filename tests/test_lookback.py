@@ -1,4 +1,5 @@
 """The lookback's file listing: an output with nothing written yet is an empty lookback; a storage error is not."""
+
 import pytest
 from apache_beam.io.filesystem import BeamIOError
 from apache_beam.io.filesystems import FileSystems

@@ -1,4 +1,5 @@
 """End to end: the real driver on sample_data/ and on broken input, read back with DuckDB and Polars."""
+
 import json
 import os
 import subprocess
@@ -11,7 +12,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import ROOT, SAMPLE, SEEDS, assert_same_tables, run_driver, seed_path
+from tests.conftest import ROOT, SAMPLE, assert_same_tables, run_driver, seed_path
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +28,9 @@ def _manifest(out: Path) -> dict:
 
 
 def test_sample_run_writes_one_row_per_seed_readable_by_duckdb_and_polars(sample_output):
-    count = duckdb.sql(f"SELECT count(*) FROM read_parquet('{sample_output}/articles/*/*.parquet', hive_partitioning=true)").fetchall()[0][0]
+    count = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{sample_output}/articles/*/*.parquet', hive_partitioning=true)"
+    ).fetchall()[0][0]
     manifest = _manifest(sample_output)
     assert count == manifest["articles"] == 10
     rows = _table(sample_output, "articles").fetchdf()
@@ -71,7 +74,12 @@ def _content(out: Path, table: str):
     frames = []
     for path in sorted((out / table).glob("dt=*/*.parquet")):
         t = pq.read_table(path)
-        frames.append((path.relative_to(out).as_posix(), t.drop_columns([c for c in ("ingested_at", "rejected_at") if c in t.column_names])))
+        frames.append(
+            (
+                path.relative_to(out).as_posix(),
+                t.drop_columns([c for c in ("ingested_at", "rejected_at") if c in t.column_names]),
+            )
+        )
     return frames
 
 
@@ -114,8 +122,24 @@ sys.exit(news_pipeline.run(sys.argv[1:]))
 def test_a_chunked_run_leaves_no_garbage_from_one_chunk_to_the_next(tmp_path):
     """The driver of a chunked run holds one chunk's objects, not a growing pile of finished pipelines' cyclic
     garbage: the number of objects the collector tracks is the same after the 3rd and the 8th chunk."""
-    proc = subprocess.run([sys.executable, "-c", _COUNT_OBJECTS_PER_CHUNK, "--input", str(SAMPLE), "--output", str(tmp_path), "--chunk_records", "1"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _COUNT_OBJECTS_PER_CHUNK,
+            "--input",
+            str(SAMPLE),
+            "--output",
+            str(tmp_path),
+            "--chunk_records",
+            "1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     objects = [int(line.split()[1]) for line in proc.stdout.splitlines() if line.startswith("objects ")]
     assert len(objects) == 11
@@ -184,7 +208,11 @@ def test_bad_input_is_rejected_with_reasons_and_counts_reconcile(tmp_path):
             assert r.original_bytes == source.read_bytes()
         else:
             assert r.input_line == 2 and r.original_bytes == b'{"title": "cut off", "text": "never fin'
-    assert rejected.set_index("error_type").loc["unsupported_extension"].message.startswith("unsupported file extension '.pdf'")
+    assert (
+        rejected.set_index("error_type")
+        .loc["unsupported_extension"]
+        .message.startswith("unsupported file extension '.pdf'")
+    )
 
 
 def test_missing_input_is_a_configuration_error(tmp_path):
@@ -201,7 +229,9 @@ def test_sample_run_writes_entity_mentions_with_exact_offsets(sample_output):
         JOIN read_parquet('{sample_output}/articles/*/*.parquet', hive_partitioning=true) a USING (article_id)
         WHERE substr(a.body, m.start_char + 1, m.end_char - m.start_char) <> m.text""").fetchall()[0][0]
     assert bad == 0  # body[start_char:end_char] == text for every mention
-    total = duckdb.sql(f"SELECT count(*) FROM read_parquet('{sample_output}/entity_mentions/*/*.parquet')").fetchall()[0][0]
+    total = duckdb.sql(f"SELECT count(*) FROM read_parquet('{sample_output}/entity_mentions/*/*.parquet')").fetchall()[
+        0
+    ][0]
     assert total == _manifest(sample_output)["entity_mentions"] > 100
     seed4 = duckdb.sql(f"""
         SELECT e.name, e.entity_id, e.mentions FROM read_parquet('{sample_output}/articles/*/*.parquet') a, unnest(a.entities) AS u(e)

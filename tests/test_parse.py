@@ -7,7 +7,14 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.conftest import INGESTED_AT, make_test_pipeline, seed_path
 from transforms.errors import InputRejected, Reason
 from transforms.language import LanguageDetector
-from transforms.parse import FLAG_FUTURE, FLAG_UNPARSED_DATE, FLAG_URL_DROPPED, ParseArticles, ParseConfig, build_article
+from transforms.parse import (
+    FLAG_FUTURE,
+    FLAG_UNPARSED_DATE,
+    FLAG_URL_DROPPED,
+    ParseArticles,
+    ParseConfig,
+    build_article,
+)
 from transforms.read import RawInput
 
 CONFIG = ParseConfig(ingested_at=INGESTED_AT, max_body_bytes=10_000)
@@ -38,9 +45,13 @@ def test_seed_becomes_a_valid_article(lang):
 
 def test_publish_date_fallbacks_path_then_modification_time_then_ingestion(lang):
     mtime = dt.datetime(2024, 5, 2, 8, 30, tzinfo=dt.timezone.utc)
-    from_path = build_article(raw(b"Some body text here.", uri="/feeds/2024/05/01/x.txt", ext=".txt", modified_at=mtime), CONFIG, lang)
+    from_path = build_article(
+        raw(b"Some body text here.", uri="/feeds/2024/05/01/x.txt", ext=".txt", modified_at=mtime), CONFIG, lang
+    )
     assert (from_path.published_at.date(), from_path.published_at_source) == (dt.date(2024, 5, 1), "file")
-    modified = build_article(raw(b"Some body text here.", uri="/feeds/x.txt", ext=".txt", modified_at=mtime), CONFIG, lang)
+    modified = build_article(
+        raw(b"Some body text here.", uri="/feeds/x.txt", ext=".txt", modified_at=mtime), CONFIG, lang
+    )
     assert (modified.published_at, modified.published_at_source) == (mtime, "modified")
     unknown = build_article(raw(b"Some body text here.", uri="/feeds/x.txt", ext=".txt"), CONFIG, lang)
     assert (unknown.published_at, unknown.published_at_source) == (INGESTED_AT, "ingested")
@@ -59,7 +70,11 @@ def test_future_and_unparseable_dates_are_kept_and_flagged(lang):
 def test_sidecar_overrides_and_bad_sidecar_is_rejected(lang):
     sidecar = '{"published_at": "2024-06-17", "source": "Example Daily", "title": "Given title"}'
     article = build_article(raw(b"Body of the article.", uri="/x/a.txt", ext=".txt", sidecar=sidecar), CONFIG, lang)
-    assert (article.published_at.date(), article.source, article.title) == (dt.date(2024, 6, 17), "Example Daily", "Given title")
+    assert (article.published_at.date(), article.source, article.title) == (
+        dt.date(2024, 6, 17),
+        "Example Daily",
+        "Given title",
+    )
     with pytest.raises(InputRejected) as err:
         build_article(raw(b"Body.", uri="/x/a.txt", ext=".txt", sidecar='{"publish": "2024"}'), CONFIG, lang)
     assert err.value.reason is Reason.INVALID_FIELD and "publish" in err.value.message
@@ -68,7 +83,8 @@ def test_sidecar_overrides_and_bad_sidecar_is_rejected(lang):
 _OG_URL_PAGE = (  # trafilatura reads the tab in og:url as a space, which no stored url may hold
     '<!doctype html><html><head><title>Talks go on</title><meta property="og:url" content="https://evil.example/a\tb">'
     '<meta property="og:site_name" content="Evil Daily">'
-    "</head><body><article><h1>Talks go on</h1><p>" + "Officials said the talks would go on next week. " * 5
+    "</head><body><article><h1>Talks go on</h1><p>"
+    + "Officials said the talks would go on next week. " * 5
     + "</p></article></body></html>"
 ).encode()
 
@@ -76,20 +92,73 @@ _OG_URL_PAGE = (  # trafilatura reads the tab in og:url as a space, which no sto
 @pytest.mark.parametrize(
     "data, ext, sidecar, url, source, flags",
     [
-        (b'{"text": "Body.", "url": "javascript:alert(document.cookie)"}', ".json", None, None, None, [FLAG_URL_DROPPED]),
-        (b'{"text": "Body.", "url": " JaVaScRiPt:alert(1)", "source": "Wire"}', ".json", None, None, "Wire", [FLAG_URL_DROPPED]),
-        (b'{"text": "Body.", "link": "javascript://evil.example/%0Aalert(1)"}', ".jsonl", None, None, None, [FLAG_URL_DROPPED]),
-        (b'{"text": "Body.", "url": "data:text/html,<script>alert(1)</script>"}', ".json", None, None, None, [FLAG_URL_DROPPED]),
+        (
+            b'{"text": "Body.", "url": "javascript:alert(document.cookie)"}',
+            ".json",
+            None,
+            None,
+            None,
+            [FLAG_URL_DROPPED],
+        ),
+        (
+            b'{"text": "Body.", "url": " JaVaScRiPt:alert(1)", "source": "Wire"}',
+            ".json",
+            None,
+            None,
+            "Wire",
+            [FLAG_URL_DROPPED],
+        ),
+        (
+            b'{"text": "Body.", "link": "javascript://evil.example/%0Aalert(1)"}',
+            ".jsonl",
+            None,
+            None,
+            None,
+            [FLAG_URL_DROPPED],
+        ),
+        (
+            b'{"text": "Body.", "url": "data:text/html,<script>alert(1)</script>"}',
+            ".json",
+            None,
+            None,
+            None,
+            [FLAG_URL_DROPPED],
+        ),
         (b'{"text": "Body.", "url": "/world/a.html"}', ".json", None, None, None, [FLAG_URL_DROPPED]),
         (b'{"text": "Body.", "url": "http://"}', ".json", None, None, None, [FLAG_URL_DROPPED]),
         (b'{"text": "Body.", "url": "   "}', ".json", None, None, None, []),  # blank is absent, not dropped
-        (b'{"text": "Body.", "url": " https://www.wire.example/a\\n"}', ".json", None, "https://www.wire.example/a", "wire.example", []),
+        (
+            b'{"text": "Body.", "url": " https://www.wire.example/a\\n"}',
+            ".json",
+            None,
+            "https://www.wire.example/a",
+            "wire.example",
+            [],
+        ),
         (b"Body of the article.", ".txt", '{"url": "javascript:alert(1)"}', None, None, [FLAG_URL_DROPPED]),
-        (b"Body of the article.", ".txt", '{"url": "https://daily.example/x"}', "https://daily.example/x", "daily.example", []),
+        (
+            b"Body of the article.",
+            ".txt",
+            '{"url": "https://daily.example/x"}',
+            "https://daily.example/x",
+            "daily.example",
+            [],
+        ),
         (_OG_URL_PAGE, ".html", None, None, "Evil Daily", [FLAG_URL_DROPPED]),  # the site name, not the url's host
     ],
-    ids=["javascript", "mixed-case", "jsonl-link-field", "data", "relative", "no-host", "blank", "trimmed", "sidecar-bad",
-         "sidecar-good", "html-og-url"],
+    ids=[
+        "javascript",
+        "mixed-case",
+        "jsonl-link-field",
+        "data",
+        "relative",
+        "no-host",
+        "blank",
+        "trimmed",
+        "sidecar-bad",
+        "sidecar-good",
+        "html-og-url",
+    ],
 )
 def test_only_http_urls_are_stored_others_are_dropped_and_flagged(lang, data, ext, sidecar, url, source, flags):
     line = 1 if ext == ".jsonl" else None
@@ -121,9 +190,15 @@ def test_parse_articles_splits_good_and_bad():
     ]
     with make_test_pipeline() as p:
         out = p | beam.Create(inputs) | ParseArticles(CONFIG)
-        assert_that(out.articles | "Titles" >> beam.Map(lambda a: (a.title, a.body)), equal_to([("A", "Alpha body text.")]), label="articles")
         assert_that(
-            out.rejected | "Why" >> beam.Map(lambda r: (r.input_uri, r.input_line, r.byte_offset, r.stage, r.error_type, r.original_bytes)),
+            out.articles | "Titles" >> beam.Map(lambda a: (a.title, a.body)),
+            equal_to([("A", "Alpha body text.")]),
+            label="articles",
+        )
+        assert_that(
+            out.rejected
+            | "Why"
+            >> beam.Map(lambda r: (r.input_uri, r.input_line, r.byte_offset, r.stage, r.error_type, r.original_bytes)),
             equal_to(
                 [
                     ("/in/empty.txt", None, None, "decode", "empty_file", b""),
@@ -152,14 +227,38 @@ def test_pubsub_shaped_messages_take_the_file_parse_path():
     ]
     sent = dt.datetime(2024, 6, 17, 9, 0, tzinfo=dt.timezone.utc)
     with make_test_pipeline() as p:
-        raw = p | beam.Create(messages) | beam.Map(lambda m: raw_from_message(m.data, m.attributes, m.message_id, "projects/p/subscriptions/news", sent))
+        raw = (
+            p
+            | beam.Create(messages)
+            | beam.Map(
+                lambda m: raw_from_message(m.data, m.attributes, m.message_id, "projects/p/subscriptions/news", sent)
+            )
+        )
         out = raw | ParseArticles(ParseConfig(INGESTED_AT))
         assert_that(
-            out.articles | "Fields" >> beam.Map(lambda a: (a.input_uri, a.source, a.published_at.isoformat(), a.published_at_source, a.input_format)),
-            equal_to([
-                ("pubsub://projects/p/subscriptions/news/m1", "kremlin.ru", "2024-06-17T08:00:00+00:00", "metadata", "json"),
-                ("pubsub://projects/p/subscriptions/news/m2", None, "2024-06-17T09:00:00+00:00", "modified", "text"),
-            ]),
+            out.articles
+            | "Fields"
+            >> beam.Map(
+                lambda a: (a.input_uri, a.source, a.published_at.isoformat(), a.published_at_source, a.input_format)
+            ),
+            equal_to(
+                [
+                    (
+                        "pubsub://projects/p/subscriptions/news/m1",
+                        "kremlin.ru",
+                        "2024-06-17T08:00:00+00:00",
+                        "metadata",
+                        "json",
+                    ),
+                    (
+                        "pubsub://projects/p/subscriptions/news/m2",
+                        None,
+                        "2024-06-17T09:00:00+00:00",
+                        "modified",
+                        "text",
+                    ),
+                ]
+            ),
             label="articles",
         )
         assert_that(

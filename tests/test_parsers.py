@@ -1,4 +1,3 @@
-import datetime as dt
 
 import pytest
 
@@ -102,7 +101,11 @@ def test_html_extracts_main_text_without_navigation_ads_or_comments():
 
 
 def test_html_without_a_date_does_not_take_the_clock():
-    article = parse_html("<html><body><article><p>" + "Officials met in the capital on Monday to discuss the budget. " * 5 + "</p></article></body></html>")
+    article = parse_html(
+        "<html><body><article><p>"
+        + "Officials met in the capital on Monday to discuss the budget. " * 5
+        + "</p></article></body></html>"
+    )
     assert article.published is None
 
 
@@ -117,8 +120,15 @@ def test_news_please_json_fields():
 
 
 def test_plain_json_shape_and_external_id():
-    article = parse_jsonl_line('{"id": 7, "title": "T", "text": "Body text here.", "published_at": "2024-01-02", "url": "https://www.example.org/a", "source": "Example"}')
-    assert (article.title, article.body, article.external_id, article.source) == ("T", "Body text here.", "7", "Example")
+    article = parse_jsonl_line(
+        '{"id": 7, "title": "T", "text": "Body text here.", "published_at": "2024-01-02", "url": "https://www.example.org/a", "source": "Example"}'
+    )
+    assert (article.title, article.body, article.external_id, article.source) == (
+        "T",
+        "Body text here.",
+        "7",
+        "Example",
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 """The pipeline on Beam's portable runner with separate worker processes equals the local runner's output."""
+
 import os
 import socket
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -21,10 +21,30 @@ def test_portable_runner_with_external_workers_matches_the_local_runner(sample_o
     out = tmp_path / "portable"
     job, worker = _free_port(), _free_port()
     proc = subprocess.run(
-        [str(ROOT / "scripts" / "portable_runner.sh"), "python", "-m", "pipelines.news_pipeline",
-         "--input", str(SAMPLE), "--output", str(out), "--runner", "PortableRunner", "--job_endpoint", f"localhost:{job}",
-         "--environment_type", "EXTERNAL", "--environment_config", f"localhost:{worker}", "--setup_file", str(ROOT / "setup.py")],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
+        [
+            str(ROOT / "scripts" / "portable_runner.sh"),
+            "python",
+            "-m",
+            "pipelines.news_pipeline",
+            "--input",
+            str(SAMPLE),
+            "--output",
+            str(out),
+            "--runner",
+            "PortableRunner",
+            "--job_endpoint",
+            f"localhost:{job}",
+            "--environment_type",
+            "EXTERNAL",
+            "--environment_config",
+            f"localhost:{worker}",
+            "--setup_file",
+            str(ROOT / "setup.py"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
         env={**os.environ, "JOB_PORT": str(job), "WORKER_PORT": str(worker), "LOG_DIR": str(tmp_path)},
     )
     assert proc.returncode == 0, f"stdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-5000:]}"

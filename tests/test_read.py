@@ -1,4 +1,5 @@
 """transforms/read.py: input units and chunk plans (cutting a large JSONL file into line ranges)."""
+
 import gzip
 from pathlib import Path
 

@@ -4,13 +4,14 @@ The browser test drives Debian's Chromium (`apt-get install chromium`, done by `
 headless through Playwright. Without a Chromium it skips and says why; it never passes silently.
 Its screenshot is saved to test-artifacts/report.png.
 """
+
 import itertools
 import json
 import re
 import shutil
-from html.parser import HTMLParser
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,8 +30,13 @@ ARTIFACTS = ROOT / "test-artifacts"
 @pytest.fixture(scope="module")
 def report(sample_output, tmp_path_factory) -> Path:
     html = tmp_path_factory.mktemp("report") / "report.html"
-    proc = subprocess.run([sys.executable, "-m", "pipelines.report", "--output", str(sample_output), "--html", str(html)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.report", "--output", str(sample_output), "--html", str(html)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return html
 
@@ -50,7 +56,13 @@ def test_mark_text_escapes_and_marks_spans():
     ev = (body.index("Putin"), body.index(" on"))
     mentions = [
         {"entity_id": "Q7747", "canonical_name": "Vladimir Putin", "type": "PERSON", "start_char": 0, "end_char": 5},
-        {"entity_id": "Q18808", "canonical_name": "Pyongyang", "type": "GPE", "start_char": body.index("Pyongyang"), "end_char": body.index(" on")},
+        {
+            "entity_id": "Q18808",
+            "canonical_name": "Pyongyang",
+            "type": "GPE",
+            "start_char": body.index("Pyongyang"),
+            "end_char": body.index(" on"),
+        },
     ]
     html = str(mark_text(body, ev, mentions))
     assert "&lt;b&gt;will&lt;/b&gt;" in html and "<b>" not in html
@@ -61,7 +73,21 @@ def test_mark_text_escapes_and_marks_spans():
 
 def test_mark_text_cuts_a_mention_that_straddles_the_evidence_edge():
     body = "The Kim Il Sung Square parade."
-    html = str(mark_text(body, (0, 8), [{"entity_id": "Q1", "canonical_name": "Kim Il Sung Square", "type": "FAC", "start_char": 4, "end_char": 22}]))
+    html = str(
+        mark_text(
+            body,
+            (0, 8),
+            [
+                {
+                    "entity_id": "Q1",
+                    "canonical_name": "Kim Il Sung Square",
+                    "type": "FAC",
+                    "start_char": 4,
+                    "end_char": 22,
+                }
+            ],
+        )
+    )
     assert html.count('data-entity="Q1"') == 2  # both halves stay marked as the entity
     assert re.sub(r"<[^>]+>", "", html) == body
 
@@ -92,7 +118,13 @@ def test_the_report_is_self_contained_and_deterministic(sample_output, report):
 
 
 def test_report_of_a_folder_that_is_not_an_output_is_a_clear_error(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "pipelines.report", "--output", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.report", "--output", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "not a newsbeam output folder" in proc.stderr
 
 
@@ -174,9 +206,16 @@ class _Hrefs(HTMLParser):
 def url_run(tmp_path_factory) -> Path:
     """A run over two JSON articles that both fire summit_announced: one with a javascript: url, one with an https url."""
     inputs = tmp_path_factory.mktemp("url_inputs")
-    for name, seed, url, title, published in (("evil", "004", EVIL_URL, EVIL_TITLE, "2024-06-17"),
-                                               ("good", "003", GOOD_URL, "Putin poised to visit", "2024-06-12")):
-        article = {"title": title, "text": seed_path(seed).read_text(encoding="utf-8"), "published_at": published, "url": url}
+    for name, seed, url, title, published in (
+        ("evil", "004", EVIL_URL, EVIL_TITLE, "2024-06-17"),
+        ("good", "003", GOOD_URL, "Putin poised to visit", "2024-06-12"),
+    ):
+        article = {
+            "title": title,
+            "text": seed_path(seed).read_text(encoding="utf-8"),
+            "published_at": published,
+            "url": url,
+        }
         (inputs / f"{name}.json").write_text(json.dumps(article), encoding="utf-8")
     out = tmp_path_factory.mktemp("url_output")
     run_driver("--input", str(inputs), "--output", str(out))

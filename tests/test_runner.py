@@ -1,4 +1,5 @@
 """runtime/runner.py: the local runner's process settings."""
+
 import logging
 import os
 
@@ -22,7 +23,9 @@ def test_a_users_malloc_setting_wins(monkeypatch):
     monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
     runner.tune_malloc()
     assert os.environ["MALLOC_ARENA_MAX"] == "4"
-    assert os.environ["MALLOC_MMAP_THRESHOLD_"] == str({v: x for v, _, x in runner.MALLOC_SETTINGS}["MALLOC_MMAP_THRESHOLD_"])
+    assert os.environ["MALLOC_MMAP_THRESHOLD_"] == str(
+        {v: x for v, _, x in runner.MALLOC_SETTINGS}["MALLOC_MMAP_THRESHOLD_"]
+    )
 
 
 def test_a_users_in_memory_run_with_several_workers_keeps_beams_warning(caplog):
@@ -38,14 +41,30 @@ def _worker_record(message: str) -> logging.LogRecord:
     from apache_beam.portability.api import beam_fn_api_pb2
 
     entry = beam_fn_api_pb2.LogEntry(severity=beam_fn_api_pb2.LogEntry.Severity.WARN, message=message)
-    return logging.LogRecord("apache_beam.runners.portability.local_job_service", logging.WARNING, __file__, 1, "Worker: %s", (str(entry).replace("\n", " "),), None)
+    return logging.LogRecord(
+        "apache_beam.runners.portability.local_job_service",
+        logging.WARNING,
+        __file__,
+        1,
+        "Worker: %s",
+        (str(entry).replace("\n", " "),),
+        None,
+    )
 
 
 def test_worker_start_up_noise_is_dropped_and_a_users_discarded_flag_is_not():
     noise = runner._WORKER_START_UP_NOISE
-    assert not noise.filter(_worker_record("No semi_persistent_directory found:  User registered objects (e.g. schema, logical type) throughregisteries may not be effective"))
-    assert not noise.filter(_worker_record("Discarding unparseable args: ['--pipeline_type_check', '--direct_runner_use_stacked_bundle']"))
-    assert noise.filter(_worker_record("Discarding unparseable args: ['--pipeline_type_check', '--stroy_threshold=0.2']"))
+    assert not noise.filter(
+        _worker_record(
+            "No semi_persistent_directory found:  User registered objects (e.g. schema, logical type) throughregisteries may not be effective"
+        )
+    )
+    assert not noise.filter(
+        _worker_record("Discarding unparseable args: ['--pipeline_type_check', '--direct_runner_use_stacked_bundle']")
+    )
+    assert noise.filter(
+        _worker_record("Discarding unparseable args: ['--pipeline_type_check', '--stroy_threshold=0.2']")
+    )
     assert noise.filter(_worker_record("No session file found: /tmp/x/staged/pickled_main_session"))
 
 

@@ -1,4 +1,5 @@
 """Scheduled batch runs: date selection, idempotent reruns, _SUCCESS, exit codes, crash safety, duplicates across runs."""
+
 import json
 import os
 import signal
@@ -16,7 +17,9 @@ pytestmark = pytest.mark.slow
 
 
 def _table_bytes(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for t in TABLES for p in sorted((out / t).glob("dt=*/*.parquet"))}
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes() for t in TABLES for p in sorted((out / t).glob("dt=*/*.parquet"))
+    }
 
 
 def test_rerunning_a_batch_rewrites_byte_identical_tables(tmp_path):
@@ -49,9 +52,13 @@ def test_too_many_rejected_inputs_exit_3_after_committing(tmp_path):
     (inputs / "good.txt").write_bytes(seed_path("004").read_bytes())
     (inputs / "empty.txt").write_bytes(b"")
     (inputs / "binary.txt").write_bytes(b"\x00\x01\x02" * 10)
-    proc = run_driver("--input", str(inputs), "--output", str(tmp_path / "out"), "--max_rejected_ratio", "0.5", check=False)
+    proc = run_driver(
+        "--input", str(inputs), "--output", str(tmp_path / "out"), "--max_rejected_ratio", "0.5", check=False
+    )
     assert proc.returncode == 3
-    assert (tmp_path / "out" / "_SUCCESS").exists() and json.loads((tmp_path / "out" / "_manifest.json").read_text())["rejected"] == 2
+    assert (tmp_path / "out" / "_SUCCESS").exists() and json.loads((tmp_path / "out" / "_manifest.json").read_text())[
+        "rejected"
+    ] == 2
 
 
 def test_a_text_seen_by_an_earlier_run_is_a_duplicate_not_a_second_article(tmp_path):
@@ -63,7 +70,10 @@ def test_a_text_seen_by_an_earlier_run_is_a_duplicate_not_a_second_article(tmp_p
     proc = run_driver("--input", str(again), "--output", str(out))
     assert "0 articles, 1 duplicates" in proc.stdout
     (dup,) = pq.read_table(out / "duplicates").to_pylist()
-    kept = {r["input_uri"]: r["article_id"] for r in pq.read_table(out / "articles", columns=["input_uri", "article_id"]).to_pylist()}
+    kept = {
+        r["input_uri"]: r["article_id"]
+        for r in pq.read_table(out / "articles", columns=["input_uri", "article_id"]).to_pylist()
+    }
     assert dup["duplicate_of"] == kept[str(seed_path("004"))]
 
 
@@ -88,8 +98,13 @@ def test_kill_9_halfway_then_rerun_gives_a_clean_runs_tables(tmp_path):
     started = time.monotonic()
     run_driver("--input", str(source), "--output", str(clean))
     full = time.monotonic() - started
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines.news_pipeline", "--input", str(source), "--output", str(crashed)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.news_pipeline", "--input", str(source), "--output", str(crashed)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + full / 2
     while time.monotonic() < deadline and proc.poll() is None:
         if crashed.exists():

@@ -27,8 +27,13 @@ def test_types_and_nullability():
 
 def test_models_are_frozen_and_strict():
     fields = dict(
-        input_uri="x", stage="decode", error_type="empty_file", message="m", original_bytes=b"",
-        original_size=0, rejected_at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+        input_uri="x",
+        stage="decode",
+        error_type="empty_file",
+        message="m",
+        original_bytes=b"",
+        original_size=0,
+        rejected_at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
     )
     row = Rejected(**fields)
     with pytest.raises(ValidationError):

@@ -4,6 +4,7 @@ per table and partition after a single shuffle.
 The records are the sample run's own rows (read back and validated as the models again), so every column type
 the pipeline writes goes through the batches.
 """
+
 from pathlib import Path
 
 import apache_beam as beam
@@ -13,8 +14,8 @@ import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms import sink
 from schemas.tables import TABLES
+from transforms import sink
 from transforms.sink import WriteTables, from_ipc, part_name, to_ipc
 
 BATCH = "b0"

@@ -1,4 +1,5 @@
 """benchmarks/stage_times.py: each stage lasts until the next starts, bundles of one stage add up."""
+
 from benchmarks.stage_times import stage_times
 
 

@@ -1,13 +1,13 @@
 """Stories: near-duplicates, online clustering, stable ids, lookback across runs, story alerts, breaking news."""
+
 import datetime as dt
 import json
 import os
-import shutil
-from pathlib import Path
-
 import pickle
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import apache_beam as beam
 import duckdb
@@ -26,9 +26,9 @@ from transforms.stories import (
     StoryClusterer,
     StoryConfig,
     StoryInput,
-    minhash_permutations,
-    load_stopwords,
     features_of,
+    load_stopwords,
+    minhash_permutations,
     signature,
 )
 
@@ -40,6 +40,7 @@ SUMMIT = "Russian President Vladimir Putin will visit North Korea next week for 
 
 
 _REPORTED_ONLY = {"reported": StatusLevel(status="reported", rank=1, cues=("report",))}
+
 
 def feats(i, text, t=T0, entities=(), source=None):
     return features_of(f"a{i}", t, source, None, text, entities, SW)
@@ -64,7 +65,14 @@ def test_weeks_apart_same_actors_is_a_new_story_and_old_state_expires():
     b = c.add(feats(2, SUMMIT.replace("next week", "on Tuesday"), T0 + dt.timedelta(days=2), ents))
     assert a.story_id == b.story_id
     assert c.active_stories() == 1
-    later = c.add(feats(3, "Putin and Kim Jong Un signed a defence pact in Pyongyang on Wednesday.", T0 + dt.timedelta(days=30), ents))
+    later = c.add(
+        feats(
+            3,
+            "Putin and Kim Jong Un signed a defence pact in Pyongyang on Wednesday.",
+            T0 + dt.timedelta(days=30),
+            ents,
+        )
+    )
     assert later.story_id != a.story_id
     assert c.active_stories() == 1  # the June story expired: state does not grow with articles seen
 
@@ -72,8 +80,12 @@ def test_weeks_apart_same_actors_is_a_new_story_and_old_state_expires():
 def test_size_bounds_evict_the_oldest_articles_and_stories_when_dates_do_not():
     """Undated input shares one time, so nothing expires: the size bounds keep the window's state flat."""
     c = StoryClusterer(StoryConfig(max_window_articles=3, max_active_stories=2))
-    texts = [QUAKE, SUMMIT, "Floods closed schools across Bangladesh as monsoon rains continued for a third week in the north.",
-             "The central bank raised interest rates by half a point, its steepest rise since the financial crisis began."]
+    texts = [
+        QUAKE,
+        SUMMIT,
+        "Floods closed schools across Bangladesh as monsoon rains continued for a third week in the north.",
+        "The central bank raised interest rates by half a point, its steepest rise since the financial crisis began.",
+    ]
     firsts = [c.add(feats(i, t)) for i, t in enumerate(texts)]
     assert len({a.story_id for a in firsts}) == 4
     assert c.active_stories() == 2 and len(c._near) == 3 and c.evictions == 3
@@ -119,10 +131,27 @@ def book_alert(story_id):
     from schemas import StoryAlert
 
     return StoryAlert(
-        story_alert_id=f"sal_{story_id}", version=1, rule_id="summit", story_id=story_id, title="t", severity="high",
-        status="reported", first_seen=T0, last_updated=T0, source_count=1, article_count=1, article_ids=["a1"], actors=[],
-        evidence_text="e", evidence_article_id="a1", evidence_start=0, evidence_end=1, cameo_code="036",
-        plover_type="CONSULT", confidence=0.5, change="new",
+        story_alert_id=f"sal_{story_id}",
+        version=1,
+        rule_id="summit",
+        story_id=story_id,
+        title="t",
+        severity="high",
+        status="reported",
+        first_seen=T0,
+        last_updated=T0,
+        source_count=1,
+        article_count=1,
+        article_ids=["a1"],
+        actors=[],
+        evidence_text="e",
+        evidence_article_id="a1",
+        evidence_start=0,
+        evidence_end=1,
+        cameo_code="036",
+        plover_type="CONSULT",
+        confidence=0.5,
+        change="new",
     )
 
 
@@ -139,8 +168,16 @@ def test_near_duplicate_index_finds_what_datasketch_finds_and_forgets_what_is_re
 
     items = _bbc_minhashes(300)
     ours, theirs = NearDuplicateIndex(0.8), MinHashLSH(threshold=0.8, num_perm=NUM_PERM)
-    minhash = {key: MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME, permutations=minhash_permutations(),
-                            hashvalues=signature(mh).astype(numpy.uint64)) for key, mh in items}
+    minhash = {
+        key: MinHash(
+            num_perm=NUM_PERM,
+            seed=1,
+            scheme=MINHASH_SCHEME,
+            permutations=minhash_permutations(),
+            hashvalues=signature(mh).astype(numpy.uint64),
+        )
+        for key, mh in items
+    }
     for key, mh in items:
         ours.insert(key, signature(mh))
         theirs.insert(key, minhash[key])
@@ -151,18 +188,27 @@ def test_near_duplicate_index_finds_what_datasketch_finds_and_forgets_what_is_re
         ours.remove(key)
         theirs.remove(key)
     assert len(ours) == len(items) - 150
-    assert {key: ours.query(signature(mh)) for key, mh in items} == {key: set(theirs.query(minhash[key])) for key, _ in items}
+    assert {key: ours.query(signature(mh)) for key, mh in items} == {
+        key: set(theirs.query(minhash[key])) for key, _ in items
+    }
     with pytest.raises(ValueError):
         ours.insert(items[-1][0], signature(items[-1][1]))  # an article is indexed once
 
 
 def test_a_pickled_near_duplicate_index_works_in_another_process(tmp_path):
-    (key, mh), = _bbc_minhashes(1)
+    ((key, mh),) = _bbc_minhashes(1)
     index = NearDuplicateIndex(0.8)
     index.insert(key, signature(mh))
     (tmp_path / "index.pkl").write_bytes(pickle.dumps((index, mh)))
     code = f"import pickle; from transforms.stories import signature; index, mh = pickle.load(open({str(tmp_path / 'index.pkl')!r}, 'rb')); print(sorted(index.query(signature(mh))))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+        check=True,
+    ).stdout
     assert out.strip() == f"[{key!r}]"  # band keys are a stable hash, not Python's per-process hash()
 
 
@@ -176,7 +222,10 @@ def test_story_alert_status_rules():
 def test_breaking_story_fires_on_a_jump_over_its_own_baseline():
     from tests.test_alerts import alerts_for  # noqa: F401  (same engine; here only the book matters)
 
-    book = StoryBook(_REPORTED_ONLY, BreakingConfig(window=dt.timedelta(hours=6), baseline=dt.timedelta(hours=48), factor=3, min_articles=3))
+    book = StoryBook(
+        _REPORTED_ONLY,
+        BreakingConfig(window=dt.timedelta(hours=6), baseline=dt.timedelta(hours=48), factor=3, min_articles=3),
+    )
     from transforms.stories import StoryInput
 
     def add(i, hours):
@@ -200,7 +249,11 @@ def test_assign_stories_transform_groups_in_event_time():
         StoryInput(feats(3, QUAKE, T0 + dt.timedelta(hours=5)), ()),
     ]
     with make_test_pipeline() as p:
-        out = (p | "In" >> beam.Create(inputs), p | "NoAlerts" >> beam.Create([]), p | "NoRestored" >> beam.Create([])) | AssignStories()
+        out = (
+            p | "In" >> beam.Create(inputs),
+            p | "NoAlerts" >> beam.Create([]),
+            p | "NoRestored" >> beam.Create([]),
+        ) | AssignStories()
         assert_that(
             out.assignments | beam.Map(lambda a: (a.article_id, a.story_id)),
             equal_to([("a1", "sty_" + _id("a1")), ("a2", "sty_" + _id("a1")), ("a3", "sty_" + _id("a3"))]),
@@ -218,7 +271,9 @@ def _stories(out: Path):
 
 
 def _article_stories(out: Path) -> dict:
-    rows = duckdb.sql(f"SELECT input_uri, story_id FROM read_parquet('{out}/articles/*/*.parquet', hive_partitioning=true)").fetchall()
+    rows = duckdb.sql(
+        f"SELECT input_uri, story_id FROM read_parquet('{out}/articles/*/*.parquet', hive_partitioning=true)"
+    ).fetchall()
     return {Path(uri).name: sid for uri, sid in rows}
 
 
@@ -230,17 +285,29 @@ def test_seeds_form_one_story_with_one_summit_story_alert(sample_output):
     (story_id,) = seed_stories
     row = _stories(sample_output).set_index("story_id").loc[story_id]
     assert row.article_count == 5 and row.source_count == 1 and list(row.sources) == ["themoscowtimes.com"]
-    assert story_id not in {sid for name, sid in stories.items() if name.startswith(("2024-06-20", "newsplease", "ceasefire"))}
+    assert story_id not in {
+        sid for name, sid in stories.items() if name.startswith(("2024-06-20", "newsplease", "ceasefire"))
+    }
     summit = duckdb.sql(f"""SELECT status, version, event_start, event_end, article_count FROM read_parquet('{sample_output}/story_alerts/*/*.parquet')
                             WHERE rule_id = 'summit_announced' AND story_id = '{story_id}'""").fetchall()
     assert len(summit) == 1
     status, version, start, end, articles = summit[0]
-    assert status in ("announced", "scheduled") and (str(start), str(end)) == ("2024-06-18", "2024-06-19") and articles == 5
+    assert (
+        status in ("announced", "scheduled")
+        and (str(start), str(end)) == ("2024-06-18", "2024-06-19")
+        and articles == 5
+    )
     log = [json.loads(l) for l in (sample_output / "alerts.jsonl").read_text().splitlines()]
-    summit_events = [e for e in log if e["event"] == "story_alert" and e["rule_id"] == "summit_announced" and e["story_id"] == story_id]
+    summit_events = [
+        e
+        for e in log
+        if e["event"] == "story_alert" and e["rule_id"] == "summit_announced" and e["story_id"] == story_id
+    ]
     assert [e["change"] for e in summit_events][0] == "new" and len(summit_events) == version
     assert all(e["change"] != "new" for e in summit_events[1:])  # updates, not new alerts
-    per_article = duckdb.sql(f"SELECT count(*) FROM read_parquet('{sample_output}/alerts/*/*.parquet') WHERE story_id = '{story_id}' AND rule_id = 'summit_announced'").fetchall()[0][0]
+    per_article = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{sample_output}/alerts/*/*.parquet') WHERE story_id = '{story_id}' AND rule_id = 'summit_announced'"
+    ).fetchall()[0][0]
     assert per_article == 5  # the per-article rows stay, with story_id filled
 
 
@@ -266,7 +333,7 @@ def test_second_batch_extends_the_first_batch_story_without_alerting_it_again(tm
     assert both["004_ca967a8cb344c277.txt"] == story_id
     latest = _stories(out).sort_values("article_count").iloc[-1]
     assert latest.story_id == story_id and latest.article_count == 5
-    new_lines = [json.loads(l) for l in (out / "alerts.jsonl").read_text().splitlines()[len(log1):]]
+    new_lines = [json.loads(l) for l in (out / "alerts.jsonl").read_text().splitlines()[len(log1) :]]
     summit = [e for e in new_lines if e["event"] == "story_alert" and e["rule_id"] == "summit_announced"]
     assert summit and all(e["change"] != "new" for e in summit)  # yesterday's story alert is updated, not alerted again
     assert summit[-1]["status"] in ("announced", "scheduled")
@@ -278,7 +345,9 @@ def test_an_unrelated_article_starts_a_new_story(tmp_path):
     inputs.mkdir()
     for path in SEEDS.glob("00[01]_*"):
         shutil.copy(path, inputs / path.name)
-    (inputs / "quake.json").write_text(json.dumps({"title": "Quake in Chile", "text": QUAKE, "published_at": "2024-06-12T10:00:00Z"}))
+    (inputs / "quake.json").write_text(
+        json.dumps({"title": "Quake in Chile", "text": QUAKE, "published_at": "2024-06-12T10:00:00Z"})
+    )
     run_driver("--input", str(inputs), "--output", str(tmp_path / "out"))
     stories = _article_stories(tmp_path / "out")
     assert stories["000_26a13f8ebd929105.txt"] == stories["001_799f9b8c3eae584f.txt"] != stories["quake.json"]

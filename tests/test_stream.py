@@ -1,4 +1,5 @@
 """End to end: the streaming driver on a watched folder, a clean stop, a restart, exactly once, valid Parquet throughout."""
+
 import datetime as dt
 import json
 import os
@@ -27,13 +28,29 @@ class _Stream:
     def __init__(self, watch: Path, output: Path, *extra: str):
         self.log = open(output.parent / f"stream-{time.time_ns()}.log", "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.news_pipeline", "--streaming", "--watch", str(watch), "--output", str(output), *extra],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            [
+                sys.executable,
+                "-m",
+                "pipelines.news_pipeline",
+                "--streaming",
+                "--watch",
+                str(watch),
+                "--output",
+                str(output),
+                *extra,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         for line in self.proc.stdout:
             if "watching" in line:
                 return
-        raise AssertionError(f"the stream exited {self.proc.wait()} before watching: {Path(self.log.name).read_text()[-3000:]}")
+        raise AssertionError(
+            f"the stream exited {self.proc.wait()} before watching: {Path(self.log.name).read_text()[-3000:]}"
+        )
 
     def stop(self, sig=signal.SIGTERM, timeout=180) -> tuple[int, str]:
         if self.proc.poll() is None:
@@ -75,7 +92,9 @@ def _outcomes(output: Path) -> dict[str, int]:
 def _restart_until_drained(watch: Path, output: Path) -> None:
     """Start the stream again, wait until nothing is pending or landed, stop it with Ctrl-C."""
     restarted = _Stream(watch, output, "--max_runtime_s", "600")
-    _wait_for(lambda: not Spool(watch).pending() and not Spool(watch).ready(), what="every file processed after the restart")
+    _wait_for(
+        lambda: not Spool(watch).pending() and not Spool(watch).ready(), what="every file processed after the restart"
+    )
     code, out = restarted.stop(signal.SIGINT)
     assert code == 0, out
 
@@ -97,7 +116,10 @@ def test_stream_sees_alerts_while_running_stops_cleanly_and_restarts_exactly_onc
     # 1. Reuters wires from 1987, then the five seeds from June 2024, landing while the stream runs.
     replay(REUTERS, watch, rate=0, limit=12)
     replay(SEEDS, watch, rate=0)
-    _wait_for(lambda: any(a["event"] == "alert" and a["rule_id"] == "summit_announced" for a in _alerts(output)), what="the seeds' summit alert")
+    _wait_for(
+        lambda: any(a["event"] == "alert" and a["rule_id"] == "summit_announced" for a in _alerts(output)),
+        what="the seeds' summit alert",
+    )
     assert stream.proc.poll() is None, "the stream must still be running"
     _wait_for(lambda: len(_rows(output, "articles")) >= 15, what="the articles")
     summit = [a for a in _alerts(output) if a["event"] == "alert" and a["rule_id"] == "summit_announced"]
@@ -112,7 +134,10 @@ def test_stream_sees_alerts_while_running_stops_cleanly_and_restarts_exactly_onc
     late_line = REUTERS.read_bytes().splitlines()[20]
     land(watch, "late-wire.json", late_line, None)
     rejected_names = lambda: {Path(r["input_uri"]).name for r in _rows(output, "rejected")}  # noqa: E731
-    _wait_for(lambda: {"empty.txt", "late-wire.json"} <= rejected_names() and _rows(output, "duplicates"), what="the duplicate and rejected rows")
+    _wait_for(
+        lambda: {"empty.txt", "late-wire.json"} <= rejected_names() and _rows(output, "duplicates"),
+        what="the duplicate and rejected rows",
+    )
     reasons = {Path(r["input_uri"]).name: (r["stage"], r["error_type"]) for r in _rows(output, "rejected")}
     assert reasons["empty.txt"] == ("decode", "empty_file")
     assert reasons["late-wire.json"] == ("window", "too_late")
@@ -135,7 +160,10 @@ def test_stream_sees_alerts_while_running_stops_cleanly_and_restarts_exactly_onc
     assert len(claimed.files) >= 2 and Spool(watch).pending()
     replay(REUTERS, watch, rate=0, start=30, limit=2)
     landed = {p.name for p in watch.iterdir() if p.is_file() and not p.name.endswith(".meta.json")} | {
-        p.name for b in (watch / ".newsbeam").iterdir() for p in b.iterdir() if not p.name.startswith("_") and not p.name.endswith(".meta.json")
+        p.name
+        for b in (watch / ".newsbeam").iterdir()
+        for p in b.iterdir()
+        if not p.name.startswith("_") and not p.name.endswith(".meta.json")
     }
     _restart_until_drained(watch, output)
 
@@ -149,7 +177,9 @@ def test_stream_sees_alerts_while_running_stops_cleanly_and_restarts_exactly_onc
     assert manifest["inputs_seen"] == len(landed) and manifest["reconciled"] is True
     assert manifest["articles"] + manifest["duplicates"] + manifest["rejected"] == len(landed)
     assert _all_parquet_valid(output) > 0
-    counts = duckdb.sql(f"SELECT sum(mentions) FROM read_parquet('{output}/entity_counts/*/*.parquet')").fetchall()[0][0]
+    counts = duckdb.sql(f"SELECT sum(mentions) FROM read_parquet('{output}/entity_counts/*/*.parquet')").fetchall()[0][
+        0
+    ]
     mentions = duckdb.sql(f"SELECT count(*) FROM read_parquet('{output}/entity_mentions/*/*.parquet')").fetchall()[0][0]
     assert counts == mentions  # every mention is counted in exactly one window update
 
@@ -158,8 +188,23 @@ def test_max_runtime_stops_an_idle_stream_with_a_manifest(tmp_path):
     watch, output = tmp_path / "incoming", tmp_path / "output"
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.news_pipeline", "--streaming", "--watch", str(watch), "--output", str(output), "--max_runtime_s", "2"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        [
+            sys.executable,
+            "-m",
+            "pipelines.news_pipeline",
+            "--streaming",
+            "--watch",
+            str(watch),
+            "--output",
+            str(output),
+            "--max_runtime_s",
+            "2",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "stream stopped (max_runtime_s)" in proc.stdout
@@ -171,7 +216,11 @@ def test_max_runtime_stops_an_idle_stream_with_a_manifest(tmp_path):
 def test_streaming_without_a_folder_is_a_clear_error(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "pipelines.news_pipeline", "--streaming", "--output", str(tmp_path / "out")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert proc.returncode == 2
     assert "--streaming needs --watch DIR" in proc.stderr
@@ -186,8 +235,12 @@ def test_kill_9_during_a_micro_batch_then_restart_processes_each_file_once(tmp_p
     batches = watch / ".newsbeam"
     in_flight = lambda: [b for b in batches.iterdir() if not (b / "_DONE.json").exists()] if batches.exists() else []  # noqa: E731
     # Kill while a micro-batch is in flight after at least one has committed.
-    _wait_for(lambda: any((b / "_DONE.json").exists() for b in batches.iterdir()) and in_flight() if batches.exists() else False,
-              what="a committed batch and one in flight")
+    _wait_for(
+        lambda: (
+            any((b / "_DONE.json").exists() for b in batches.iterdir()) and in_flight() if batches.exists() else False
+        ),
+        what="a committed batch and one in flight",
+    )
     stream.proc.kill()
     stream.proc.wait()
     stream.log.close()
@@ -205,6 +258,8 @@ def test_kill_9_during_a_micro_batch_then_restart_processes_each_file_once(tmp_p
     assert sorted(r["article_id"] for r in _rows(output, "articles")) == articles_before
     assert sorted((r["input_uri"], r["duplicate_of"]) for r in _rows(output, "duplicates")) == duplicates_before
     assert _all_parquet_valid(output) > 0
-    assert not list(output.glob("_staging/*/*/dt=*/*.parquet"))  # the killed batch's staged files were dropped at restart
+    assert not list(
+        output.glob("_staging/*/*/dt=*/*.parquet")
+    )  # the killed batch's staged files were dropped at restart
     manifest = json.loads((output / "_manifest.json").read_text())
     assert manifest["inputs_seen"] == 24 and manifest["reconciled"] is True

@@ -7,6 +7,7 @@ fails whole; the stream runs its files one by one, commits the two good ones (th
 alert appears, the long article gets entities over its whole body), records the poison as one
 rejected row, marks the batch done and goes on. A restart adds nothing.
 """
+
 import json
 from pathlib import Path
 
@@ -62,7 +63,11 @@ def test_a_poison_file_is_set_aside_and_the_stream_goes_on(tmp_path, monkeypatch
     (rejected,) = _rows(out, "rejected")
     assert (rejected["stage"], rejected["error_type"]) == ("batch", "batch_failed")
     assert rejected["input_uri"].endswith("/poison.txt") and "injected fault" in rejected["message"]
-    assert rejected["original_bytes"] == poison.read_bytes() if poison.exists() else MARKER.encode() in rejected["original_bytes"]
+    assert (
+        rejected["original_bytes"] == poison.read_bytes()
+        if poison.exists()
+        else MARKER.encode() in rejected["original_bytes"]
+    )
 
     alerts = [json.loads(line) for line in (out / "alerts.jsonl").read_text().splitlines()]
     assert any(a.get("rule_id") == "summit_announced" for a in alerts)  # the ordinary article's alert appears

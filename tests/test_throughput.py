@@ -1,4 +1,5 @@
 """benchmarks/throughput.py: the process tree's memory, by role, read from /proc of a real tree."""
+
 import os
 import signal
 import subprocess
@@ -25,7 +26,10 @@ def test_the_tree_is_summed_and_split_by_role():
         deadline = time.monotonic() + 20
         while True:
             rss, pss, roles = _tree_memory(driver.pid)
-            if all(roles[r] > 0 for r in ("driver", "worker server", "workers", "other")) or time.monotonic() > deadline:
+            if (
+                all(roles[r] > 0 for r in ("driver", "worker server", "workers", "other"))
+                or time.monotonic() > deadline
+            ):
                 break
             time.sleep(0.2)
     finally:

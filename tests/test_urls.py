@@ -1,4 +1,5 @@
 """safe_url: the one check that decides which urls are stored and linked (absolute http(s) with a host)."""
+
 import pytest
 
 from transforms.parsers import domain_of

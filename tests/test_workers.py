@@ -3,6 +3,7 @@
 Each case runs in a fresh interpreter (a fork is only safe from a process without threads, and
 pytest's process has run pipelines before), with real Beam pipelines on the real runner.
 """
+
 import functools
 import json
 import os
@@ -69,11 +70,21 @@ def _probe(out: str, with_thread: bool) -> None:
         threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
     for run in range(2):
         pipeline = beam.Pipeline(runner=runner, options=PipelineOptions())
-        (pipeline | beam.Create(range(20)) | beam.Reshuffle() | beam.ParDo(_WhereFn(handle))
-         | beam.Map(json.dumps) | beam.io.WriteToText(f"{out}/run{run}"))
+        (
+            pipeline
+            | beam.Create(range(20))
+            | beam.Reshuffle()
+            | beam.ParDo(_WhereFn(handle))
+            | beam.Map(json.dumps)
+            | beam.io.WriteToText(f"{out}/run{run}")
+        )
         pipeline.run().wait_until_finish()
     server = runner.worker_server
-    facts = {"driver": os.getpid(), "server": server.pid if server else None, "folder": server.folder if server else None}
+    facts = {
+        "driver": os.getpid(),
+        "server": server.pid if server else None,
+        "folder": server.folder if server else None,
+    }
     runner.close()
     Path(out, "driver.json").write_text(json.dumps(facts))
 
@@ -85,7 +96,13 @@ def _probe_gated_warm_up(out: str) -> None:
     runner.start()
     Path(gate).touch()  # reached only if start() returned while the server was still warming up
     pipeline = beam.Pipeline(runner=runner, options=PipelineOptions())
-    (pipeline | beam.Create(range(4)) | beam.ParDo(_WhereFn(handle)) | beam.Map(json.dumps) | beam.io.WriteToText(f"{out}/run0"))
+    (
+        pipeline
+        | beam.Create(range(4))
+        | beam.ParDo(_WhereFn(handle))
+        | beam.Map(json.dumps)
+        | beam.io.WriteToText(f"{out}/run0")
+    )
     pipeline.run().wait_until_finish()
     Path(out, "driver.json").write_text(json.dumps({"server": runner.worker_server.pid}))
     runner.close()

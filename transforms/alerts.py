@@ -15,6 +15,7 @@ one that dates the event, then the earliest. The status is the strongest non-neg
 Event dates are read from the evidence sentence and resolved against `published_at`; an article
 whose publish time is only its ingestion time gets no dates and an `event_date_note` instead.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,7 +32,9 @@ from transforms.gazetteer import LEADER_ROLES, Gazetteer, load_gazetteer
 from transforms.rules import CompiledPack, CompiledRule, cached_rule_pack, tokenize
 from transforms.text import stable_id
 
-_ABBREVIATION = re.compile(r"(?:\b[A-Z]\.)+[A-Z]?$|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|Maj|Capt|Prof|No|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Inc|Corp|Co|vs)$")
+_ABBREVIATION = re.compile(
+    r"(?:\b[A-Z]\.)+[A-Z]?$|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|Maj|Capt|Prof|No|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Inc|Corp|Co|vs)$"
+)
 _BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+")
 NEGATION_WINDOW = 3
 MAX_ACTORS = 8
@@ -102,7 +105,9 @@ class AlertEngine:
             text = article.body[start:end]
             tokens = tokenize(text)
             words = [t for t, _, _ in tokens]
-            in_sentence = None  # the sentence's mentions, found once a rule's trigger is in it (most sentences have none)
+            in_sentence = (
+                None  # the sentence's mentions, found once a rule's trigger is in it (most sentences have none)
+            )
             for compiled in self.pack.rules:
                 triggers = compiled.triggers.find(words)
                 if triggers:
@@ -117,7 +122,9 @@ class AlertEngine:
     def _date(self, article: Article, compiled: CompiledRule, ev: Evaluation) -> None:
         """Resolve the evidence sentence's event dates; a past event long before publication is background."""
         start, end = ev.sentence
-        s, e, text = resolve_event_dates(article.body[start:end], article.published_at, compiled.rule.tense, anchor=ev.trigger_start)
+        s, e, text = resolve_event_dates(
+            article.body[start:end], article.published_at, compiled.rule.tense, anchor=ev.trigger_start
+        )
         if text is None:
             return
         if article.published_at_source in ("modified", "ingested"):
@@ -126,14 +133,18 @@ class AlertEngine:
         ev.event_start, ev.event_end, ev.date_text = s, e, text
         if compiled.rule.tense == "past" and e is not None and e < (article.published_at - BACKGROUND_AFTER).date():
             ev.fired = False
-            ev.reason = f"background: the event ({text}) ended more than {BACKGROUND_AFTER.days} days before publication"
+            ev.reason = (
+                f"background: the event ({text}) ended more than {BACKGROUND_AFTER.days} days before publication"
+            )
 
     # --- one rule, one sentence ---------------------------------------------------------------
 
     def _evaluate(self, compiled: CompiledRule, span, text, tokens, words, triggers, mentions) -> Evaluation:
         rule = compiled.rule
         t_first, t_end, trigger = triggers[0]
-        ev = Evaluation(rule.id, span, trigger=text[tokens[t_first][1] : tokens[t_end - 1][2]], trigger_start=tokens[t_first][1])
+        ev = Evaluation(
+            rule.id, span, trigger=text[tokens[t_first][1] : tokens[t_end - 1][2]], trigger_start=tokens[t_first][1]
+        )
         excluded = compiled.exclude.find(words)
         if excluded:
             ev.reason = f"excluded by {excluded[0][2]!r} (another sense of the trigger)"
@@ -142,8 +153,16 @@ class AlertEngine:
         if compiled.require:
             found = None
             for t_first, t_end, trigger in triggers:
-                lo, hi = (0, len(words)) if rule.window_tokens is None else (max(0, t_first - rule.window_tokens), min(len(words), t_end + rule.window_tokens))
-                cues = [c for c in compiled.require.find(words, lo, hi) if not (c[0] < t_end and t_first < c[1]) and not self._negated(words, c[0])]
+                lo, hi = (
+                    (0, len(words))
+                    if rule.window_tokens is None
+                    else (max(0, t_first - rule.window_tokens), min(len(words), t_end + rule.window_tokens))
+                )
+                cues = [
+                    c
+                    for c in compiled.require.find(words, lo, hi)
+                    if not (c[0] < t_end and t_first < c[1]) and not self._negated(words, c[0])
+                ]
                 if cues:
                     found = cues[0]
                     ev.trigger, ev.trigger_start = text[tokens[t_first][1] : tokens[t_end - 1][2]], tokens[t_first][1]
@@ -156,8 +175,12 @@ class AlertEngine:
         actors = self._actors(mentions, words, tokens, span[0])
         kinds = rule.actors
         matching = {m.entity_id for m, k in actors if k & set(kinds.kinds)}
-        if len(matching) < kinds.min_distinct or (kinds.require_kind and not any(kinds.require_kind in k for _, k in actors)):
-            need = f"{kinds.min_distinct} distinct {'/'.join(kinds.kinds)}" + (f" including a {kinds.require_kind}" if kinds.require_kind else "")
+        if len(matching) < kinds.min_distinct or (
+            kinds.require_kind and not any(kinds.require_kind in k for _, k in actors)
+        ):
+            need = f"{kinds.min_distinct} distinct {'/'.join(kinds.kinds)}" + (
+                f" including a {kinds.require_kind}" if kinds.require_kind else ""
+            )
             have = ", ".join(sorted(f"{m.canonical_name} ({'/'.join(sorted(k))})" for m, k in actors)) or "none"
             ev.reason = f"actor constraint not met: needs {need}; sentence has {have}"
             return ev
@@ -241,7 +264,9 @@ class AlertEngine:
             cues=ev.cues,
             cameo_code=rule.cameo[0],
             plover_type=rule.plover,
-            confidence=self._confidence(ev, self.pack.levels[ev.status].confidence, ev.event_start is not None, len(actors)),
+            confidence=self._confidence(
+                ev, self.pack.levels[ev.status].confidence, ev.event_start is not None, len(actors)
+            ),
             published_at=article.published_at,
             source=article.source,
             url=article.url,
@@ -283,7 +308,9 @@ class AlertEngine:
     def _confidence(ev: Evaluation, status_term: float, dated: bool, actor_count: int) -> float:
         """A documented score, not a probability: more evidence, a firmer status (its level's `confidence` in the rule
         pack) and a resolved date raise it."""
-        score = 0.45 + 0.05 * (len(ev.cues) - 1) + status_term + (0.1 if dated else 0) + (0.05 if actor_count >= 2 else 0)
+        score = (
+            0.45 + 0.05 * (len(ev.cues) - 1) + status_term + (0.1 if dated else 0) + (0.05 if actor_count >= 2 else 0)
+        )
         return round(min(0.99, max(0.05, score)), 2)
 
 

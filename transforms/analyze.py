@@ -9,6 +9,7 @@ transforms/dead_letters.py) and no row of it is written anywhere else, while eve
 on. A batch whose tagging fails is tagged again one article at a time, so only the article that fails
 is set aside. The model is loaded once per worker through the pipeline's `Shared` handle.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple, Optional
@@ -105,6 +106,8 @@ class AnalyzeArticles(beam.PTransform):
             articles
             # A fixed size: Beam's adaptive sizing fits a regression to batch timings (and warns when all batches are full).
             | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
-            | "Analyze" >> beam.ParDo(_AnalyzeFn(self._tagger, self._handle, self._rules_path))
-            .with_outputs(self.REJECTED, main=self.ANALYZED)
+            | "Analyze"
+            >> beam.ParDo(_AnalyzeFn(self._tagger, self._handle, self._rules_path)).with_outputs(
+                self.REJECTED, main=self.ANALYZED
+            )
         )

@@ -14,6 +14,7 @@ into ``<staging>/<table>/dt=…/part-<batch_id>.parquet``, where the ordinary co
 
 Same chunk files, same bytes out: nothing depends on timing or on the order files are listed in.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -39,6 +40,8 @@ def chunk_row_group_bytes(chunks: int) -> int:
     MERGE_BUDGET_BYTES over all chunks in between (23 chunks: 2.8 MiB; 256 chunks or more: 256 KiB)."""
     low, high = _CHUNK_ROW_GROUP_RANGE
     return max(low, min(high, MERGE_BUDGET_BYTES // max(1, chunks)))
+
+
 LATEST = {"stories": "story_id", "story_alerts": "story_alert_id"}
 _SUMMED_KEYS = ("window_start", "window_end", "entity_id")
 
@@ -53,7 +56,7 @@ def chunk_files(staging: str, index: int, table: str) -> list[str]:
 
 
 def _day(path: str) -> str:
-    return posixpath.basename(posixpath.dirname(path))[len("dt="):]
+    return posixpath.basename(posixpath.dirname(path))[len("dt=") :]
 
 
 def _row_groups(path: str, keep: Optional[pa.Array] = None, key: str = "") -> Iterator[pa.Table]:
@@ -160,23 +163,39 @@ def _summed(paths: list[str], table: Table, update_id: str) -> Iterator[pa.Table
     total: Optional[pa.Table] = None
     for path in paths:
         for rows in _row_groups(path):
-            label = pc.binary_join_element_wise(rows["name"], rows["type"], "\x00")  # (name, type) chosen together, as _CountFn does
-            rows = pa.table({**{k: rows[k] for k in _SUMMED_KEYS}, "label": label, "mentions": rows["mentions"], "articles": rows["articles"]})
+            label = pc.binary_join_element_wise(
+                rows["name"], rows["type"], "\x00"
+            )  # (name, type) chosen together, as _CountFn does
+            rows = pa.table(
+                {
+                    **{k: rows[k] for k in _SUMMED_KEYS},
+                    "label": label,
+                    "mentions": rows["mentions"],
+                    "articles": rows["articles"],
+                }
+            )
             total = _aggregate(rows if total is None else pa.concat_tables([total, rows]))
     if total is None or total.num_rows == 0:
         return
     parts = pc.split_pattern(total["label"], "\x00", max_splits=1)
     names, types = pc.list_element(parts, 0), pc.list_element(parts, 1)
-    result = pa.table({
-        **{k: total[k] for k in _SUMMED_KEYS},
-        "name": names, "type": types, "mentions": total["mentions"], "articles": total["articles"],
-        "update_id": pa.array([update_id] * total.num_rows, pa.string()),
-    })
+    result = pa.table(
+        {
+            **{k: total[k] for k in _SUMMED_KEYS},
+            "name": names,
+            "type": types,
+            "mentions": total["mentions"],
+            "articles": total["articles"],
+            "update_id": pa.array([update_id] * total.num_rows, pa.string()),
+        }
+    )
     yield result.sort_by([(c, "ascending") for c in table.sort_by])
 
 
 def _aggregate(rows: pa.Table) -> pa.Table:
-    grouped = rows.group_by(list(_SUMMED_KEYS), use_threads=False).aggregate([("label", "min"), ("mentions", "sum"), ("articles", "sum")])
+    grouped = rows.group_by(list(_SUMMED_KEYS), use_threads=False).aggregate(
+        [("label", "min"), ("mentions", "sum"), ("articles", "sum")]
+    )
     by_name = {f"{c}_{op}": c for c, op in (("label", "min"), ("mentions", "sum"), ("articles", "sum"))}
     return grouped.rename_columns([by_name.get(n, n) for n in grouped.column_names])
 
@@ -189,7 +208,9 @@ def compact_chunks(staging: str, chunks: int, batch_id: str) -> dict[str, int]:
     name = part_name(batch_id)
     written: dict[str, int] = {}
     for table in TABLES.values():
-        files = [(i, p) for i in range(chunks) for p in chunk_files(staging, i, table.name) if posixpath.basename(p) == name]
+        files = [
+            (i, p) for i in range(chunks) for p in chunk_files(staging, i, table.name) if posixpath.basename(p) == name
+        ]
         keep = _latest_chunk(files, LATEST[table.name]) if table.name in LATEST else None
         by_day: dict[str, list[tuple[int, str]]] = {}
         for index, path in files:

@@ -3,6 +3,7 @@
 Only dates with a year are accepted: a bare "June 12" would silently take the year of
 the day the pipeline runs. Naive timestamps are taken as UTC.
 """
+
 from __future__ import annotations
 
 import datetime as dt

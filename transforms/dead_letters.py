@@ -8,6 +8,7 @@ the input's original bytes), count it, and go on. A bug must still be seen: the 
 (stage, exception type) in a worker is logged with its traceback and the article's id, later ones in
 one line each, and `--max_rejected_ratio` still turns many rejections into exit 3.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,8 +42,12 @@ class FailureLog:
             _LOG.warning("%s for article %s: %s", reason.value, article_id, describe(err))
             return
         self._seen.add(key)
-        _LOG.error("%s for article %s (traceback logged once per error type and worker)", reason.value, article_id,
-                   exc_info=(type(err), err, err.__traceback__))
+        _LOG.error(
+            "%s for article %s (traceback logged once per error type and worker)",
+            reason.value,
+            article_id,
+            exc_info=(type(err), err, err.__traceback__),
+        )
 
 
 def rejected_article(article: Article, reason: Reason, err: BaseException) -> Rejected:

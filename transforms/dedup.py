@@ -7,6 +7,7 @@ that arrive before the watermark passes the earliest are resolved together, late
 the copy already kept. Copies are never dropped: each one is a Duplicate row.
 A text an earlier run already kept (within the lookback) is a duplicate of that article.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,7 +44,9 @@ class KnownHashes:
                 other[content_hash] = article_id
             else:
                 other.pop(content_hash, None)
-        self._hold(numpy.frombuffer(b"".join(sorted(digests)), dtype=">u8").reshape(-1, 4), other)  # sorted bytes: sorted rows
+        self._hold(
+            numpy.frombuffer(b"".join(sorted(digests)), dtype=">u8").reshape(-1, 4), other
+        )  # sorted bytes: sorted rows
 
     def _hold(self, rows: numpy.ndarray, other: dict[str, str]) -> None:
         """Keep sorted digest rows; big-endian, so that a row's bytes are its digest."""
@@ -203,5 +206,8 @@ class DeduplicateArticles(beam.PTransform):
         if articles.is_bounded:  # every copy is there: one group per text (the stateful path costs about 2x the run)
             grouped, fn = articles | key | "GroupCopies" >> beam.GroupByKey(), _KeepFirstFn(self._known)
         else:
-            grouped, fn = articles | "EventTime" >> WithEventTime() | key, _KeepFirstInStreamFn(self._known, self._horizon)
+            grouped, fn = (
+                articles | "EventTime" >> WithEventTime() | key,
+                _KeepFirstInStreamFn(self._known, self._horizon),
+            )
         return grouped | "KeepFirst" >> beam.ParDo(fn).with_outputs(self.DUPLICATES, main=self.ARTICLES)

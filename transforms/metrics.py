@@ -3,6 +3,7 @@
 The driver reads these back after the run to reconcile the manifest:
 records_read == articles + duplicates + rejected.
 """
+
 from apache_beam.metrics import Metrics
 
 NAMESPACE = "newsbeam"
@@ -17,7 +18,9 @@ REJECTED = Metrics.counter(NAMESPACE, "rejected")
 INTERNAL_ERRORS = Metrics.counter(NAMESPACE, "internal_errors")
 ROWS_WRITTEN = Metrics.counter(NAMESPACE, "rows_written")
 UNWRITABLE_ROWS = Metrics.counter(NAMESPACE, "unwritable_rows")  # rows of derived tables that could not be converted
-STORY_WINDOW_EVICTIONS = Metrics.counter(NAMESPACE, "story_window_evictions")  # left the story window early, at its size bounds
+STORY_WINDOW_EVICTIONS = Metrics.counter(
+    NAMESPACE, "story_window_evictions"
+)  # left the story window early, at its size bounds
 PARSE_MSECS = Metrics.distribution(NAMESPACE, "parse_msecs")
 
 

@@ -6,6 +6,7 @@ The steps for one record: decode the bytes, pick the parser (extension, then con
 .txt), parse, apply the sidecar, clean the body, check it, settle the publish date, detect
 the language, and validate the Article once.
 """
+
 from __future__ import annotations
 
 import dataclasses

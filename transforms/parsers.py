@@ -3,6 +3,7 @@
 Parsers only extract; normalization, validation and the choice of publish date happen
 once, in :mod:`transforms.parse`. A parser raises InputRejected for content it cannot use.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -70,14 +71,18 @@ def parse_text(text: str) -> ParsedArticle:
     head = [i for i, line in enumerate(lines[:4]) if line.strip()]
     if head and is_date_line(lines[head[0]]):
         published = lines.pop(head[0]).strip()
-    return ParsedArticle(body="\n".join(lines).strip(), input_format="text", title=title, published=published, published_from="text")
+    return ParsedArticle(
+        body="\n".join(lines).strip(), input_format="text", title=title, published=published, published_from="text"
+    )
 
 
 # --- markdown -------------------------------------------------------------------------------
 
 _MD = MarkdownIt("commonmark")
 _BYLINE = re.compile(r"^By\s+(.{2,120})$", re.IGNORECASE)
-_CREDIT = re.compile(r"^(?:(?:Photo|Image|Credit|Picture)s?\s*:|©|\(c\)\s)|^[^.!?]{1,80}(?:\s/\s[^./!?]{1,60}){1,4}$", re.IGNORECASE)
+_CREDIT = re.compile(
+    r"^(?:(?:Photo|Image|Credit|Picture)s?\s*:|©|\(c\)\s)|^[^.!?]{1,80}(?:\s/\s[^./!?]{1,60}){1,4}$", re.IGNORECASE
+)
 _RELATED = re.compile(r"^(?:Related(?: articles?)?|Read (?:more|also)|See also|More on this)\s*:", re.IGNORECASE)
 _ORIGINAL_URL = re.compile(r"^(?:Original|Source)\s+(?:url|link)\s*:", re.IGNORECASE)
 _HEADER_BLOCKS = 6  # bylines, date and credit lines are looked for only this close to the top
@@ -156,7 +161,7 @@ def parse_html(text: str, url: Optional[str] = None) -> ParsedArticle:
     title = (doc.title or "").strip() or None
     body = (doc.text or "").strip()
     if title and body.startswith(title):
-        body = body[len(title):].lstrip("\n")
+        body = body[len(title) :].lstrip("\n")
     page_url = doc.url or url
     return ParsedArticle(
         body=body,
@@ -207,12 +212,17 @@ def _as_text(name: str, value: Any) -> Optional[str]:
 def article_from_object(obj: Any, input_format: str) -> ParsedArticle:
     """A JSON object in news-please's field names or the plain {title, text, published_at, url, source} shape."""
     if isinstance(obj, list):
-        raise InputRejected(Reason.NOT_AN_ARTICLE, f"a JSON array of {len(obj)} items; a .json file holds one article object, write many as one object per line in a .jsonl file")
+        raise InputRejected(
+            Reason.NOT_AN_ARTICLE,
+            f"a JSON array of {len(obj)} items; a .json file holds one article object, write many as one object per line in a .jsonl file",
+        )
     if not isinstance(obj, dict):
         raise InputRejected(Reason.NOT_AN_ARTICLE, f"a JSON {type(obj).__name__}, not an object")
     body = _field(obj, "body")
     if body is not None and not isinstance(body, str):
-        raise InputRejected(Reason.INVALID_FIELD, f"the body ('maintext' or 'text') must be a string, got {type(body).__name__}")
+        raise InputRejected(
+            Reason.INVALID_FIELD, f"the body ('maintext' or 'text') must be a string, got {type(body).__name__}"
+        )
     url = _as_text("url", _field(obj, "url"))
     return ParsedArticle(
         body=body or "",

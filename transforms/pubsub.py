@@ -1,4 +1,5 @@
 """Messages as inputs: a Pub/Sub-shaped message becomes the same RawInput a file does, and takes the same path."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +9,13 @@ from typing import Optional
 from transforms.read import RawInput
 
 
-def raw_from_message(data: bytes, attributes: Optional[dict] = None, message_id: str = "", subscription: str = "", publish_time: Optional[dt.datetime] = None) -> RawInput:
+def raw_from_message(
+    data: bytes,
+    attributes: Optional[dict] = None,
+    message_id: str = "",
+    subscription: str = "",
+    publish_time: Optional[dt.datetime] = None,
+) -> RawInput:
     """A Pub/Sub-shaped message as a RawInput, so a message takes the same parse path as a file.
 
     `data` is one article in any shape newsbeam reads; the `format` attribute names it (json, txt,

@@ -6,6 +6,7 @@ becomes a Rejected row at stage ``read`` with the bytes that could be read.
 Which inputs a run reads, and how a large input is cut into chunks, is decided in the driver
 (transforms/inputs.py); a Pub/Sub message becomes a RawInput in transforms/pubsub.py.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -108,7 +109,16 @@ class _ReadInputFn(beam.DoFn):
             if len(data) > self._max:
                 yield self._too_large(uri, number, start, data, len(data))
             else:
-                yield RawInput(uri, data, ext, line=number, byte_offset=start, size=len(data), sidecar=sidecar, modified_at=modified)
+                yield RawInput(
+                    uri,
+                    data,
+                    ext,
+                    line=number,
+                    byte_offset=start,
+                    size=len(data),
+                    sidecar=sidecar,
+                    modified_at=modified,
+                )
 
     def _too_large(self, uri, line, offset, data, size):
         err = InputRejected(Reason.INPUT_TOO_LARGE, f"{size:,} bytes (limit {self._max:,})")
@@ -132,9 +142,9 @@ class ReadInputs(beam.PTransform):
         self._rejected_at = rejected_at
 
     def expand(self, uris):
-        return uris | "ReadFiles" >> beam.ParDo(
-            _ReadInputFn(self._max_input_bytes, self._rejected_at)
-        ).with_outputs(self.REJECTED, main=self.RECORDS)
+        return uris | "ReadFiles" >> beam.ParDo(_ReadInputFn(self._max_input_bytes, self._rejected_at)).with_outputs(
+            self.REJECTED, main=self.RECORDS
+        )
 
 
 def original_bytes(uri: str, line: Optional[int] = None) -> Optional[bytes]:
@@ -156,7 +166,9 @@ def parse_sidecar(text: str) -> dict:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
-        raise InputRejected(Reason.MALFORMED_JSON, f"in the {SIDECAR_SUFFIX} sidecar: {err.msg} at line {err.lineno} column {err.colno}") from None
+        raise InputRejected(
+            Reason.MALFORMED_JSON, f"in the {SIDECAR_SUFFIX} sidecar: {err.msg} at line {err.lineno} column {err.colno}"
+        ) from None
     if not isinstance(value, dict):
         raise InputRejected(Reason.NOT_AN_ARTICLE, f"the {SIDECAR_SUFFIX} sidecar must hold a JSON object")
     return value

@@ -6,6 +6,7 @@ in it is written as a lemma: the loader expands each into its inflected forms ("
 visits, visited, visiting), so matching by surface form is matching by lemma. A bad pack is
 a RulePackError at start-up, with the place in the file that is wrong.
 """
+
 from __future__ import annotations
 
 import re
@@ -60,7 +61,9 @@ class Rule(_Model):
     tense: Literal["future", "past", "any"] = "any"
     triggers: tuple[str, ...] = Field(min_length=1)
     require_any: tuple[str, ...] = ()
-    window_tokens: Optional[int] = Field(None, ge=1, le=60, description="Cues must lie this close to the trigger; None: the whole sentence.")
+    window_tokens: Optional[int] = Field(
+        None, ge=1, le=60, description="Cues must lie this close to the trigger; None: the whole sentence."
+    )
     actors: ActorConstraint
     exclude: tuple[str, ...] = ()
 
@@ -93,7 +96,9 @@ class RulePack(_Model):
             for field in ("triggers", "require_any", "exclude"):
                 for word in getattr(rule, field):
                     if word.startswith("@") and word[1:] not in self.cue_sets:
-                        raise ValueError(f"rule {rule.id}: {field} names cue set {word!r}, which cue_sets does not define")
+                        raise ValueError(
+                            f"rule {rule.id}: {field} names cue set {word!r}, which cue_sets does not define"
+                        )
         return self
 
 
@@ -149,7 +154,9 @@ class Phrases:
     def find(self, tokens: list[str], lo: int = 0, hi: Optional[int] = None) -> list[tuple[int, int, str]]:
         """(first token, end token, phrase) of every match inside tokens[lo:hi]."""
         hi = len(tokens) if hi is None else hi
-        if self.patterns.keys().isdisjoint(tokens[lo:hi]):  # most sentences hold no phrase: one pass in C, not in Python
+        if self.patterns.keys().isdisjoint(
+            tokens[lo:hi]
+        ):  # most sentences hold no phrase: one pass in C, not in Python
             return []
         found = []
         for i in range(lo, hi):
@@ -201,7 +208,11 @@ def load_rule_pack(path: Optional[str] = None) -> CompiledPack:
     """Load, validate and compile a rule pack: the default one, or a user's YAML file."""
     where = path or "transforms/data/rules/default.yaml"
     try:
-        text = Path(path).read_text(encoding="utf-8") if path else resources.files("transforms").joinpath("data", "rules", "default.yaml").read_text(encoding="utf-8")
+        text = (
+            Path(path).read_text(encoding="utf-8")
+            if path
+            else resources.files("transforms").joinpath("data", "rules", "default.yaml").read_text(encoding="utf-8")
+        )
         data = yaml.safe_load(text)
     except (OSError, yaml.YAMLError) as err:
         raise RulePackError(f"{where}: cannot read the rule pack: {err}") from None

@@ -12,6 +12,7 @@ own beside them. Workers only write to staging; :func:`commit` (run by the drive
 pipeline has succeeded) renames each file into place, one atomic rename per partition, and
 removes files this batch wrote before into partitions it no longer produces.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -80,7 +81,9 @@ def rows_per_group(table: pa.Table, row_group_bytes: int = ROW_GROUP_TARGET_BYTE
 def write_parquet(table: pa.Table, path: str, row_group_bytes: int = ROW_GROUP_TARGET_BYTES) -> None:
     """Write a sorted Arrow table as one Parquet file: zstd, statistics, row groups near `row_group_bytes`."""
     with FileSystems.create(path) as f:
-        pq.write_table(table, f, compression="zstd", row_group_size=rows_per_group(table, row_group_bytes), write_statistics=True)
+        pq.write_table(
+            table, f, compression="zstd", row_group_size=rows_per_group(table, row_group_bytes), write_statistics=True
+        )
 
 
 class _ToArrowFn(beam.DoFn):
@@ -205,12 +208,19 @@ class WriteTables(beam.PTransform):
         tables, batches = dict(tables), []
         if "articles" in tables:  # first: an article whose row cannot be converted is written to `rejected` instead
             fn = _ToArrowFn(TABLES["articles"])
-            articles = tables.pop("articles") | "ToArrow_articles" >> beam.ParDo(fn).with_outputs(fn.REJECTED, main="batches")
+            articles = tables.pop("articles") | "ToArrow_articles" >> beam.ParDo(fn).with_outputs(
+                fn.REJECTED, main="batches"
+            )
             unwritable = articles[fn.REJECTED]
-            tables["rejected"] = (tables["rejected"], unwritable) | "WithUnwritable" >> beam.Flatten() if "rejected" in tables else unwritable
+            tables["rejected"] = (
+                (tables["rejected"], unwritable) | "WithUnwritable" >> beam.Flatten()
+                if "rejected" in tables
+                else unwritable
+            )
             batches.append(articles.batches)
         batches += [
-            records | f"ToArrow_{name}" >> beam.ParDo(_ToArrowFn(TABLES[name])).with_output_types(tuple[tuple[str, str], bytes])
+            records
+            | f"ToArrow_{name}" >> beam.ParDo(_ToArrowFn(TABLES[name])).with_output_types(tuple[tuple[str, str], bytes])
             for name, records in sorted(tables.items())
         ]
         return (
@@ -234,7 +244,7 @@ def match_files(pattern: str) -> list[str]:
 
 
 def _relative(path: str, root: str) -> str:
-    return posixpath.relpath(path, root) if "://" not in path else path[len(root.rstrip("/")) + 1:]
+    return posixpath.relpath(path, root) if "://" not in path else path[len(root.rstrip("/")) + 1 :]
 
 
 def commit(output: str, run_id: str, batch_id: str) -> CommitResult:
@@ -274,7 +284,6 @@ def write_json_atomically(path: str, value: dict) -> None:
     atomic_write(path, json.dumps(value, indent=2, sort_keys=True, default=str).encode("utf-8") + b"\n")
 
 
-
 ALERTS_LOG = "alerts.jsonl"
 
 
@@ -304,7 +313,14 @@ def append_alerts_log(output: str, committed_files: list[str]) -> int:
         with FileSystems.open(file) as f:
             for row in pq.read_table(pa.PythonFile(f)).to_pylist():
                 events.append({"event": kind, **row})
-    events.sort(key=lambda r: (r.get("published_at") or r.get("last_updated"), r["event"], r.get("alert_id") or r.get("story_alert_id"), r.get("version", 0)))
+    events.sort(
+        key=lambda r: (
+            r.get("published_at") or r.get("last_updated"),
+            r["event"],
+            r.get("alert_id") or r.get("story_alert_id"),
+            r.get("version", 0),
+        )
+    )
     new = [r for r in events if _log_key(r) not in seen]
     if not new:
         return 0

@@ -17,6 +17,7 @@ without ``_DONE.json`` after a crash or a stop is processed again, under the sam
 stream restarts: its output files have the same names and replace any it committed before, and
 alerts.jsonl skips lines it already holds. So each file is processed exactly once into the tables.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -93,8 +94,18 @@ class Spool:
             if (folder / DONE).exists():
                 continue
             claimed = _read_json(folder / CLAIMED)
-            files = tuple(sorted(str(p) for p in folder.iterdir() if p.is_file() and not is_hidden(p.name) and not p.name.endswith(SIDECAR_SUFFIX)))
-            when = dt.datetime.fromisoformat(claimed["claimed_at"]) if claimed else dt.datetime.fromtimestamp(folder.stat().st_mtime, dt.timezone.utc)
+            files = tuple(
+                sorted(
+                    str(p)
+                    for p in folder.iterdir()
+                    if p.is_file() and not is_hidden(p.name) and not p.name.endswith(SIDECAR_SUFFIX)
+                )
+            )
+            when = (
+                dt.datetime.fromisoformat(claimed["claimed_at"])
+                if claimed
+                else dt.datetime.fromtimestamp(folder.stat().st_mtime, dt.timezone.utc)
+            )
             found.append(SpoolBatch(folder.name, folder, files, when))
         return found
 

@@ -1,4 +1,5 @@
 """Bytes to text, and the normalizations every parser shares."""
+
 from __future__ import annotations
 
 import hashlib
@@ -46,7 +47,9 @@ def decode_bytes(data: bytes) -> str:
             try:
                 return _check_text(data.decode(encoding))
             except UnicodeDecodeError as err:
-                raise InputRejected(Reason.UNDECODABLE, f"it starts with a {encoding} byte-order mark but {err.reason}") from None
+                raise InputRejected(
+                    Reason.UNDECODABLE, f"it starts with a {encoding} byte-order mark but {err.reason}"
+                ) from None
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise InputRejected(Reason.BINARY_FILE, f"it looks like {what}")

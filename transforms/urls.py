@@ -4,6 +4,7 @@ An input's url ends up as an `href` in the report; a `javascript:`, `data:` or `
 there runs the input's script when an analyst clicks it. So the one check lives here, and both
 the parse step (before an url is stored) and the report (before a link is built) use it.
 """
+
 from __future__ import annotations
 
 import unicodedata

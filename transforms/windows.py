@@ -20,6 +20,7 @@ never a silent drop. Where the closes come from:
 
 State is bounded by the timers: one timestamp plus the close times of windows still open.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,8 +36,8 @@ from apache_beam.utils.timestamp import Timestamp
 from schemas import Article, EntityCount, PublishedAtSource, Rejected
 from transforms import metrics
 from transforms.errors import InputRejected, Reason
-from transforms.parse import FLAG_FUTURE
 from transforms.inputs import extension_of
+from transforms.parse import FLAG_FUTURE
 from transforms.read import RawInput, original_bytes, rejected_row
 
 _STRONG = {PublishedAtSource.METADATA.value, PublishedAtSource.TEXT.value, PublishedAtSource.FILE.value}
@@ -92,7 +93,9 @@ class WithEventTime(beam.PTransform):
     """Stamp each record with its published_at as the element's event time."""
 
     def expand(self, records):
-        return records | "StampPublishedAt" >> beam.Map(lambda r: window.TimestampedValue(r, _micros(r.published_at) / 1e6))
+        return records | "StampPublishedAt" >> beam.Map(
+            lambda r: window.TimestampedValue(r, _micros(r.published_at) / 1e6)
+        )
 
 
 class _RouteLateFn(beam.DoFn):
@@ -105,7 +108,13 @@ class _RouteLateFn(beam.DoFn):
         self._rejected_at = rejected_at
         self._floor = _micros(config.closed_before) if config.closed_before else None
 
-    def process(self, keyed, closed=beam.DoFn.StateParam(CLOSED), open_=beam.DoFn.StateParam(OPEN), timer=beam.DoFn.TimerParam(CLOSE)):
+    def process(
+        self,
+        keyed,
+        closed=beam.DoFn.StateParam(CLOSED),
+        open_=beam.DoFn.StateParam(OPEN),
+        timer=beam.DoFn.TimerParam(CLOSE),
+    ):
         _, article = keyed
         if not has_strong_time(article):
             yield article
@@ -123,7 +132,13 @@ class _RouteLateFn(beam.DoFn):
         yield article
 
     @userstate.on_timer(CLOSE)
-    def on_close(self, fired=beam.DoFn.TimestampParam, closed=beam.DoFn.StateParam(CLOSED), open_=beam.DoFn.StateParam(OPEN), timer=beam.DoFn.TimerParam(CLOSE)):
+    def on_close(
+        self,
+        fired=beam.DoFn.TimestampParam,
+        closed=beam.DoFn.StateParam(CLOSED),
+        open_=beam.DoFn.StateParam(OPEN),
+        timer=beam.DoFn.TimerParam(CLOSE),
+    ):
         closed.write(max(fired.micros, closed.read() or fired.micros))
         later = sorted(c for c in open_.read() if c > fired.micros)
         open_.clear()
@@ -145,7 +160,9 @@ class _RouteLateFn(beam.DoFn):
             data = article.body.encode("utf-8")
         metrics.count_rejected(err.stage.value)
         metrics.ARTICLES_LATE.inc()
-        raw = RawInput(article.input_uri, data, extension_of(article.input_uri), line=article.input_line, size=len(data))
+        raw = RawInput(
+            article.input_uri, data, extension_of(article.input_uri), line=article.input_line, size=len(data)
+        )
         return rejected_row(raw, err, self._rejected_at)
 
 
@@ -168,7 +185,8 @@ class RouteLateArticles(beam.PTransform):
         return (
             articles
             | "KeyAll" >> beam.Map(lambda a: (_ROUTE_KEY, a)).with_output_types(tuple[str, Article])
-            | "Route" >> beam.ParDo(_RouteLateFn(self._config, self._rejected_at)).with_outputs(self.REJECTED, main=self.ARTICLES)
+            | "Route"
+            >> beam.ParDo(_RouteLateFn(self._config, self._rejected_at)).with_outputs(self.REJECTED, main=self.ARTICLES)
         )
 
 
@@ -198,8 +216,16 @@ class _CountFn(beam.CombineFn):
 
 def _count_row(start: dt.datetime, end: dt.datetime, entity_id: str, counted: tuple, update_id: str) -> EntityCount:
     mentions, articles, (name, kind) = counted
-    return EntityCount(window_start=start, window_end=end, entity_id=entity_id, name=name, type=kind,
-                       mentions=mentions, articles=articles, update_id=update_id)
+    return EntityCount(
+        window_start=start,
+        window_end=end,
+        entity_id=entity_id,
+        name=name,
+        type=kind,
+        mentions=mentions,
+        articles=articles,
+        update_id=update_id,
+    )
 
 
 class _ToRowFn(beam.DoFn):
@@ -208,7 +234,13 @@ class _ToRowFn(beam.DoFn):
 
     def process(self, keyed, win=beam.DoFn.WindowParam):
         entity_id, counted = keyed
-        yield _count_row(win.start.to_utc_datetime(has_tz=True), win.end.to_utc_datetime(has_tz=True), entity_id, counted, self._update_id)
+        yield _count_row(
+            win.start.to_utc_datetime(has_tz=True),
+            win.end.to_utc_datetime(has_tz=True),
+            entity_id,
+            counted,
+            self._update_id,
+        )
 
 
 def _entity_counts_by_window(article: Article, config: WindowConfig):
@@ -259,8 +291,10 @@ class CountEntityMentions(beam.PTransform):
             # (about 4.5 s per 1,000 BBC articles, a tenth of the run; benchmarks/RESULTS.md).
             return (
                 articles
-                | "PerWindowAndArticle" >> beam.FlatMap(_entity_counts_by_window, self._config)
-                .with_output_types(tuple[tuple[int, str], tuple[int, tuple[str, str]]])
+                | "PerWindowAndArticle"
+                >> beam.FlatMap(_entity_counts_by_window, self._config).with_output_types(
+                    tuple[tuple[int, str], tuple[int, tuple[str, str]]]
+                )
                 | "Count" >> beam.CombinePerKey(_CountFn())
                 | "ToRows" >> beam.ParDo(_KeyedToRowFn(self._config, self._update_id))
             )

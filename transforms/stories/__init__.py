@@ -24,17 +24,44 @@ at most `max_window_articles` articles and `max_active_stories` stories, the old
 first. The story book forgets a story when the clusterer does, so a long run's memory is that
 of its window, not of its history.
 """
+
 from transforms.stories.book import BreakingConfig, StoryBook
 from transforms.stories.clusterer import FLAG_STORY_FAILED, Assignment, NearDuplicateIndex, StoryClusterer, StoryConfig
 from transforms.stories.features import (
-    MINHASH_SCHEME, NUM_PERM, ArticleFeatures, StoryInput, features_of, load_stopwords, minhash_permutations, shingles,
-    signature, story_input,
+    MINHASH_SCHEME,
+    NUM_PERM,
+    ArticleFeatures,
+    StoryInput,
+    features_of,
+    load_stopwords,
+    minhash_permutations,
+    shingles,
+    signature,
+    story_input,
 )
 from transforms.stories.stage import STORY_KEY, AssignStories, StoryCheckpoint, load_state, save_state
 
 __all__ = [
-    "FLAG_STORY_FAILED", "MINHASH_SCHEME", "NUM_PERM", "STORY_KEY", "ArticleFeatures", "Assignment", "AssignStories",
-    "BreakingConfig", "NearDuplicateIndex", "StoryBook", "StoryCheckpoint", "StoryClusterer", "StoryConfig",
-    "StoryInput", "features_of", "load_state", "load_stopwords", "minhash_permutations", "save_state", "shingles",
-    "signature", "story_input",
+    "FLAG_STORY_FAILED",
+    "MINHASH_SCHEME",
+    "NUM_PERM",
+    "STORY_KEY",
+    "ArticleFeatures",
+    "Assignment",
+    "AssignStories",
+    "BreakingConfig",
+    "NearDuplicateIndex",
+    "StoryBook",
+    "StoryCheckpoint",
+    "StoryClusterer",
+    "StoryConfig",
+    "StoryInput",
+    "features_of",
+    "load_state",
+    "load_stopwords",
+    "minhash_permutations",
+    "save_state",
+    "shingles",
+    "signature",
+    "story_input",
 ]

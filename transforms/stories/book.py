@@ -1,6 +1,7 @@
 """StoryBook: what each story adds up to (sources, entities, time span), its story alerts with their versions,
 and the breaking_story alert when a story's rate jumps over its own baseline.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -9,9 +10,8 @@ import math
 from collections import Counter, deque
 from typing import TYPE_CHECKING, Optional
 
-
-from transforms.text import stable_id
 from transforms.stories.features import ArticleFeatures, StoryInput
+from transforms.text import stable_id
 
 if TYPE_CHECKING:
     from schemas import StoryAlert
@@ -102,7 +102,9 @@ class StoryBook:
         f = inp.features
         st = self.stories.get(story_id)
         if st is None:
-            st = self.stories[story_id] = _StoryState(story_id, f.published_at, f.published_at, [], set(), Counter(), {}, None, deque())
+            st = self.stories[story_id] = _StoryState(
+                story_id, f.published_at, f.published_at, [], set(), Counter(), {}, None, deque()
+            )
         st.left = False  # an article of an earlier run may bring a story back into the window
         st.first_seen, st.last_seen = min(st.first_seen, f.published_at), max(st.last_seen, f.published_at)
         st.article_ids.append(f.article_id)
@@ -138,13 +140,31 @@ class StoryBook:
         sources = len(st.sources)
         if current is None:
             row = StoryAlert(
-                story_alert_id=key, version=1, rule_id=alert.rule_id, story_id=st.story_id, title=alert.title,
-                severity=alert.severity, status=alert.status, first_seen=at, last_updated=at, source_count=sources,
-                article_count=len(st.article_ids), article_ids=[alert.article_id], actors=alert.actors,
-                location=alert.location, location_name=alert.location_name, event_start=alert.event_start,
-                event_end=alert.event_end, evidence_text=alert.evidence_text, evidence_article_id=alert.article_id,
-                evidence_start=alert.evidence_start, evidence_end=alert.evidence_end, cameo_code=alert.cameo_code,
-                plover_type=alert.plover_type, confidence=alert.confidence, change="new",
+                story_alert_id=key,
+                version=1,
+                rule_id=alert.rule_id,
+                story_id=st.story_id,
+                title=alert.title,
+                severity=alert.severity,
+                status=alert.status,
+                first_seen=at,
+                last_updated=at,
+                source_count=sources,
+                article_count=len(st.article_ids),
+                article_ids=[alert.article_id],
+                actors=alert.actors,
+                location=alert.location,
+                location_name=alert.location_name,
+                event_start=alert.event_start,
+                event_end=alert.event_end,
+                evidence_text=alert.evidence_text,
+                evidence_article_id=alert.article_id,
+                evidence_start=alert.evidence_start,
+                evidence_end=alert.evidence_end,
+                cameo_code=alert.cameo_code,
+                plover_type=alert.plover_type,
+                confidence=alert.confidence,
+                change="new",
             )
             self._set_alert(row)
             self.events.append(row)
@@ -152,17 +172,30 @@ class StoryBook:
         changes, update = [], {}
         if self._replaces(alert.status, current.status):
             changes.append("status")
-            update.update(status=alert.status, title=alert.title, location=alert.location or current.location,
-                          location_name=alert.location_name or current.location_name,
-                          event_start=alert.event_start or current.event_start, event_end=alert.event_end or current.event_end,
-                          evidence_text=alert.evidence_text, evidence_article_id=alert.article_id,
-                          evidence_start=alert.evidence_start, evidence_end=alert.evidence_end, confidence=max(alert.confidence, current.confidence))
+            update.update(
+                status=alert.status,
+                title=alert.title,
+                location=alert.location or current.location,
+                location_name=alert.location_name or current.location_name,
+                event_start=alert.event_start or current.event_start,
+                event_end=alert.event_end or current.event_end,
+                evidence_text=alert.evidence_text,
+                evidence_article_id=alert.article_id,
+                evidence_start=alert.evidence_start,
+                evidence_end=alert.evidence_end,
+                confidence=max(alert.confidence, current.confidence),
+            )
         if sources > current.source_count:
             changes.append("sources")
-        actors = list(current.actors) + [a for a in alert.actors if a.entity_id not in {x.entity_id for x in current.actors}]
+        actors = list(current.actors) + [
+            a for a in alert.actors if a.entity_id not in {x.entity_id for x in current.actors}
+        ]
         update.update(
-            last_updated=max(at, current.last_updated), source_count=max(sources, current.source_count),
-            article_count=len(st.article_ids), article_ids=sorted(set(current.article_ids) | {alert.article_id}), actors=actors[:12],
+            last_updated=max(at, current.last_updated),
+            source_count=max(sources, current.source_count),
+            article_count=len(st.article_ids),
+            article_ids=sorted(set(current.article_ids) | {alert.article_id}),
+            actors=actors[:12],
         )
         if changes:
             update.update(version=current.version + 1, change="+".join(changes))
@@ -188,11 +221,22 @@ class StoryBook:
         st.last_breaking = now
         evidence = f.title or f"{recent} articles in {b.window}"
         alert = Alert(
-            alert_id=stable_id("alr_", "breaking_story", st.story_id, now.isoformat()), rule_id="breaking_story",
-            title=f"Breaking story: {st.title or evidence}", severity="high", status="reported", article_id=f.article_id,
-            story_id=st.story_id, actors=[], evidence_text=evidence, evidence_start=0, evidence_end=0,
-            cues=[f"articles_in_window:{recent}", f"baseline_per_window:{baseline_rate:.2f}"], cameo_code="n/a",
-            plover_type="n/a", confidence=0.6, published_at=now,
+            alert_id=stable_id("alr_", "breaking_story", st.story_id, now.isoformat()),
+            rule_id="breaking_story",
+            title=f"Breaking story: {st.title or evidence}",
+            severity="high",
+            status="reported",
+            article_id=f.article_id,
+            story_id=st.story_id,
+            actors=[],
+            evidence_text=evidence,
+            evidence_start=0,
+            evidence_end=0,
+            cues=[f"articles_in_window:{recent}", f"baseline_per_window:{baseline_rate:.2f}"],
+            cameo_code="n/a",
+            plover_type="n/a",
+            confidence=0.6,
+            published_at=now,
         )
         self._update(st, alert, now)
 
@@ -205,13 +249,23 @@ class StoryBook:
                 continue
             alerts = sorted((self.alerts[k] for k in self._alerts_of.get(st.story_id, ())), key=lambda a: a.rule_id)
             top = sorted(st.entities.items(), key=lambda kv: (-kv[1], kv[0]))[: self.TOP_ENTITIES]
-            rows.append(Story(
-                story_id=st.story_id, first_seen=st.first_seen, last_seen=st.last_seen, article_count=len(st.article_ids),
-                source_count=len(st.sources), sources=sorted(st.sources),
-                top_entities=[StoryEntity(entity_id=e, name=st.names[e][0], type=st.names[e][1], articles=n) for e, n in top],
-                title=st.title, article_ids=sorted(st.article_ids), alert_rule_ids=sorted({a.rule_id for a in alerts}),
-                alerts=[StoryAlertRef(rule_id=a.rule_id, status=a.status, version=a.version) for a in alerts],
-            ))
+            rows.append(
+                Story(
+                    story_id=st.story_id,
+                    first_seen=st.first_seen,
+                    last_seen=st.last_seen,
+                    article_count=len(st.article_ids),
+                    source_count=len(st.sources),
+                    sources=sorted(st.sources),
+                    top_entities=[
+                        StoryEntity(entity_id=e, name=st.names[e][0], type=st.names[e][1], articles=n) for e, n in top
+                    ],
+                    title=st.title,
+                    article_ids=sorted(st.article_ids),
+                    alert_rule_ids=sorted({a.rule_id for a in alerts}),
+                    alerts=[StoryAlertRef(rule_id=a.rule_id, status=a.status, version=a.version) for a in alerts],
+                )
+            )
         return rows
 
     def alert_rows(self) -> list:

@@ -1,6 +1,7 @@
 """StoryClusterer: online story assignment over articles in event-time order, with a bounded window, an
 inverted index over story keys, and a MinHash LSH index for near-duplicates (see the package docstring).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,8 +15,8 @@ from typing import Iterable, Optional
 
 import numpy
 
-from transforms.text import stable_id
 from transforms.stories.features import NUM_PERM, ArticleFeatures, signature
+from transforms.text import stable_id
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +56,10 @@ class NearDuplicateIndex:
 
     def _keys(self, sig: numpy.ndarray) -> list[int]:
         r = self.rows
-        return [int.from_bytes(hashlib.blake2b(sig[i * r : (i + 1) * r].tobytes(), digest_size=8).digest(), "little") for i in range(self.bands)]
+        return [
+            int.from_bytes(hashlib.blake2b(sig[i * r : (i + 1) * r].tobytes(), digest_size=8).digest(), "little")
+            for i in range(self.bands)
+        ]
 
     def __len__(self) -> int:
         return len(self._signatures)
@@ -165,7 +169,9 @@ class StoryClusterer:
         key order: the terms it leaves out are exact zeros, so the sum is the one over every key of the vector, bit for bit.
         """
         centroid = story.centroid
-        return sum(vec[k] * centroid[k] for k in sorted(vec.keys() & centroid.keys(), key=rank.__getitem__)) / story.norm
+        return (
+            sum(vec[k] * centroid[k] for k in sorted(vec.keys() & centroid.keys(), key=rank.__getitem__)) / story.norm
+        )
 
     # --- state upkeep ----------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Story features: what the clusterer compares of each article (hashed TF-IDF terms, entity ids, a MinHash
 signature), and the stop words and MinHash permutations they need, loaded once per process.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,6 @@ from typing import Iterable, NamedTuple, Optional
 
 import numpy
 
-
 _WORD = re.compile(r"[a-z][a-z'’-]{2,}")
 _DIMS = 1 << 20
 NUM_PERM = 128
@@ -23,7 +23,19 @@ MINHASH_SCHEME = "affine32"
 def load_stopwords() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    return frozenset(STOP_WORDS) | {"said", "says", "year", "years", "told", "would", "also", "could", "mr", "mrs", "ms"}
+    return frozenset(STOP_WORDS) | {
+        "said",
+        "says",
+        "year",
+        "years",
+        "told",
+        "would",
+        "also",
+        "could",
+        "mr",
+        "mrs",
+        "ms",
+    }
 
 
 def _hash(token: str) -> int:
@@ -46,7 +58,12 @@ class ArticleFeatures(NamedTuple):
 
     def terms(self) -> list[tuple[int, float]]:
         """(hashed term, sublinear tf) pairs, by term, as Python numbers."""
-        return list(zip(numpy.frombuffer(self.term_ids, dtype=numpy.uint32).tolist(), numpy.frombuffer(self.term_tf, dtype=numpy.float64).tolist()))
+        return list(
+            zip(
+                numpy.frombuffer(self.term_ids, dtype=numpy.uint32).tolist(),
+                numpy.frombuffer(self.term_tf, dtype=numpy.float64).tolist(),
+            )
+        )
 
 
 def shingles(words: list[str], k: int = 5) -> set[bytes]:
@@ -65,11 +82,21 @@ def minhash_permutations() -> numpy.ndarray:
 def signature(minhash: bytes) -> numpy.ndarray:
     """ArticleFeatures.minhash as the uint32 values it holds (read-only, sharing the bytes)."""
     if len(minhash) != NUM_PERM * 4:
-        raise ValueError(f"a MinHash signature is {NUM_PERM} uint32 values ({NUM_PERM * 4} bytes), not {len(minhash)} bytes")
+        raise ValueError(
+            f"a MinHash signature is {NUM_PERM} uint32 values ({NUM_PERM * 4} bytes), not {len(minhash)} bytes"
+        )
     return numpy.frombuffer(minhash, dtype=numpy.uint32)
 
 
-def features_of(article_id: str, published_at: dt.datetime, source, title, body: str, entity_ids: Iterable[str], stopwords: frozenset[str]) -> ArticleFeatures:
+def features_of(
+    article_id: str,
+    published_at: dt.datetime,
+    source,
+    title,
+    body: str,
+    entity_ids: Iterable[str],
+    stopwords: frozenset[str],
+) -> ArticleFeatures:
     from datasketch import MinHash
 
     words = _WORD.findall(body.lower())
@@ -80,9 +107,14 @@ def features_of(article_id: str, published_at: dt.datetime, source, title, body:
     if (mh.hashvalues >> numpy.uint64(32)).any():
         raise ValueError(f"MinHash values wider than 32 bits: the {MINHASH_SCHEME} scheme gives 32")
     return ArticleFeatures(
-        article_id, published_at, source, title,
-        numpy.array(ids, dtype=numpy.uint32).tobytes(), numpy.array([1.0 + math.log(counts[h]) for h in ids], dtype=numpy.float64).tobytes(),
-        tuple(sorted(set(entity_ids))), mh.hashvalues.astype(numpy.uint32).tobytes(),
+        article_id,
+        published_at,
+        source,
+        title,
+        numpy.array(ids, dtype=numpy.uint32).tobytes(),
+        numpy.array([1.0 + math.log(counts[h]) for h in ids], dtype=numpy.float64).tobytes(),
+        tuple(sorted(set(entity_ids))),
+        mh.hashvalues.astype(numpy.uint32).tobytes(),
     )
 
 

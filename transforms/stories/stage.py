@@ -1,6 +1,7 @@
 """AssignStories: the Beam stage that runs the clusterer and the story book over a run's articles in event time,
 replaying the lookback (or a chunk's checkpoint) first.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,10 +11,10 @@ import apache_beam as beam
 
 from transforms import metrics
 from transforms.errors import Reason
-from transforms.text import stable_id
 from transforms.stories.book import BreakingConfig, StoryBook
 from transforms.stories.clusterer import Assignment, StoryClusterer, StoryConfig
 from transforms.stories.features import StoryInput
+from transforms.text import stable_id
 
 
 def _order(inp: StoryInput) -> tuple:
@@ -53,7 +54,9 @@ def load_state(path: str) -> tuple[StoryClusterer, StoryBook]:
 class _AssignStoriesFn(beam.DoFn):
     """Replays the lookback (or loads the previous chunk's state), then assigns this run's articles in event time."""
 
-    def __init__(self, config: StoryConfig, breaking: BreakingConfig, rules_path: Optional[str], checkpoint: StoryCheckpoint):
+    def __init__(
+        self, config: StoryConfig, breaking: BreakingConfig, rules_path: Optional[str], checkpoint: StoryCheckpoint
+    ):
         self._config = config
         self._breaking = breaking
         self._rules_path = rules_path
@@ -127,8 +130,13 @@ class AssignStories(beam.PTransform):
     STORY_ALERTS = "story_alerts"
     EVENTS = "story_alert_events"
 
-    def __init__(self, config: StoryConfig = StoryConfig(), breaking: BreakingConfig = BreakingConfig(), rules_path: Optional[str] = None,
-                 checkpoint: StoryCheckpoint = StoryCheckpoint()):
+    def __init__(
+        self,
+        config: StoryConfig = StoryConfig(),
+        breaking: BreakingConfig = BreakingConfig(),
+        rules_path: Optional[str] = None,
+        checkpoint: StoryCheckpoint = StoryCheckpoint(),
+    ):
         super().__init__()
         self._config = config
         self._breaking = breaking
@@ -146,7 +154,8 @@ class AssignStories(beam.PTransform):
             tagged
             | "AllInputs" >> beam.Flatten()
             | "InEventTime" >> beam.GroupByKey()
-            | "Assign" >> beam.ParDo(_AssignStoriesFn(self._config, self._breaking, self._rules_path, self._checkpoint)).with_outputs(
-                self.STORIES, self.STORY_ALERTS, self.EVENTS, main="assignments"
-            )
+            | "Assign"
+            >> beam.ParDo(
+                _AssignStoriesFn(self._config, self._breaking, self._rules_path, self._checkpoint)
+            ).with_outputs(self.STORIES, self.STORY_ALERTS, self.EVENTS, main="assignments")
         )
