@@ -1,5 +1,6 @@
 # make run   set up .venv if needed, then run the pipeline on sample_data/ into output/
-# make test  set up .venv if needed, then run the test suite (installs Debian's chromium for the browser test)
+# make test  set up .venv if needed, check the code with ruff, then run the test suite (installs Debian's chromium)
+# make lint  ruff check and ruff format --check (ruff.toml); `make format` rewrites the code in ruff's format
 # make report   output/report.html from output/ (runs the pipeline first when there is no output)
 # make constraints   re-pin constraints.txt to the newest versions setup.py allows (then run make test)
 PYTHON ?= python3
@@ -7,7 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.newsbeam-installed
 
-.PHONY: setup run test clean report screenshot browser constraints
+.PHONY: setup run test lint format clean report screenshot browser constraints
 
 setup: $(STAMP)
 
@@ -32,7 +33,15 @@ constraints:
 run: $(STAMP)
 	$(PY) -m pipelines.news_pipeline --input sample_data --output output
 
-test: $(STAMP) browser
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: lint browser
 	$(PY) -m pytest
 
 output/_manifest.json:

@@ -20,6 +20,7 @@ from transforms.rules import StatusLevel, load_rule_pack
 from transforms.stories import (
     MINHASH_SCHEME,
     NUM_PERM,
+    ArticleText,
     BreakingConfig,
     NearDuplicateIndex,
     StoryBook,
@@ -43,7 +44,7 @@ _REPORTED_ONLY = {"reported": StatusLevel(status="reported", rank=1, cues=("repo
 
 
 def feats(i, text, t=T0, entities=(), source=None):
-    return features_of(f"a{i}", t, source, None, text, entities, SW)
+    return features_of(ArticleText(f"a{i}", t, source, None, text), entities, SW)
 
 
 def test_copies_and_light_edits_are_near_duplicates_and_share_the_story():

@@ -10,9 +10,9 @@ A rule fires on a sentence when (transforms.rules has the pack's schema):
    one of them a leader: a gazetteer head of state or government, or a name after a leader title).
 
 An article gets at most one alert per rule: from the sentence with the strongest status, then
-one that dates the event, then the earliest. The status is the strongest non-negated status cue within `status_window_tokens` of the trigger
-("has not been officially confirmed" is no confirmation), `reported` when there is none.
-Event dates are read from the evidence sentence and resolved against `published_at`; an article
+one that dates the event, then the earliest. The status is the strongest non-negated status cue within
+`status_window_tokens` of the trigger ("has not been officially confirmed" is no confirmation), `reported` when there is
+none. Event dates are read from the evidence sentence and resolved against `published_at`; an article
 whose publish time is only its ingestion time gets no dates and an `event_date_note` instead.
 """
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
 import apache_beam as beam
 
@@ -55,6 +55,13 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     if text[start:].strip():
         spans.append((start, len(text.rstrip())))
     return spans
+
+
+class _Sentence(NamedTuple):
+    span: tuple[int, int]  # offsets into the body
+    text: str
+    tokens: list  # (word, start, end) within `text`
+    words: list[str]
 
 
 @dataclasses.dataclass
@@ -113,7 +120,8 @@ class AlertEngine:
                 if triggers:
                     if in_sentence is None:
                         in_sentence = [m for m in mentions if start <= m.start_char and m.end_char <= end]
-                    ev = self._evaluate(compiled, (start, end), text, tokens, words, triggers, in_sentence)
+                    sentence = _Sentence((start, end), text, tokens, words)
+                    ev = self._evaluate(compiled, sentence, triggers, in_sentence)
                     if ev.fired:
                         self._date(article, compiled, ev)
                     out.append(ev)
@@ -139,8 +147,9 @@ class AlertEngine:
 
     # --- one rule, one sentence ---------------------------------------------------------------
 
-    def _evaluate(self, compiled: CompiledRule, span, text, tokens, words, triggers, mentions) -> Evaluation:
+    def _evaluate(self, compiled: CompiledRule, sentence: _Sentence, triggers, mentions) -> Evaluation:
         rule = compiled.rule
+        span, text, tokens, words = sentence
         t_first, t_end, trigger = triggers[0]
         ev = Evaluation(
             rule.id, span, trigger=text[tokens[t_first][1] : tokens[t_end - 1][2]], trigger_start=tokens[t_first][1]

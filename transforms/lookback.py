@@ -19,7 +19,7 @@ from apache_beam.io.filesystems import FileSystems
 from schemas import StoryAlert
 from transforms.dedup import KnownHashes
 from transforms.sink import match_files, part_name, written_by
-from transforms.stories import StoryInput, features_of, load_stopwords
+from transforms.stories import ArticleText, StoryInput, features_of, load_stopwords
 
 _ARTICLE_COLUMNS = ["article_id", "content_hash", "published_at", "source", "title", "body", "entities", "story_id"]
 
@@ -51,7 +51,8 @@ def read_lookback(output: str, batch_id: str, days: float) -> Lookback:
 def extend_lookback(
     earlier: Optional[Lookback], article_files: list[str], story_alert_files: list[str], days: float
 ) -> Lookback:
-    """`earlier` (or nothing) plus the articles and story alerts in these files, cut to `days` before the newest article.
+    """`earlier` (or nothing) plus the articles and story alerts in these files, cut to `days` before the newest
+    article.
 
     A stream calls this after each micro-batch with only that batch's files, so the lookback is kept
     up to date without reading the whole output again.
@@ -66,15 +67,8 @@ def extend_lookback(
         for row in table.to_pylist():
             hashes[row["content_hash"]] = row["article_id"]
             entities = row["entities"] or []
-            feats = features_of(
-                row["article_id"],
-                row["published_at"],
-                row["source"],
-                row["title"],
-                row["body"],
-                [e["entity_id"] for e in entities],
-                stopwords,
-            )
+            text = ArticleText(row["article_id"], row["published_at"], row["source"], row["title"], row["body"])
+            feats = features_of(text, [e["entity_id"] for e in entities], stopwords)
             inputs.append(
                 StoryInput(feats, tuple((e["entity_id"], e["name"], e["type"]) for e in entities[:20]), row["story_id"])
             )

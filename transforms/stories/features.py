@@ -88,16 +88,21 @@ def signature(minhash: bytes) -> numpy.ndarray:
     return numpy.frombuffer(minhash, dtype=numpy.uint32)
 
 
-def features_of(
-    article_id: str,
-    published_at: dt.datetime,
-    source,
-    title,
-    body: str,
-    entity_ids: Iterable[str],
-    stopwords: frozenset[str],
-) -> ArticleFeatures:
+class ArticleText(NamedTuple):
+    """What features_of reads of an article: an Article has these fields too, and a lookback row becomes one."""
+
+    article_id: str
+    published_at: dt.datetime
+    source: Optional[str]
+    title: Optional[str]
+    body: str
+
+
+def features_of(article: ArticleText, entity_ids: Iterable[str], stopwords: frozenset[str]) -> ArticleFeatures:
+    """The story features of `article` (an ArticleText or an Article) with its entity ids."""
     from datasketch import MinHash
+
+    body = article.body
 
     words = _WORD.findall(body.lower())
     counts = Counter(_hash(w) for w in words if w not in stopwords)
@@ -107,10 +112,10 @@ def features_of(
     if (mh.hashvalues >> numpy.uint64(32)).any():
         raise ValueError(f"MinHash values wider than 32 bits: the {MINHASH_SCHEME} scheme gives 32")
     return ArticleFeatures(
-        article_id,
-        published_at,
-        source,
-        title,
+        article.article_id,
+        article.published_at,
+        article.source,
+        article.title,
         numpy.array(ids, dtype=numpy.uint32).tobytes(),
         numpy.array([1.0 + math.log(counts[h]) for h in ids], dtype=numpy.float64).tobytes(),
         tuple(sorted(set(entity_ids))),
@@ -127,5 +132,5 @@ class StoryInput(NamedTuple):
 def story_input(tagged, stopwords: frozenset[str], story_id: Optional[str] = None) -> StoryInput:
     a = tagged.article
     ids = [e.entity_id for e in a.entities]
-    feats = features_of(a.article_id, a.published_at, a.source, a.title, a.body, ids, stopwords)
+    feats = features_of(a, ids, stopwords)
     return StoryInput(feats, tuple((e.entity_id, e.name, e.type) for e in a.entities[:20]), story_id)
