@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from transforms.gazetteer import GazetteerError, _entry, derived_id, load_gazetteer, load_ner_rules, normalize_name
+from transforms.gazetteer import GazetteerError, derived_id, load_gazetteer, load_ner_rules, normalize_name, parse_entry
 
 
 def test_gazetteer_loads_with_valid_ids_and_coverage():
@@ -57,9 +57,9 @@ def test_derived_ids_ignore_case_accents_and_possessive():
 
 def test_bad_rows_are_clear_errors():
     with pytest.raises(GazetteerError, match="not a Wikidata QID"):
-        _entry({"id": "X12", "name": "A", "type": "ORG", "aliases": ""}, "entities.csv line 9")
+        parse_entry({"id": "X12", "name": "A", "type": "ORG", "aliases": ""}, "entities.csv line 9")
     with pytest.raises(GazetteerError, match="line 9"):
-        _entry({"id": "", "name": "A", "type": "ANIMAL", "aliases": ""}, "entities.csv line 9")
+        parse_entry({"id": "", "name": "A", "type": "ANIMAL", "aliases": ""}, "entities.csv line 9")
 
 
 def test_rules_load():

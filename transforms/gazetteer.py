@@ -85,7 +85,7 @@ def _split(value: Optional[str]) -> tuple[str, ...]:
     return tuple(a.strip() for a in (value or "").split("|") if a.strip())
 
 
-def _entry(row: dict, where: str) -> GazetteerEntry:
+def parse_entry(row: dict, where: str) -> GazetteerEntry:
     try:
         entry_id = (row.get("id") or "").strip()
         if entry_id and not _QID.match(entry_id):
@@ -162,7 +162,7 @@ class Gazetteer:
 @lru_cache(maxsize=1)
 def load_gazetteer() -> Gazetteer:
     rows = csv.DictReader(_data_text("gazetteer", "entities.csv").splitlines())
-    entries = [_entry(row, f"entities.csv line {i + 2}") for i, row in enumerate(rows)]
+    entries = [parse_entry(row, f"entities.csv line {i + 2}") for i, row in enumerate(rows)]
     roles: dict[str, tuple[str, ...]] = {}
     for i, row in enumerate(csv.DictReader(_data_text("gazetteer", "roles.csv").splitlines())):
         if not any(e.name == row["name"] for e in entries):
