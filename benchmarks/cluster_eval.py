@@ -30,8 +30,8 @@ def pairwise(labels: list[str], clusters: list[str]) -> tuple[float, float, floa
 def bcubed(labels: list[str], clusters: list[str]) -> tuple[float, float, float]:
     by_cluster, by_label, both = Counter(clusters), Counter(labels), Counter(zip(labels, clusters))
     n = len(labels)
-    precision = sum(both[(l, c)] / by_cluster[c] for l, c in zip(labels, clusters)) / n
-    recall = sum(both[(l, c)] / by_label[l] for l, c in zip(labels, clusters)) / n
+    precision = sum(both[(label, c)] / by_cluster[c] for label, c in zip(labels, clusters)) / n
+    recall = sum(both[(label, c)] / by_label[label] for label, c in zip(labels, clusters)) / n
     return _prf(precision, recall)
 
 

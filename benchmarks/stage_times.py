@@ -34,7 +34,8 @@ class _StageClock(logging.Handler):
 
 
 def stage_times(starts: list[tuple[float, str]], ended: float) -> dict[str, float]:
-    """Seconds per stage name, each stage lasting until the next one starts (the last until `ended`), summed over bundles."""
+    """Seconds per stage name, each stage lasting until the next one starts (the last until `ended`), summed over
+    bundles."""
     totals: dict[str, float] = {}
     for (at, name), (later, _) in zip(starts, starts[1:] + [(ended, "")]):
         totals[name] = totals.get(name, 0.0) + later - at
@@ -53,7 +54,8 @@ def main(argv=None) -> int:
     ended = time.monotonic()
     totals = stage_times(clock.starts, ended)
     print(
-        f"\n{ended - started:.1f}s in all; before the first stage {clock.starts[0][0] - started if clock.starts else 0:.1f}s; stages, longest first:"
+        f"\n{ended - started:.1f}s in all; before the first stage "
+        f"{clock.starts[0][0] - started if clock.starts else 0:.1f}s; stages, longest first:"
     )
     for name, seconds in sorted(totals.items(), key=lambda kv: -kv[1])[:15]:
         print(f"{seconds:7.1f}s  {name[:150]}")

@@ -151,7 +151,7 @@ def run(argv=None) -> int:
     landed_log.unlink(missing_ok=True)
     replay(Path(args.source), watch, args.rate, limit=args.count, log=landed_log)
     replay(SEEDS, watch, args.rate, log=landed_log)
-    landed = {json.loads(l)["file"]: json.loads(l)["landed_at"] for l in landed_log.read_text().splitlines()}
+    landed = {json.loads(line)["file"]: json.loads(line)["landed_at"] for line in landed_log.read_text().splitlines()}
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not set(landed) <= set(watcher.visible):
         time.sleep(0.1)

@@ -1,6 +1,7 @@
-"""Pipeline throughput against the NER-only limit, peak memory of the process tree, and output files.
+r"""Pipeline throughput against the NER-only limit, peak memory of the process tree, and output files.
 
-    python -m benchmarks.throughput [--corpus ../shared/corpus/bbc_news.jsonl] [--copies N] [--runs 3] [--memory_limit_mb 1000]
+    python -m benchmarks.throughput [--corpus ../shared/corpus/bbc_news.jsonl] [--copies N] [--runs 3] \
+        [--memory_limit_mb 1000]
 
 In one run, alternating a, b, a, b, …:
 (a) baseline: spaCy NER-only ``nlp.pipe`` over the same texts, in two processes on the two cores
@@ -191,15 +192,17 @@ class MemoryCgroup:
         return None
 
     def limit_reached(self) -> int:
-        """How often the cgroup's memory reached its limit, each time making the kernel take pages back (v1 memory.failcnt,
-        v2 the "max" count of memory.events): page cache first, which costs re-reads but loses nothing."""
+        """How often the cgroup's memory reached its limit, each time making the kernel take pages back (v1
+        memory.failcnt, v2 the "max" count of memory.events): page cache first, which costs re-reads but loses
+        nothing."""
         try:
             return int((self.path / "memory.failcnt").read_text())
         except (OSError, ValueError):
             return (self._counts("memory.events") or {}).get("max", 0)
 
     def oom_kills(self) -> int:
-        """Processes of the run the kernel killed for the cgroup's memory limit (v1 memory.oom_control, v2 memory.events)."""
+        """Processes of the run the kernel killed for the cgroup's memory limit (v1 memory.oom_control, v2
+        memory.events)."""
         counts = self._counts("memory.oom_control") or self._counts("memory.events") or {}
         return counts.get("oom_kill", 0)
 
@@ -215,7 +218,8 @@ class MemoryCgroup:
 def machine_cpu(stat: Optional[str] = None) -> dict[str, float]:
     """The machine's CPU seconds since boot, from the first line of /proc/stat (or `stat`): user (with nice), system
     (with interrupts), idle (with I/O wait) and steal. On an otherwise idle machine the difference over a run says where
-    its time went: work, work in the kernel (page faults: memory mapped, zeroed and unmapped), or a core left waiting."""
+    its time went: work, work in the kernel (page faults: memory mapped, zeroed and unmapped), or a core left
+    waiting."""
     if stat is None:
         with open("/proc/stat") as f:
             stat = f.readline()
@@ -235,8 +239,9 @@ def cpu_spent(before: dict[str, float], after: dict[str, float]) -> str:
 
 
 def run_ratios(baseline_s: list[float], pipeline_s: list[float]) -> list[float]:
-    """Each alternating pair's own ratio b/a (throughput: baseline seconds over pipeline seconds). The benchmark's figure
-    is the ratio of the medians; these show how far one pair strays from it when the host's speed moves within the run."""
+    """Each alternating pair's own ratio b/a (throughput: baseline seconds over pipeline seconds). The benchmark's
+    figure is the ratio of the medians; these show how far one pair strays from it when the host's speed moves within
+    the run."""
     return [a / b for a, b in zip(baseline_s, pipeline_s)]
 
 
@@ -304,7 +309,8 @@ def pipeline(
         cgroup.close()
     if killed:
         raise SystemExit(
-            f"the kernel killed {killed} of the run's processes at its memory limit of {memory_limit / 1e6:,.0f} MB (exit {proc.returncode}): {out}"
+            f"the kernel killed {killed} of the run's processes at its memory limit of {memory_limit / 1e6:,.0f} MB "
+            f"(exit {proc.returncode}): {out}"
         )
     if proc.returncode != 0:
         raise SystemExit(f"pipeline failed ({proc.returncode}): {out}")
@@ -395,8 +401,8 @@ def main(argv=None) -> None:
             seconds = pipeline(input_path, tmp / f"out{i}", args.pipeline_args.split(), sample=False).seconds
             b.append(seconds)
             print(
-                f"run {i + 1}: baseline {a[-1]:.1f}s, pipeline {seconds:.1f}s, ratio {a[-1] / seconds:.2f}; machine CPU seconds: baseline {spent_a}; "
-                f"pipeline {cpu_spent(before, machine_cpu())}",
+                f"run {i + 1}: baseline {a[-1]:.1f}s, pipeline {seconds:.1f}s, ratio {a[-1] / seconds:.2f}; "
+                f"machine CPU seconds: baseline {spent_a}; pipeline {cpu_spent(before, machine_cpu())}",
                 flush=True,
             )
         if not args.skip_baseline:
@@ -420,7 +426,8 @@ def main(argv=None) -> None:
         )
         within = f"; every sampled run finished within a {limit / 1e6:,.0f} MB memory limit" if limit else ""
         print(
-            f"peak memory of the pipeline's process tree (max of {len(peaks)} sampled runs): RSS sum {max(peaks) / 2**20:.0f} MiB, PSS sum {max(pss_peaks) / 2**20:.0f} MiB{in_cgroup}{within}"
+            f"peak memory of the pipeline's process tree (max of {len(peaks)} sampled runs): "
+            f"RSS sum {max(peaks) / 2**20:.0f} MiB, PSS sum {max(pss_peaks) / 2**20:.0f} MiB{in_cgroup}{within}"
         )
     else:
         print("peak memory: not sampled (--memory_runs 0)")

@@ -1,6 +1,8 @@
-"""Rule debugging: which rules fire on a text, and why the others do not.
+r"""Rule debugging: which rules fire on a text, and why the others do not.
 
-    python -m pipelines.check_rules --text "North Korean state media announced Monday that Putin's visit is scheduled for June 18-19." --published_at 2024-06-17
+    python -m pipelines.check_rules \
+        --text "North Korean state media announced Monday that Putin's visit is scheduled for June 18-19." \
+        --published_at 2024-06-17
     python -m pipelines.check_rules --file sample_data/seeds/004_ca967a8cb344c277.txt [--rules my_rules.yaml] [--all]
 
 For every sentence where a rule's trigger matched, it prints the rule, the trigger, and either
@@ -93,7 +95,8 @@ def main(argv=None) -> int:
     for a in alerts:
         when = f"{a.event_start}..{a.event_end}" if a.event_start else (a.event_date_note or "no date")
         print(
-            f"  {a.rule_id} [{a.status}, confidence {a.confidence}] {a.title} | where: {a.location_name or '-'} | when: {when}"
+            f"  {a.rule_id} [{a.status}, confidence {a.confidence}] {a.title} | where: {a.location_name or '-'} "
+            f"| when: {when}"
         )
     return 0
 

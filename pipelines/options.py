@@ -74,7 +74,10 @@ class NewsOptions(PipelineOptions):
             "--story_lookback_days",
             type=float,
             default=7.0,
-            help="Earlier runs' articles in the output folder within this many days are replayed to continue their stories.",
+            help=(
+                "Earlier runs' articles in the output folder within this many days are replayed to continue their "
+                "stories."
+            ),
         )
         parser.add_argument(
             "--breaking_window_h",
@@ -110,7 +113,10 @@ class NewsOptions(PipelineOptions):
             "--allowed_lateness_s",
             type=float,
             default=_WINDOWS.allowed_lateness.total_seconds(),
-            help="Streaming: an article whose window closed more than this long before the stream's watermark is rejected as too late.",
+            help=(
+                "Streaming: an article whose window closed more than this long before the stream's watermark is "
+                "rejected as too late."
+            ),
         )
         parser.add_argument(
             "--watch",
@@ -130,7 +136,11 @@ class NewsOptions(PipelineOptions):
             "--chunk_records",
             type=int,
             default=None,
-            help="Run a large input in even chunks of at most this many records (files or JSONL lines), merged into one file per table and partition at the end: peak memory is set by the chunk, not by the input. Default 1250 on the local runner, 0 (one pipeline) on a named runner.",
+            help=(
+                "Run a large input in even chunks of at most this many records (files or JSONL lines), merged into "
+                "one file per table and partition at the end: peak memory is set by the chunk, not by the input. "
+                "Default 1250 on the local runner, 0 (one pipeline) on a named runner."
+            ),
         )
         parser.add_argument(
             "--progress_interval_s",

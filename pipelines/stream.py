@@ -290,7 +290,8 @@ def run_stream(options: PipelineOptions, config: ChainConfig) -> int:
         return EXIT_CONFIG
     if options.view_as(StandardOptions).runner is not None:
         print(
-            "newsbeam: --watch runs micro-batches on the local runner; on a cluster runner read Pub/Sub instead (docs/streaming.md)",
+            "newsbeam: --watch runs micro-batches on the local runner; "
+            "on a cluster runner read Pub/Sub instead (docs/streaming.md)",
             file=sys.stderr,
         )
         return EXIT_CONFIG
@@ -345,7 +346,8 @@ def run_stream(options: PipelineOptions, config: ChainConfig) -> int:
         stop.restore()
     m = stream.write_manifest("stopped", reason)
     print(
-        f"newsbeam: stream stopped ({reason}): {m['batches']} micro-batches, {m['inputs_seen']} inputs -> {m['articles']} articles, "
+        f"newsbeam: stream stopped ({reason}): {m['batches']} micro-batches, "
+        f"{m['inputs_seen']} inputs -> {m['articles']} articles, "
         f"{m['duplicates']} duplicates, {m['rejected']} rejected, {m['alerts']} alerts; tables in {news.output}",
         flush=True,
     )

@@ -244,10 +244,10 @@ def story_alert_rows(con) -> list[dict]:
     rows = records(
         con,
         """
-        SELECT s.story_alert_id, s.rule_id, coalesce(s.story_title, s.title) AS story_title, s.title, s.status, s.version,
-               s.first_seen, s.last_updated, s.source_count, s.article_count, s.story_id, s.event_start, s.event_end,
-               list_sort(list_transform(s.actors, lambda x: x.name)) AS actors, s.location_name, s.evidence_text,
-               a.alert_id AS evidence_alert_id
+        SELECT s.story_alert_id, s.rule_id, coalesce(s.story_title, s.title) AS story_title, s.title, s.status,
+               s.version, s.first_seen, s.last_updated, s.source_count, s.article_count, s.story_id, s.event_start,
+               s.event_end, list_sort(list_transform(s.actors, lambda x: x.name)) AS actors, s.location_name,
+               s.evidence_text, a.alert_id AS evidence_alert_id
         FROM current_story_alerts AS s
         LEFT JOIN alerts AS a ON a.article_id = s.evidence_article_id AND a.rule_id = s.rule_id
         ORDER BY s.last_updated DESC, s.rule_id, s.story_alert_id""",
@@ -265,7 +265,8 @@ def summary(con, output: Path) -> dict:
         con,
         """
         SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM duplicates), (SELECT count(*) FROM rejected),
-               (SELECT count(*) FROM alerts), (SELECT count(*) FROM current_stories), (SELECT count(*) FROM current_story_alerts),
+               (SELECT count(*) FROM alerts), (SELECT count(*) FROM current_stories),
+               (SELECT count(*) FROM current_story_alerts),
                (SELECT min(published_at) FROM articles), (SELECT max(published_at) FROM articles)""",
     )
     keys = ("articles", "duplicates", "rejected", "alerts", "stories", "story_alerts")

@@ -177,7 +177,8 @@ class LocalRunner(PipelineRunner):
                 )
                 self._fork_workers = False
             else:
-                tune_malloc()  # before the fork: the server and the workers forked from it keep this process's malloc settings
+                # Before the fork: the server and the workers forked from it keep this process's malloc settings.
+                tune_malloc()
                 self._workers = ForkServer.start(self._warm_up)
         return self._workers
 
@@ -202,7 +203,8 @@ class _DropOwnEnvironmentWarning(logging.Filter):
 
 _OWN_ENVIRONMENT = _DropOwnEnvironmentWarning()
 
-# Driver-side options that have only a --no_... flag; a worker rebuilding the options from their values cannot parse them.
+# Driver-side options that have only a --no_... flag; a worker rebuilding the options from their values cannot parse
+# them.
 _DRIVER_ONLY_FLAGS = frozenset({"--pipeline_type_check", "--direct_runner_use_stacked_bundle"})
 
 

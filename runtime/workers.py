@@ -133,7 +133,8 @@ def _serve(listener: socket.socket, warm_up: Optional[Callable[[], Any]], driver
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle; it stops the server
         os.dup2(2, 1)  # workers write nothing to the driver's stdout, which a caller may read to its end
         try:
-            keep = warm_up() if warm_up else None  # held for the server's life, so Shared keeps it for the workers
+            # Never read, but held for the server's life (this frame never returns), so Shared keeps it for the workers.
+            keep = warm_up() if warm_up else None  # noqa: F841  (the reference itself is the point: do not drop it)
             from apache_beam.runners.worker import sdk_worker_main  # noqa: F401  (imported once, here)
         except BaseException:
             os.write(ready, traceback.format_exc().encode())  # the driver raises it

@@ -176,7 +176,8 @@ class EntityMention(_Record):
 
 
 class EntityCount(_Record):
-    """Mentions of one entity in one event-time window of published_at. Table `entity_counts`, partitioned by window day.
+    """Mentions of one entity in one event-time window of published_at. Table `entity_counts`, partitioned by window
+    day.
 
     A batch run writes one row per (window, entity). A stream writes one row per (window, entity) per
     micro-batch that saw mentions in that window (Beam's discarding panes): a window's count is the sum

@@ -126,7 +126,8 @@ def test_driver_refuses_a_bad_rule_pack_at_start_up(tmp_path):
 def test_seed_alerts_end_to_end(sample_output):
     rows = duckdb.sql(f"""
         SELECT a.input_uri, al.* FROM read_parquet('{sample_output}/alerts/*/*.parquet', hive_partitioning=true) al
-        JOIN read_parquet('{sample_output}/articles/*/*.parquet', hive_partitioning=true) a USING (article_id)""").fetchdf()
+        JOIN read_parquet('{sample_output}/articles/*/*.parquet', hive_partitioning=true) a
+        USING (article_id)""").fetchdf()
     summit = {Path(r.input_uri).name[:3]: r for r in rows[rows.rule_id == "summit_announced"].itertuples()}
     assert sorted(summit) == ["000", "001", "002", "003", "004"]
     s4 = summit["004"]
@@ -164,7 +165,10 @@ def test_check_rules_explains_a_sentence_a_user_types():
             "--published_at",
             "2024-06-17",
             "--text",
-            "North Korean state media announced Monday that Putin's visit is scheduled for June 18-19. Leeds visit Chelsea in the league on Saturday.",
+            (
+                "North Korean state media announced Monday that Putin's visit is scheduled for June 18-19. "
+                "Leeds visit Chelsea in the league on Saturday."
+            ),
         ],
         cwd=ROOT,
         capture_output=True,

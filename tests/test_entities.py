@@ -127,7 +127,11 @@ def test_no_junk_people_and_no_swallowed_possessives_in_seeds(tagger, seeds):
 
 
 def test_title_case_headline_does_not_make_people(tagger):
-    text = "Putin Poised To Visit North Korea As Kim Hails ‘Unbreakable’ Relationship\n\nReports suggest that Russian President Vladimir Putin is preparing to visit North Korea for a summit with leader Kim Jong Un."
+    text = (
+        "Putin Poised To Visit North Korea As Kim Hails ‘Unbreakable’ Relationship\n\n"
+        "Reports suggest that Russian President Vladimir Putin is preparing to visit North Korea for a summit with "
+        "leader Kim Jong Un."
+    )
     people = {(text[m.start_char : m.end_char], m.canonical_name) for m in tagger.tag([text])[0] if m.type == "PERSON"}
     assert ("Putin", "Vladimir Putin") in people
     assert all(name in {"Vladimir Putin", "Kim Jong Un"} for _, name in people), people
@@ -154,7 +158,10 @@ def test_afp_in_byline_or_credit_is_an_organization(tagger):
 
 
 def test_surname_after_full_name_is_the_same_person(tagger):
-    text = "Gordon Brown will deliver the budget on Wednesday. Analysts expect Mr Brown to raise spending. Brown said little."
+    text = (
+        "Gordon Brown will deliver the budget on Wednesday. Analysts expect Mr Brown to raise spending. "
+        "Brown said little."
+    )
     mentions = tagger.tag([text])[0]
     brown = [m for m in mentions if text[m.start_char : m.end_char] in ("Gordon Brown", "Brown", "Mr Brown")]
     assert len(brown) == 3 and {m.entity_id for m in brown} == {gid("Gordon Brown", "PERSON")}

@@ -234,7 +234,8 @@ def test_sample_run_writes_entity_mentions_with_exact_offsets(sample_output):
     ][0]
     assert total == _manifest(sample_output)["entity_mentions"] > 100
     seed4 = duckdb.sql(f"""
-        SELECT e.name, e.entity_id, e.mentions FROM read_parquet('{sample_output}/articles/*/*.parquet') a, unnest(a.entities) AS u(e)
+        SELECT e.name, e.entity_id, e.mentions
+        FROM read_parquet('{sample_output}/articles/*/*.parquet') a, unnest(a.entities) AS u(e)
         WHERE a.input_uri LIKE '%004_ca967a8cb344c277.txt'""").fetchall()
     names = {name: entity_id for name, entity_id, _ in seed4}
     assert names["Vladimir Putin"] == "Q7747" and names["North Korea"] == "Q423"

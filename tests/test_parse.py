@@ -219,7 +219,10 @@ def test_pubsub_shaped_messages_take_the_file_parse_path():
 
     from transforms.pubsub import raw_from_message
 
-    body = b'{"title": "Putin to visit North Korea", "text": "Vladimir Putin will visit Pyongyang on June 18-19, the Kremlin said."}'
+    body = (
+        b'{"title": "Putin to visit North Korea", '
+        b'"text": "Vladimir Putin will visit Pyongyang on June 18-19, the Kremlin said."}'
+    )
     messages = [
         PubsubMessage(body, {"published_at": "2024-06-17T08:00:00Z", "source": "kremlin.ru"}, message_id="m1"),
         PubsubMessage(b"Kim Jong Un hailed ties with Russia.", {"format": "txt"}, message_id="m2"),

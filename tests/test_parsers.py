@@ -1,4 +1,3 @@
-
 import pytest
 
 from tests.conftest import SAMPLE, seed_path
@@ -121,7 +120,8 @@ def test_news_please_json_fields():
 
 def test_plain_json_shape_and_external_id():
     article = parse_jsonl_line(
-        '{"id": 7, "title": "T", "text": "Body text here.", "published_at": "2024-01-02", "url": "https://www.example.org/a", "source": "Example"}'
+        '{"id": 7, "title": "T", "text": "Body text here.", "published_at": "2024-01-02", '
+        '"url": "https://www.example.org/a", "source": "Example"}'
     )
     assert (article.title, article.body, article.external_id, article.source) == (
         "T",

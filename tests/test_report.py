@@ -204,7 +204,8 @@ class _Hrefs(HTMLParser):
 
 @pytest.fixture(scope="module")
 def url_run(tmp_path_factory) -> Path:
-    """A run over two JSON articles that both fire summit_announced: one with a javascript: url, one with an https url."""
+    """A run over two JSON articles that both fire summit_announced: one with a javascript: url, one with an https
+    url."""
     inputs = tmp_path_factory.mktemp("url_inputs")
     for name, seed, url, title, published in (
         ("evil", "004", EVIL_URL, EVIL_TITLE, "2024-06-17"),

@@ -56,7 +56,8 @@ def test_worker_start_up_noise_is_dropped_and_a_users_discarded_flag_is_not():
     noise = runner._WORKER_START_UP_NOISE
     assert not noise.filter(
         _worker_record(
-            "No semi_persistent_directory found:  User registered objects (e.g. schema, logical type) throughregisteries may not be effective"
+            "No semi_persistent_directory found:  User registered objects (e.g. schema, logical type) "
+            "throughregisteries may not be effective"
         )
     )
     assert not noise.filter(

@@ -1,4 +1,5 @@
-"""Scheduled batch runs: date selection, idempotent reruns, _SUCCESS, exit codes, crash safety, duplicates across runs."""
+"""Scheduled batch runs: date selection, idempotent reruns, _SUCCESS, exit codes, crash safety, duplicates across
+runs."""
 
 import json
 import os

@@ -75,7 +75,10 @@ def test_write_tables_writes_one_sorted_file_per_table_and_partition(sample_outp
             assert got.num_rows and got.equals(got.sort_by([(c, "ascending") for c in TABLES[name].sort_by]))
     # Every row, once, readable by DuckDB; the same rows as the run that wrote the sample output.
     order = ", ".join(TABLES["entity_mentions"].sort_by)
-    query = f"SELECT * EXCLUDE (dt) FROM read_parquet('{{}}/entity_mentions/*/*.parquet', hive_partitioning=true) ORDER BY {order}"
+    query = (
+        f"SELECT * EXCLUDE (dt) FROM read_parquet('{{}}/entity_mentions/*/*.parquet', hive_partitioning=true) "
+        f"ORDER BY {order}"
+    )
     assert duckdb.sql(query.format(staging)).fetchall() == duckdb.sql(query.format(sample_output)).fetchall()
 
 

@@ -36,8 +36,14 @@ from transforms.stories import (
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 6, 12, tzinfo=UTC)
 SW = load_stopwords()
-QUAKE = "A strong earthquake struck the coast of Chile on Monday, damaging buildings and cutting power to thousands of homes in the port city."
-SUMMIT = "Russian President Vladimir Putin will visit North Korea next week for talks with leader Kim Jong Un, the Kremlin said."
+QUAKE = (
+    "A strong earthquake struck the coast of Chile on Monday, damaging buildings and cutting power to thousands of "
+    "homes in the port city."
+)
+SUMMIT = (
+    "Russian President Vladimir Putin will visit North Korea next week for talks with leader Kim Jong Un, "
+    "the Kremlin said."
+)
 
 
 _REPORTED_ONLY = {"reported": StatusLevel(status="reported", rank=1, cues=("report",))}
@@ -201,7 +207,11 @@ def test_a_pickled_near_duplicate_index_works_in_another_process(tmp_path):
     index = NearDuplicateIndex(0.8)
     index.insert(key, signature(mh))
     (tmp_path / "index.pkl").write_bytes(pickle.dumps((index, mh)))
-    code = f"import pickle; from transforms.stories import signature; index, mh = pickle.load(open({str(tmp_path / 'index.pkl')!r}, 'rb')); print(sorted(index.query(signature(mh))))"
+    code = (
+        "import pickle; from transforms.stories import signature; "
+        f"index, mh = pickle.load(open({str(tmp_path / 'index.pkl')!r}, 'rb')); "
+        "print(sorted(index.query(signature(mh))))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -289,7 +299,8 @@ def test_seeds_form_one_story_with_one_summit_story_alert(sample_output):
     assert story_id not in {
         sid for name, sid in stories.items() if name.startswith(("2024-06-20", "newsplease", "ceasefire"))
     }
-    summit = duckdb.sql(f"""SELECT status, version, event_start, event_end, article_count FROM read_parquet('{sample_output}/story_alerts/*/*.parquet')
+    summit = duckdb.sql(f"""SELECT status, version, event_start, event_end, article_count
+                            FROM read_parquet('{sample_output}/story_alerts/*/*.parquet')
                             WHERE rule_id = 'summit_announced' AND story_id = '{story_id}'""").fetchall()
     assert len(summit) == 1
     status, version, start, end, articles = summit[0]
@@ -298,7 +309,7 @@ def test_seeds_form_one_story_with_one_summit_story_alert(sample_output):
         and (str(start), str(end)) == ("2024-06-18", "2024-06-19")
         and articles == 5
     )
-    log = [json.loads(l) for l in (sample_output / "alerts.jsonl").read_text().splitlines()]
+    log = [json.loads(line) for line in (sample_output / "alerts.jsonl").read_text().splitlines()]
     summit_events = [
         e
         for e in log
@@ -307,7 +318,8 @@ def test_seeds_form_one_story_with_one_summit_story_alert(sample_output):
     assert [e["change"] for e in summit_events][0] == "new" and len(summit_events) == version
     assert all(e["change"] != "new" for e in summit_events[1:])  # updates, not new alerts
     per_article = duckdb.sql(
-        f"SELECT count(*) FROM read_parquet('{sample_output}/alerts/*/*.parquet') WHERE story_id = '{story_id}' AND rule_id = 'summit_announced'"
+        f"SELECT count(*) FROM read_parquet('{sample_output}/alerts/*/*.parquet') "
+        f"WHERE story_id = '{story_id}' AND rule_id = 'summit_announced'"
     ).fetchall()[0][0]
     assert per_article == 5  # the per-article rows stay, with story_id filled
 
@@ -334,7 +346,7 @@ def test_second_batch_extends_the_first_batch_story_without_alerting_it_again(tm
     assert both["004_ca967a8cb344c277.txt"] == story_id
     latest = _stories(out).sort_values("article_count").iloc[-1]
     assert latest.story_id == story_id and latest.article_count == 5
-    new_lines = [json.loads(l) for l in (out / "alerts.jsonl").read_text().splitlines()[len(log1) :]]
+    new_lines = [json.loads(line) for line in (out / "alerts.jsonl").read_text().splitlines()[len(log1) :]]
     summit = [e for e in new_lines if e["event"] == "story_alert" and e["rule_id"] == "summit_announced"]
     assert summit and all(e["change"] != "new" for e in summit)  # yesterday's story alert is updated, not alerted again
     assert summit[-1]["status"] in ("announced", "scheduled")

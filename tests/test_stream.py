@@ -1,4 +1,5 @@
-"""End to end: the streaming driver on a watched folder, a clean stop, a restart, exactly once, valid Parquet throughout."""
+"""End to end: the streaming driver on a watched folder, a clean stop, a restart, exactly once, valid Parquet
+throughout."""
 
 import datetime as dt
 import json

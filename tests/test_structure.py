@@ -79,6 +79,9 @@ def test_no_function_takes_more_than_six_parameters_outside_config_constructors(
 
 
 def test_the_analyst_tools_do_not_import_beam():
-    code = "import sys, reporting.kit, reporting.report, pipelines.report, schemas.tables; print('apache_beam' in sys.modules)"
+    code = (
+        "import sys, reporting.kit, reporting.report, pipelines.report, schemas.tables; "
+        "print('apache_beam' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

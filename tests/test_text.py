@@ -24,9 +24,10 @@ def test_undecodable_inputs_are_rejected(data, reason):
 def test_decodes_utf8_bom_utf16_and_a_confident_legacy_encoding():
     assert decode_bytes("café".encode("utf-8-sig")) == "café"
     assert decode_bytes("Zürich news".encode("utf-16")) == "Zürich news"
-    latin1 = "Le président a annoncé une réunion à Genève. Les négociations reprendront la semaine prochaine, a-t-il déclaré.".encode(
-        "cp1252"
-    )
+    latin1 = (
+        "Le président a annoncé une réunion à Genève. "
+        "Les négociations reprendront la semaine prochaine, a-t-il déclaré."
+    ).encode("cp1252")
     assert "président" in decode_bytes(latin1)
 
 

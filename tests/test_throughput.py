@@ -13,7 +13,8 @@ from benchmarks.throughput import MemoryCgroup, _tree_memory, cpu_spent, machine
 # A driver with a worker server that has one worker, and a shell beside the server (as Beam starts a worker's client).
 _TREE = """
 import subprocess, sys, time
-code = "import subprocess, sys, time; w = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); time.sleep(30)"
+code = "import subprocess, sys, time; w = subprocess.Popen([sys.executable, '-c', \
+'import time; time.sleep(30)']); time.sleep(30)"
 server = subprocess.Popen([sys.executable, "-c", code])
 shell = subprocess.Popen(["sh", "-c", "sleep 30; true"])
 time.sleep(30)

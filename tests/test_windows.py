@@ -110,7 +110,8 @@ def test_a_batch_counts_each_window_once():
 
 
 def test_a_batch_keys_by_window_and_gives_the_rows_of_the_windowed_path():
-    """Bounded input counts with the window in the key; unbounded input with Beam's windows. Same rows, edges included."""
+    """Bounded input counts with the window in the key; unbounded input with Beam's windows. Same rows, edges
+    included."""
     articles = [
         _tagged("a1", T0, q1=2),
         _tagged(

@@ -178,7 +178,10 @@ def test_a_failing_warm_up_fails_the_run_with_its_error():
 
 
 def test_the_server_ends_and_cleans_up_when_its_driver_is_killed():
-    code = "from runtime.workers import ForkServer; import time; s = ForkServer.start(); print(s.pid, s.folder, flush=True); time.sleep(60)"
+    code = (
+        "from runtime.workers import ForkServer; import time; "
+        "s = ForkServer.start(); print(s.pid, s.folder, flush=True); time.sleep(60)"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     pid, folder = proc.stdout.readline().split()
     assert not _gone(int(pid))

@@ -91,7 +91,7 @@ class AlertEngine:
         self.pack = pack
         self._gaz = gazetteer
         self._rules = {c.rule.id: c for c in pack.rules}
-        self._default = next((lv for lv, _ in pack.status if lv.rank == min(l.rank for l, _ in pack.status)))
+        self._default = next((lv for lv, _ in pack.status if lv.rank == min(level.rank for level, _ in pack.status)))
 
     def __call__(self, article: Article, mentions: Iterable[EntityMention]) -> list[Alert]:
         best: dict[str, Evaluation] = {}
@@ -217,7 +217,8 @@ class AlertEngine:
         return best
 
     def _actors(self, mentions, words, tokens, offset) -> list[tuple[EntityMention, set[str]]]:
-        """Each mention in the sentence with its actor kinds: leader, official, person, country, organization, place, group."""
+        """Each mention in the sentence with its actor kinds: leader, official, person, country, organization, place,
+        group."""
         starts = [s + offset for _, s, _ in tokens]
         out = []
         for m in mentions:

@@ -104,7 +104,8 @@ class AnalyzeArticles(beam.PTransform):
         size = self._tagger.batch_size
         return (
             articles
-            # A fixed size: Beam's adaptive sizing fits a regression to batch timings (and warns when all batches are full).
+            # A fixed size: Beam's adaptive sizing fits a regression to batch timings (and warns when all batches are
+            # full).
             | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
             | "Analyze"
             >> beam.ParDo(_AnalyzeFn(self._tagger, self._handle, self._rules_path)).with_outputs(

@@ -56,7 +56,8 @@ class KnownHashes:
 
     def with_pairs(self, pairs: Iterable[tuple[str, str]]) -> "KnownHashes":
         """These hashes and more, a later pair's id winning. The sorted rows held are merged with the new ones as
-        they are, not turned back into digests or hex (a chunked run adds each chunk's hashes to all the earlier ones)."""
+        they are, not turned back into digests or hex (a chunked run adds each chunk's hashes to all the earlier
+        ones)."""
         added = KnownHashes(pairs)
         merged = KnownHashes()
         kept_other = {h: a for h, a in self._other.items() if added.get(h) is None}
@@ -103,7 +104,8 @@ def as_duplicate(copy: Article, duplicate_of: str) -> Duplicate:
 
 
 def _keep_first(copies: list[Article], earlier: Optional[str]):
-    """The first copy by input order is kept, the others refer to it; with `earlier` (a kept id) every copy refers to that."""
+    """The first copy by input order is kept, the others refer to it; with `earlier` (a kept id) every copy refers to
+    that."""
     copies = sorted(copies, key=_input_order)
     if earlier is None:
         kept, *copies = copies

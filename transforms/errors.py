@@ -47,7 +47,10 @@ CATALOGUE: dict[Reason, tuple[Stage, str]] = {
     ),
     Reason.UNDECODABLE: (
         Stage.DECODE,
-        "the bytes are not valid UTF-8 and no other encoding could be detected with confidence ({detail}); re-save the file as UTF-8",
+        (
+            "the bytes are not valid UTF-8 and no other encoding could be detected with confidence ({detail}); "
+            "re-save the file as UTF-8"
+        ),
     ),
     Reason.UNSUPPORTED_EXTENSION: (
         Stage.DETECT,
@@ -68,7 +71,10 @@ CATALOGUE: dict[Reason, tuple[Stage, str]] = {
     Reason.INVALID_FIELD: (Stage.VALIDATE, "an article field is invalid: {detail}"),
     Reason.TOO_LATE: (
         Stage.WINDOW,
-        "the article is too late for its event-time window: {detail}; raise --allowed_lateness_s to accept articles this late",
+        (
+            "the article is too late for its event-time window: {detail}; "
+            "raise --allowed_lateness_s to accept articles this late"
+        ),
     ),
     Reason.TAG_FAILED: (Stage.TAG, "newsbeam failed tagging this article's entities ({detail}); " + _REPORT),
     Reason.ALERTS_FAILED: (

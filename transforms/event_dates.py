@@ -16,7 +16,10 @@ from typing import Optional
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
     m.lower(): i for i, m in enumerate(calendar.month_abbr) if m
 }
-_MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
+_MONTH = (
+    r"(January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
+)
 _DASH = r"\s*(?:[-–—]|to|through|until)\s*"
 _YEAR = r"(?:,?\s+(\d{4}))?"
 _WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}
@@ -31,7 +34,10 @@ _PATTERNS = [
     (
         "relative",
         re.compile(
-            r"\b(earlier this year|earlier this month|earlier this week|next week|this week|later this week|next month|this month|later this month|this summer|this autumn|this fall|this winter|this spring|this year|next year|in the coming weeks|in the coming days|coming weeks|tomorrow|today|yesterday|last week|last month)\b",
+            r"\b(earlier this year|earlier this month|earlier this week|next week|this week|later this week"
+            r"|next month|this month|later this month|this summer|this autumn|this fall|this winter|this spring"
+            r"|this year|next year|in the coming weeks|in the coming days|coming weeks|tomorrow|today|yesterday"
+            r"|last week|last month)\b",
             re.I,
         ),
     ),

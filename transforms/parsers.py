@@ -125,7 +125,7 @@ def parse_markdown(text: str) -> ParsedArticle:
             article.url, want_url = links[0], False
             continue
         if _ORIGINAL_URL.match(content):
-            rest = [l for l in links if l.startswith("http")]
+            rest = [link for link in links if link.startswith("http")]
             article.url = rest[0] if rest else article.url
             want_url = not rest
             continue
@@ -214,7 +214,8 @@ def article_from_object(obj: Any, input_format: str) -> ParsedArticle:
     if isinstance(obj, list):
         raise InputRejected(
             Reason.NOT_AN_ARTICLE,
-            f"a JSON array of {len(obj)} items; a .json file holds one article object, write many as one object per line in a .jsonl file",
+            f"a JSON array of {len(obj)} items; a .json file holds one article object, "
+            "write many as one object per line in a .jsonl file",
         )
     if not isinstance(obj, dict):
         raise InputRejected(Reason.NOT_AN_ARTICLE, f"a JSON {type(obj).__name__}, not an object")
@@ -288,7 +289,8 @@ def format_of(extension: str) -> str:
 
 
 def detect_format(extension: str, text: str) -> str:
-    """The parser for an input: by extension, with .txt files sniffed for markdown and HTML (seed 000 is markdown in a .txt)."""
+    """The parser for an input: by extension, with .txt files sniffed for markdown and HTML (seed 000 is markdown in a
+    .txt)."""
     fmt = format_of(extension)
     if fmt == "text":
         head = text[:4000]

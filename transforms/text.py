@@ -79,7 +79,8 @@ def _check_text(text: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Unicode NFC, unified newlines, no control characters, trailing spaces trimmed, at most one blank line in a row."""
+    """Unicode NFC, unified newlines, no control characters, trailing spaces trimmed, at most one blank line in a
+    row."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text).replace("\u00a0", " ")
     lines = [line.rstrip() for line in text.split("\n")]

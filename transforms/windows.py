@@ -153,7 +153,8 @@ class _RouteLateFn(beam.DoFn):
             Reason.TOO_LATE,
             f"published {article.published_at:%Y-%m-%dT%H:%M:%SZ}, its window [{start:%Y-%m-%dT%H:%M}, {end:%H:%M}) "
             f"closed at {self._config.close_of(article.published_at):%Y-%m-%dT%H:%M:%SZ} "
-            f"(allowed lateness {self._config.allowed_lateness}); the stream's watermark is {_from_micros(floor) - self._config.allowed_lateness:%Y-%m-%dT%H:%M:%SZ} or later",
+            f"(allowed lateness {self._config.allowed_lateness}); the stream's watermark is "
+            f"{_from_micros(floor) - self._config.allowed_lateness:%Y-%m-%dT%H:%M:%SZ} or later",
         )
         data = original_bytes(article.input_uri, article.input_line)
         if data is None:  # the input is gone (or was a message): the article's text stands in for it

@@ -163,10 +163,12 @@ class StoryClusterer:
 
     @staticmethod
     def _cosine(vec: dict[str, float], rank: dict[str, int], story: _Story) -> float:
-        """Cosine of a unit article vector and a story centroid (whose norm is cached); `rank` is each key's place in `vec`.
+        """Cosine of a unit article vector and a story centroid (whose norm is cached); `rank` is each key's place in
+        `vec`.
 
         The dot product runs over the keys the two share (a set intersection, in C), summed in the article vector's own
-        key order: the terms it leaves out are exact zeros, so the sum is the one over every key of the vector, bit for bit.
+        key order: the terms it leaves out are exact zeros, so the sum is the one over every key of the vector, bit for
+        bit.
         """
         centroid = story.centroid
         return (
@@ -183,7 +185,8 @@ class StoryClusterer:
             self._drop_oldest_article()
 
     def _bound(self) -> None:
-        """Keep the window within its size bounds: the least recently updated stories and the oldest articles leave first."""
+        """Keep the window within its size bounds: the least recently updated stories and the oldest articles leave
+        first."""
         while len(self._stories) > self.config.max_active_stories:
             self._drop_oldest_story()
             self.evictions += 1
