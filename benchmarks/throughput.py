@@ -76,7 +76,7 @@ def baseline(texts: list[str], processes: int = 2) -> float:
     return time.perf_counter() - started
 
 
-def _tree_memory(pid: int) -> tuple[int, int, dict[str, int]]:
+def tree_memory(pid: int) -> tuple[int, int, dict[str, int]]:
     """(RSS, PSS) in bytes of a process and all its descendants, summed, from /proc, and the PSS by role.
 
     RSS counts a shared library's pages once per process that maps them; PSS shares them out, so the
@@ -292,7 +292,7 @@ def pipeline(
 
     def sample_memory():
         while proc.poll() is None:
-            rss, pss, roles = _tree_memory(proc.pid)
+            rss, pss, roles = tree_memory(proc.pid)
             samples.append((rss, pss, cgroup.anonymous() if cgroup else None, roles))
             time.sleep(0.2)
 

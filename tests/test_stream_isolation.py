@@ -38,14 +38,14 @@ def _snapshot(out: Path) -> dict[str, bytes]:
 def test_a_poison_file_is_set_aside_and_the_stream_goes_on(tmp_path, monkeypatch):
     from transforms import dedup
 
-    original = dedup._keep_first
+    original = dedup.keep_first
 
     def poisoned(copies, earlier):
         if any(MARKER in c.body for c in copies):
             raise RuntimeError("injected fault: a bug that fails any micro-batch holding this file")
         return original(copies, earlier)
 
-    monkeypatch.setattr(dedup, "_keep_first", poisoned)
+    monkeypatch.setattr(dedup, "keep_first", poisoned)
     watch, out = tmp_path / "incoming", tmp_path / "out"
     watch.mkdir()
     poison = _poison_file(watch)
@@ -77,7 +77,7 @@ def test_a_poison_file_is_set_aside_and_the_stream_goes_on(tmp_path, monkeypatch
     assert max(m["start_char"] for m in mentions) > len(long_article["body"]) - 100
 
     before = _snapshot(out)
-    monkeypatch.setattr(dedup, "_keep_first", original)  # a fixed release restarts on the same folder
+    monkeypatch.setattr(dedup, "keep_first", original)  # a fixed release restarts on the same folder
     assert _stream(watch, out, 3) == 0
     assert _snapshot(out) == before  # the restart adds nothing, and redoes nothing
     assert json.loads((out / "_manifest.json").read_text())["rejected"] == 1

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from benchmarks.throughput import MemoryCgroup, _tree_memory, cpu_spent, machine_cpu, quarter_peaks, run_ratios
+from benchmarks.throughput import MemoryCgroup, cpu_spent, machine_cpu, quarter_peaks, run_ratios, tree_memory
 
 # A driver with a worker server that has one worker, and a shell beside the server (as Beam starts a worker's client).
 _TREE = """
@@ -26,7 +26,7 @@ def test_the_tree_is_summed_and_split_by_role():
     try:
         deadline = time.monotonic() + 20
         while True:
-            rss, pss, roles = _tree_memory(driver.pid)
+            rss, pss, roles = tree_memory(driver.pid)
             if (
                 all(roles[r] > 0 for r in ("driver", "worker server", "workers", "other"))
                 or time.monotonic() > deadline

@@ -103,7 +103,7 @@ def as_duplicate(copy: Article, duplicate_of: str) -> Duplicate:
     )
 
 
-def _keep_first(copies: list[Article], earlier: Optional[str]):
+def keep_first(copies: list[Article], earlier: Optional[str]):
     """The first copy by input order is kept, the others refer to it; with `earlier` (a kept id) every copy refers to
     that."""
     copies = sorted(copies, key=_input_order)
@@ -125,7 +125,7 @@ class _KeepFirstFn(beam.DoFn):
 
     def process(self, keyed):
         content_hash, copies = keyed
-        yield from _keep_first(list(copies), self._known.get(content_hash))
+        yield from keep_first(list(copies), self._known.get(content_hash))
 
 
 class _KeepFirstInStreamFn(beam.DoFn):
@@ -158,7 +158,7 @@ class _KeepFirstInStreamFn(beam.DoFn):
         content_hash, copy = keyed
         earlier = kept.read() or self._known.get(content_hash)
         if earlier is not None:  # kept earlier in this stream, or by an earlier run (the lookback)
-            yield from _keep_first([copy], earlier)
+            yield from keep_first([copy], earlier)
             return
         copies.add(copy)
         pending = flush_at.read()
@@ -180,7 +180,7 @@ class _KeepFirstInStreamFn(beam.DoFn):
         flush_at.clear()
         kept.write(min(buffered, key=_input_order).article_id)
         expire.set(Timestamp(micros=fired.micros + self._horizon_us))
-        yield from _keep_first(buffered, None)
+        yield from keep_first(buffered, None)
 
     @userstate.on_timer(EXPIRE)
     def on_expire(self, kept=beam.DoFn.StateParam(KEPT)):
