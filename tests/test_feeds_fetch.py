@@ -13,9 +13,10 @@ import pytest
 
 from tests.feeds_server import FEEDS, FeedServer
 from transforms.feeds.client import HostGate, PoliteClient
-from transforms.feeds.fetch import FetchConfig, Fetcher, FetchError, retry_after_seconds
+from transforms.feeds.fetch import FEED_ACCEPT, FetchConfig, Fetcher, FetchError, retry_after_seconds
 from transforms.feeds.parse import parse_feed
 from transforms.feeds.policy import PolitenessRules
+from transforms.feeds.state import SeenStore, item_keys, unseen
 
 needs_corpus = pytest.mark.skipif(
     not FEEDS.is_dir(), reason=f"the recorded feeds are not here: {FEEDS} (a checkout of ../shared is needed)"
@@ -149,3 +150,24 @@ def test_the_global_voices_site_feed_links_to_the_15_pages_the_server_serves():
         pages = [client.get(item.link) for item in feed.items]
         assert all(page.ok and b"<html" in page.body[:5000].lower() for page in pages)
         assert len({page.body_sha256 for page in pages}) == 15
+
+
+@needs_corpus
+def test_a_second_poll_of_the_site_fetches_nothing_304_and_seen_guids_across_a_restart(tmp_path):
+    with FeedServer(robots=b"User-agent: *\nDisallow:\n") as server:
+        client = PoliteClient(QUICK, gate=HostGate(PolitenessRules(min_gap=0.0)))
+        feed_url = server.url("/gv/test.rss")
+        store = SeenStore.in_folder(str(tmp_path))
+        first = client.get(feed_url, store.record(feed_url).validators, accept=FEED_ACCEPT)
+        items = unseen(feed_url, parse_feed(first.body, base_url=feed_url).items, store)
+        assert len(items) == 15
+        for item in items:
+            store.mark(item_keys(feed_url, item))
+        store.set_record(feed_url, store.record(feed_url).model_copy(update={"validators": first.validators}))
+        store.save()
+        restarted = SeenStore.in_folder(str(tmp_path))
+        second = client.get(feed_url, restarted.record(feed_url).validators, accept=FEED_ACCEPT)
+        assert second.status == 304 and second.unchanged
+        assert server.requests("/gv/test.rss")[-1].headers["Accept"] == FEED_ACCEPT
+        # Even when the server ignores the ETag and sends the feed again, every item has been seen.
+        assert unseen(feed_url, parse_feed(first.body, base_url=feed_url).items, restarted) == ()

@@ -30,6 +30,11 @@ from transforms.urls import safe_url
 
 VERSION = "0.1"
 MB = 1024 * 1024
+# What a feed poll asks for: feed types first, then any XML, then anything (some servers send feeds as text/html).
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, "
+    "*/*;q=0.5"
+)
 
 
 class FetchError(str, enum.Enum):
@@ -171,7 +176,7 @@ class Fetcher:
                     chain.append(current)
                     current = self._next_hop(current, headers["location"], chain)
                     continue
-                body = self._read(response, end) if response.status != 304 else b""
+                body = self._read(response, end)  # a 304 has none, but reading it returns the connection
                 break
         except _Stop as stop:
             return FetchResult(

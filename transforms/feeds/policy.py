@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
-
 FULL_RECHECK = 0.1  # seconds
 
 

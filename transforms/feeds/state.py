@@ -79,6 +79,18 @@ def item_keys(feed_url: str, item: FeedItem) -> tuple[str, ...]:
     return tuple(keys)
 
 
+def unseen(feed_url: str, items: Iterable[FeedItem], store: "SeenStore") -> tuple[FeedItem, ...]:
+    """The items of a poll not fetched before, each once (a feed may list one story twice); marks nothing:
+    the caller marks an item when its article is committed, so a crash before the commit fetches it again."""
+    out, keys_now = [], set()
+    for item in items:
+        keys = item_keys(feed_url, item)
+        if keys and not store.is_seen(keys) and not keys_now.intersection(keys):
+            out.append(item)
+            keys_now.update(keys)
+    return tuple(out)
+
+
 class FeedRecord(BaseModel):
     """What is remembered per feed between polls and restarts: validators, schedule and counters."""
 
