@@ -127,9 +127,9 @@ def test_compressed_jsonl_is_read_line_by_line(inputs):
 
 
 def test_a_file_that_grew_after_it_was_counted_still_has_every_line_once(inputs, monkeypatch):
-    import transforms.read as read
+    import transforms.inputs as inputs_module
 
-    monkeypatch.setattr(read, "count_records", lambda path: 2)  # counted 8 records: 2 chunks of 4; there are 20
+    monkeypatch.setattr(inputs_module, "count_records", lambda path: 2)  # counted 8 records: 2 chunks of 4; there are 20
     chunks = plan_chunks(inputs, 4)
     assert [sum(_lines(item) for item in chunk) for chunk in chunks] == [4] * 5
     _assert_each_record_once(chunks, inputs)
