@@ -68,6 +68,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             "/missing": lambda: self._send(404, b"not here"),
             "/sleep": self._sleep,
             "/drip": self._drip,
+            "/drip-headers": self._drip_headers,
             "/big": self._big,
             "/bomb": lambda: self._send(200, _bomb(), {"Content-Encoding": "gzip", "Content-Type": "text/html"}),
             "/busy": lambda: self._send(503, b"busy", {"Retry-After": "1"}),
@@ -110,6 +111,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         for _ in range(1000):  # a byte every 0.1 s: each read is quick, the response takes 100 s
             self.wfile.write(b"x")
+            self.wfile.flush()
+            time.sleep(0.1)
+
+    def _drip_headers(self):
+        self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(1000):  # a header that never ends, a byte every 0.1 s
+            self.wfile.write(b"X")
             self.wfile.flush()
             time.sleep(0.1)
 

@@ -3,10 +3,12 @@
 A fetch worker must not be held by one server, whatever it does: urllib3's read timeout bounds each socket
 read, not the response, so a server dripping a byte a second never trips it. The body is therefore read
 with `read1` (returns whatever has arrived) in a loop that checks a wall-clock deadline and shortens the
-socket's timeout to the time left, so a request ends within `deadline` seconds (plus one scheduling slice).
-The body is decompressed while it streams and counted after decompression, so a gzip bomb stops at the size
-cap instead of filling memory. Redirects are followed by hand, at most `max_redirects`, and a redirect back
-to a URL already visited is reported as a loop rather than burning the remaining hops.
+socket's timeout to the time left, and the status line and headers, read inside http.client, are bounded by
+a watchdog timer that shuts the request's sockets at the deadline (`watchdog`): a request ends within
+`deadline` seconds whatever the server does. The body is decompressed while it streams and counted after
+decompression, so a gzip bomb stops at the size cap instead of filling memory. Redirects are followed by
+hand, at most `max_redirects`, and a redirect back to a URL already visited is reported as a loop rather
+than burning the remaining hops.
 
 Results are data (`FetchResult`), never exceptions: the error codes are a small stable catalogue so the
 manifest, the `rejected` rows and the schedule can count and react to them. Politeness (per-host gaps,
@@ -20,12 +22,13 @@ import enum
 import hashlib
 import socket
 import time
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, Iterator, NamedTuple, Optional
 from urllib.parse import urljoin
 
 import urllib3
 from pydantic import BaseModel, ConfigDict
 
+from transforms.feeds.watchdog import deadline, watched_pool_manager
 from transforms.urls import safe_url
 
 VERSION = "0.1"
@@ -153,45 +156,54 @@ class Fetcher:
 
     def __init__(self, config: FetchConfig = FetchConfig(), clock: Callable[[], float] = time.monotonic):
         self.config, self.clock = config, clock
-        self.pool = urllib3.PoolManager(num_pools=64, maxsize=4, retries=False)
+        self.pool = watched_pool_manager(num_pools=64, maxsize=4, retries=False)
         self.headers = {"User-Agent": config.user_agent, "Accept-Encoding": "gzip, deflate"}
 
     def get(self, url: str, validators: Optional[Validators] = None, accept: str = "*/*") -> FetchResult:
         started = self.clock()
-        end = started + self.config.deadline
-        chain: list[str] = []
         current = safe_url(url)
         if current is None:
             return FetchResult(url=url, final_url=url, error=FetchError.BAD_URL, detail="not an http(s) URL")
-        last_status, headers = None, {}
-        try:
-            while True:
-                headers_out = {**self.headers, "Accept": accept, **_conditional(validators if not chain else None)}
-                response = self._request(current, headers_out, end)
-                last_status = response.status
-                headers = {k.lower(): v for k, v in response.headers.items()}
-                if response.status in (301, 302, 303, 307, 308) and "location" in headers:
-                    response.close()  # its body is not wanted; an unread body must not go back to the pool
-                    response.release_conn()
-                    chain.append(current)
-                    current = self._next_hop(current, headers["location"], chain)
-                    continue
-                body = self._read(response, end)  # a 304 has none, but reading it returns the connection
-                break
-        except _Stop as stop:
-            return FetchResult(
-                url=url,
-                final_url=current,
-                status=last_status,
-                headers=headers,
-                error=stop.error,
-                detail=stop.detail,
-                redirects=tuple(chain),
-                elapsed=self.clock() - started,
-            )
-        return self._result(url, _Hop(current, response.status, headers, body, tuple(chain)), validators, started)
+        hop = _Hop(current, 0, {}, b"", ())
+        with deadline(self.config.deadline) as watch:
+            try:
+                for hop in self._hops(hop, validators, accept, started + self.config.deadline):
+                    pass
+            except _Stop as stop:
+                error, detail = stop.error, stop.detail
+                if watch.fired:  # a socket the watchdog cut shows up as a broken connection or body
+                    error, detail = FetchError.TIMEOUT, f"deadline of {self.config.deadline:g} s passed"
+                return FetchResult(
+                    url=url,
+                    final_url=hop.final_url,
+                    status=hop.status or None,
+                    headers=hop.headers,
+                    error=error,
+                    detail=detail,
+                    redirects=hop.chain,
+                    elapsed=self.clock() - started,
+                )
+        return self._result(url, hop, validators, started)
 
-    def _next_hop(self, current: str, location: str, chain: list[str]) -> str:
+    def _hops(self, hop: _Hop, validators: Optional[Validators], accept: str, end: float) -> Iterator[_Hop]:
+        """Each response of the redirect chain as it arrives; the last one carries the body."""
+        while True:
+            conditional = _conditional(validators if not hop.chain else None)  # the validators are the URL's
+            response = self._request(hop.final_url, {**self.headers, "Accept": accept, **conditional}, end)
+            headers = {k.lower(): v for k, v in response.headers.items()}
+            hop = hop._replace(status=response.status, headers=headers)
+            yield hop
+            if response.status in (301, 302, 303, 307, 308) and "location" in headers:
+                response.close()  # its body is not wanted; an unread body must not go back to the pool
+                response.release_conn()
+                hop = hop._replace(chain=hop.chain + (hop.final_url,))
+                yield hop  # so a loop or a bad Location is reported with the chain that led to it
+                hop = _Hop(self._next_hop(hop.final_url, headers["location"], hop.chain), 0, {}, b"", hop.chain)
+                continue
+            yield hop._replace(body=self._read(response, end))  # a 304 has none; reading returns the connection
+            return
+
+    def _next_hop(self, current: str, location: str, chain: tuple[str, ...]) -> str:
         target = safe_url(urljoin(current, location.strip()))
         if target is None:
             raise _Stop(FetchError.BAD_URL, f"redirect to {location[:200]!r}")
