@@ -79,6 +79,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if path.startswith("/loop/"):
             other = "/loop/b" if path == "/loop/a" else "/loop/a"
             return self._send(302, b"", {"Location": other})
+        if path == "/to-private":
+            return self._send(302, b"", {"Location": "/private/page"})
         if path.startswith("/chain/"):
             left = int(path.rsplit("/", 1)[1])
             return self._send(302, b"", {"Location": f"/chain/{left - 1}"}) if left else self._send(200, b"end")

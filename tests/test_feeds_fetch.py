@@ -109,10 +109,12 @@ def test_robots_txt_disallow_means_no_request_and_crawl_delay_widens_the_gap():
         client = PoliteClient(QUICK, gate=HostGate(PolitenessRules(min_gap=0.2)))
         blocked = client.get(server.url("/private/page"))
         assert blocked.error == FetchError.ROBOTS_DISALLOWED
+        around = client.get(server.url("/to-private"))  # a redirect must not lead around robots.txt
+        assert around.error == FetchError.ROBOTS_DISALLOWED and around.status == 302
         for _ in range(2):
             assert client.get(server.url("/missing")).status == 404
         paths = [r.path for r in server.log]
-        assert paths == ["/robots.txt", "/missing", "/missing"]  # robots.txt once; the private page never
+        assert paths == ["/robots.txt", "/to-private", "/missing", "/missing"]  # robots once, /private/ never
         starts = [r.start for r in server.log]
         assert min(b - a for a, b in zip(starts, starts[1:])) >= 0.95  # Crawl-delay: 1 beats min_gap 0.2
 

@@ -3,6 +3,8 @@
 This is the local form of the politeness rules in `policy` (threads of one process share a `HostGate`);
 a Beam pipeline keys its fetch step by host and keeps the same `HostState` in keyed state instead. Every
 request - robots.txt included - passes the gate, so the gap a host sees is the gap the rules promise.
+Redirect targets are checked against their robots.txt, but a redirect to another host is followed within
+the first host's turn at the gate (one request more to that host, outside its gap; rare for feeds).
 """
 
 from __future__ import annotations
@@ -57,16 +59,20 @@ class PoliteClient:
     """GET with manners: robots.txt first (cached), then the host gate, then `Fetcher.get`."""
 
     def __init__(self, config: FetchConfig = FetchConfig(), gate: Optional[HostGate] = None, robots: bool = True):
-        self.fetcher = Fetcher(config)
         self.gate = gate or HostGate()
-        self.robots = RobotsCache(self._gated) if robots else None
+        self.robots = RobotsCache(lambda url: self._gated(self.robots_fetcher, url)) if robots else None
+        self.fetcher = Fetcher(config, allowed=self._allowed if robots else None)
+        self.robots_fetcher = Fetcher(config)  # robots.txt's own redirects are not checked against robots.txt
 
-    def _gated(self, url: str, validators: Optional[Validators] = None, accept: str = "*/*") -> FetchResult:
+    def _allowed(self, url: str) -> bool:
+        return self.robots.rules(url).allowed(url)
+
+    def _gated(self, fetcher: Fetcher, url: str, validators=None, accept: str = "*/*") -> FetchResult:
         host = policy.host_key(url)
         self.gate.enter(host)
         result = None
         try:
-            result = self.fetcher.get(url, validators, accept)
+            result = fetcher.get(url, validators, accept)
             return result
         finally:
             self.gate.leave(host, result or FetchResult(url=url, final_url=url, error=FetchError.CONNECTION))
@@ -79,4 +85,4 @@ class PoliteClient:
                 return FetchResult(
                     url=url, final_url=url, error=FetchError.ROBOTS_DISALLOWED, detail=f"disallowed by {rules.reason}"
                 )
-        return self._gated(url, validators, accept)
+        return self._gated(self.fetcher, url, validators, accept)

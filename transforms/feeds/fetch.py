@@ -154,8 +154,14 @@ def _set_socket_timeout(response, seconds: float) -> None:
 class Fetcher:
     """GETs a URL with a shared urllib3 pool; thread-safe. `clock` is injectable for tests of the deadline."""
 
-    def __init__(self, config: FetchConfig = FetchConfig(), clock: Callable[[], float] = time.monotonic):
-        self.config, self.clock = config, clock
+    def __init__(
+        self,
+        config: FetchConfig = FetchConfig(),
+        clock: Callable[[], float] = time.monotonic,
+        allowed: Optional[Callable[[str], bool]] = None,
+    ):
+        """`allowed` is asked about every redirect target (robots.txt): a redirect must not lead around it."""
+        self.config, self.clock, self.allowed = config, clock, allowed
         self.pool = watched_pool_manager(num_pools=64, maxsize=4, retries=False)
         self.headers = {"User-Agent": config.user_agent, "Accept-Encoding": "gzip, deflate"}
 
@@ -207,6 +213,8 @@ class Fetcher:
         target = safe_url(urljoin(current, location.strip()))
         if target is None:
             raise _Stop(FetchError.BAD_URL, f"redirect to {location[:200]!r}")
+        if self.allowed is not None and not self.allowed(target):
+            raise _Stop(FetchError.ROBOTS_DISALLOWED, f"redirect to {target}, disallowed by its robots.txt")
         if target in chain:
             raise _Stop(FetchError.REDIRECT_LOOP, f"{target} again after {len(chain)} redirects")
         if len(chain) > self.config.max_redirects:
