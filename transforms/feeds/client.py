@@ -43,11 +43,9 @@ class HostGate:
             self.sleep(min(wait, 1.0))  # then checked again: another thread may have finished meanwhile
 
     def leave(self, host: str, result: FetchResult) -> None:
-        failed = result.error in (FetchError.TIMEOUT, FetchError.CONNECTION, FetchError.HTTP_5XX) or (
-            result.status == 429
-        )
         with self._lock:
             state = self.hosts.get(host, HostState())
+            failed = policy.is_host_failure(result)
             self.hosts[host] = policy.finished(state, self.clock(), failed, result.retry_after, self.rules)
 
     def set_crawl_delay(self, host: str, delay: Optional[float]) -> None:

@@ -243,7 +243,7 @@ class Fetcher:
 
     def _read(self, response, end: float) -> bytes:
         """The decompressed body, read in what-has-arrived slices until EOF, the deadline or the size cap."""
-        parts, size = [], 0
+        parts, size, complete = [], 0, False
         try:
             while True:
                 left = end - self.clock()
@@ -252,6 +252,7 @@ class Fetcher:
                 _set_socket_timeout(response, min(self.config.read_timeout, left))
                 chunk = response.read1(64 * 1024, decode_content=True)
                 if not chunk:
+                    complete = True
                     return b"".join(parts)
                 size += len(chunk)
                 if size > self.config.max_bytes:
@@ -265,10 +266,9 @@ class Fetcher:
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise _Stop(FetchError.CONNECTION, f"{type(exc).__name__}: {exc}"[:300]) from None
         finally:
-            if response.isclosed() or size > self.config.max_bytes or end <= self.clock():
+            if not complete:
                 response.close()  # half-read: the connection cannot be reused
-            else:
-                response.release_conn()
+            response.release_conn()
 
     def _result(self, url: str, hop: _Hop, validators: Optional[Validators], started: float) -> FetchResult:
         status, headers, body = hop.status, hop.headers, hop.body

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
+from transforms.feeds.fetch import FetchError, FetchResult
+
 FULL_RECHECK = 0.1  # seconds
 
 
@@ -45,6 +47,14 @@ class HostState(BaseModel):
     not_before: float = 0.0  # from Retry-After or failure backoff
     crawl_delay: float = 0.0  # from robots.txt
     failures: int = 0  # in a row
+
+
+# Outcomes that say the host is struggling (back off from all of it), unlike a 404, which is one page's fault.
+HOST_FAILURES = frozenset({FetchError.TIMEOUT, FetchError.CONNECTION, FetchError.HTTP_5XX})
+
+
+def is_host_failure(result: FetchResult) -> bool:
+    return result.error in HOST_FAILURES or result.status == 429
 
 
 def host_key(url: str) -> str:
