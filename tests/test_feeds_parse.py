@@ -46,6 +46,14 @@ def test_every_recorded_news_feed_gives_its_items_with_zoned_dates():
 
 
 @needs_corpus
+def test_text_xml_without_a_charset_still_reads_utf8_titles():
+    body = (FEEDS / "news" / "elpais.xml").read_bytes()
+    as_xml, as_text = parse_feed(body, "application/xml"), parse_feed(body, "text/xml")
+    assert as_text.bozo  # RFC 3023 says text/xml without a charset is us-ascii; feedparser notes the override
+    assert [i.title for i in as_text.items] == [i.title for i in as_xml.items]
+
+
+@needs_corpus
 def test_rss10_atom_and_the_stated_update_period_are_read():
     dw = parse_feed((FEEDS / "news" / "dw-rdf.xml").read_bytes(), "application/rdf+xml")
     assert dw.version == "rss10" and dw.update_period == "hourly"
