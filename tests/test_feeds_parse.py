@@ -141,12 +141,13 @@ def test_feed_lists_one_url_a_line_or_opml():
     assert [s.url for s in sources] == ["https://a.org/rss", "https://b.org/feed"]
     assert sources[1].zone == "Asia/Seoul"
     opml = (
-        '<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
+        '<?xml version="1.0" encoding="UTF-8"?><opml version="2.0"><head><title>x</title></head><body>'
         '<outline text="News"><outline text="BBC" type="rss" xmlUrl="https://feeds.bbci.co.uk/news/rss.xml"/>'
         '<outline text="Bad" xmlUrl="javascript:alert(1)"/></outline></body></opml>'
     )
     (bbc,) = parse_feed_list(opml)
     assert bbc.url == "https://feeds.bbci.co.uk/news/rss.xml" and bbc.title == "BBC"
-    for bad in ("ftp://x.org/feed", "https://x.org/feed color=red", "https://x.org/f zone=Mars/Olympus"):
+    bad_lists = ("ftp://x.org/feed", "https://x.org/feed color=red", "https://x.org/f zone=Mars/Olympus", "<opml><body")
+    for bad in bad_lists:
         with pytest.raises(ValueError):
             parse_feed_list(bad)

@@ -149,13 +149,17 @@ def parse_feed(
 
 
 def _opml_sources(text: str) -> list[FeedSource]:
-    root = ET.fromstring(text)
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise ValueError(f"feed list: not well-formed OPML ({exc})") from None
     sources = []
     for outline in root.iter("outline"):
         url = safe_url(outline.get("xmlUrl") or outline.get("xmlurl"))
         if url:
-            title = outline.get("title") or outline.get("text")
-            sources.append(FeedSource(url=url, title=title or None, zone=outline.get("zone") or None))
+            title, zone = outline.get("title") or outline.get("text"), outline.get("zone") or None
+            resolve_zone(zone)  # an unknown zone fails here, at start, not at the first poll
+            sources.append(FeedSource(url=url, title=title or None, zone=zone))
     return sources
 
 
