@@ -44,8 +44,7 @@ from pipelines.options import NewsOptions
 from runtime.runner import LocalRunner
 from schemas import Rejected
 from schemas.tables import TABLES
-from transforms.dead_letters import describe
-from transforms.errors import InputRejected, Reason
+from transforms.errors import InputRejected, Reason, describe
 from transforms.ingest import ChainConfig, RunContext, warm_up_worker
 from transforms.lookback import extend_lookback, first_ingested_at, read_lookback
 from transforms.sink import MANIFEST, STAGING, part_batch, stage_records, staging_dir, write_json_atomically

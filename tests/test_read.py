@@ -86,17 +86,31 @@ def _assert_each_record_once(chunks, inputs) -> None:
 
 
 def _lines(item) -> int:
-    """Records (lines, blank ones too) a chunk item covers, worked out without the planner."""
+    """Records (non-blank lines) a chunk item covers, worked out without the planner."""
     path = item.uri if isinstance(item, FileSplit) else item
     if ".jsonl" not in path:
         return 1
     data = gzip.decompress(Path(path).read_bytes()) if path.endswith(".gz") else Path(path).read_bytes()
-    return len((data[item.start : item.end] if isinstance(item, FileSplit) else data).splitlines())
+    covered = data[item.start : item.end] if isinstance(item, FileSplit) else data
+    return sum(1 for line in covered.splitlines() if line.strip())
 
 
 def test_records_are_counted_as_the_plan_cuts_them(inputs):
-    # a.txt; b.jsonl: 11 lines (one blank); c.jsonl.gz: 7 lines, the last without its newline; d.txt
-    assert [count_records(p) for p in inputs] == [1, 11, 7, 1] == [_lines(p) for p in inputs]
+    # a.txt; b.jsonl: 11 lines, one blank (10 records); c.jsonl.gz: 7 lines, one blank, the last without its
+    # newline (6 records); d.txt
+    assert [count_records(p) for p in inputs] == [1, 10, 6, 1] == [_lines(p) for p in inputs]
+
+
+def test_blank_lines_plan_no_chunks_and_an_unreadable_file_is_one_record(tmp_path):
+    blank = tmp_path / "blank.jsonl"
+    blank.write_bytes(b"\n" * 100_000)
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(gzip.compress(b'{"text": "x"}\n' * 50)[:40])  # cut off inside the stream
+    missing = tmp_path / "gone.jsonl"
+    missing.symlink_to(tmp_path / "nowhere.jsonl")
+    assert [count_records(str(p)) for p in (blank, broken, missing)] == [0, 1, 1]
+    paths = [str(p) for p in (blank, broken, missing)]
+    assert plan_chunks(paths, 1) == [[str(blank), str(broken)], [str(missing)]]
 
 
 def test_chunks_are_the_fewest_that_fit_and_even():
@@ -108,9 +122,9 @@ def test_chunks_are_the_fewest_that_fit_and_even():
 
 
 def test_chunk_plan_is_even_without_a_runt_chunk(inputs):
-    # 20 records at most 6 per chunk: 5 + 5 + 5 + 5, not 6 + 6 + 6 + 2
-    chunks = plan_chunks(inputs, 6)
-    assert [sum(_lines(item) for item in chunk) for chunk in chunks] == [5, 5, 5, 5]
+    # 18 records at most 5 per chunk: 5 + 5 + 4 + 4, not 5 + 5 + 5 + 3
+    chunks = plan_chunks(inputs, 5)
+    assert [sum(_lines(item) for item in chunk) for chunk in chunks] == [5, 5, 4, 4]
     _assert_each_record_once(chunks, inputs)
 
 
@@ -129,7 +143,8 @@ def test_compressed_jsonl_is_read_line_by_line(inputs):
 def test_a_file_that_grew_after_it_was_counted_still_has_every_line_once(inputs, monkeypatch):
     import transforms.inputs as inputs_module
 
-    monkeypatch.setattr(inputs_module, "count_records", lambda path: 2)  # counted 8 records: 2 chunks of 4; there are 20
+    # counted 8 records (2 chunks of 4); there are 18
+    monkeypatch.setattr(inputs_module, "count_records", lambda path: 2)
     chunks = plan_chunks(inputs, 4)
-    assert [sum(_lines(item) for item in chunk) for chunk in chunks] == [4] * 5
+    assert [sum(_lines(item) for item in chunk) for chunk in chunks] == [4, 4, 4, 4, 2]
     _assert_each_record_once(chunks, inputs)

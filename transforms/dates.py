@@ -39,8 +39,22 @@ def _as_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(_UTC)
 
 
+# The years a publish date may fall in. Outside them (year 1, 9999, an epoch of 1e300) a value is no publish date,
+# and the date arithmetic of later steps (windows, event dates) would overflow datetime's range.
+YEARS = range(1800, 3000)
+
+
 def parse_timestamp(value: Any) -> Optional[dt.datetime]:
-    """A metadata value (ISO 8601 string, common news formats, epoch seconds) as an aware UTC datetime, or None."""
+    """A metadata value (ISO 8601 string, common news formats, epoch seconds) as an aware UTC datetime, or None: for
+    what is no date, and for a date outside YEARS (as an unparsed date, flagged by the caller)."""
+    try:
+        parsed = _parse_timestamp(value)
+    except (OverflowError, ValueError, OSError):  # NaN, inf, 1e300, year 1 with an offset: no date, not a failure
+        return None
+    return parsed if parsed is None or parsed.year in YEARS else None
+
+
+def _parse_timestamp(value: Any) -> Optional[dt.datetime]:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):

@@ -15,19 +15,10 @@ import logging
 
 from schemas import Article, Rejected
 from transforms import metrics
-from transforms.errors import InputRejected, Reason
+from transforms.errors import InputRejected, Reason, describe
 from transforms.read import original_bytes
 
 _LOG = logging.getLogger("newsbeam.dead_letters")
-_DETAIL_CHARS = 300
-
-
-def describe(err: BaseException) -> str:
-    """The exception as one short line: its type and the start of its message."""
-    text = " ".join(str(err).split())
-    if len(text) > _DETAIL_CHARS:
-        text = text[: _DETAIL_CHARS - 1] + "…"
-    return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
 class FailureLog:

@@ -110,3 +110,11 @@ class InputRejected(Exception):
         self.stage = stage or default_stage
         self.message = template.format(detail=detail)
         super().__init__(self.message)
+
+
+def describe(err: BaseException, limit: int = 300) -> str:
+    """An exception as one short line a user can act on: its type and the start of its message."""
+    text = " ".join(str(err).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__

@@ -8,13 +8,16 @@ at line boundaries, as FileSplits that the read step (transforms/read.py) reads 
 
 from __future__ import annotations
 
+import bz2
+import contextlib
 import dataclasses
 import datetime as dt
+import gzip
 import os
 import posixpath
-from typing import Optional
+from typing import BinaryIO, Iterator, Optional
 
-from apache_beam.io.filesystems import FileSystems
+from apache_beam.io.filesystems import CompressionTypes, FileSystems
 
 SIDECAR_SUFFIX = ".meta.json"
 LINE_FORMATS = {".jsonl", ".ndjson"}
@@ -82,16 +85,40 @@ def modified_at(uri: str) -> Optional[dt.datetime]:
         return None
 
 
+@contextlib.contextmanager
+def open_input(uri: str) -> Iterator[BinaryIO]:
+    """An input's bytes, decompressed by its suffix. gzip and bzip2 go through Python's own readers, which raise on a
+    corrupt or truncated stream (EOFError, zlib.error, OSError) where Beam's return what they could decompress, so a
+    cut-off file is a rejected row, not a short article. Other suffixes (.zst, .deflate) use Beam's, by suffix."""
+    reader = _PYTHON_READERS.get(posixpath.splitext(uri.lower())[1])
+    if reader is None:
+        with FileSystems.open(uri) as f:
+            yield f
+        return
+    with FileSystems.open(uri, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+        if not raw.read(1):  # no bytes at all: an empty file (bzip2's reader would call it truncated)
+            yield raw
+            return
+        raw.seek(0)
+        with reader(raw) as f:
+            yield f
+
+
+_PYTHON_READERS = {".gz": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"), ".bz2": lambda raw: bz2.BZ2File(raw, "rb")}
+
+
 def count_records(path: str) -> int:
-    """Records in one input as plan_chunks counts them: 1 for a file, its lines for a JSONL file (blank ones too)."""
+    """Records in one input as the read step makes them: 1 for a file, its non-blank lines for a JSONL file.
+
+    An input that cannot be read here counts as 1: the read step makes it one rejected row.
+    """
     if extension_of(path) not in LINE_FORMATS:
         return 1
-    lines, last = 0, b"\n"
-    with FileSystems.open(path) as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    return lines + (last != b"\n")  # a last line without its newline
+    try:
+        with open_input(path) as f:
+            return sum(1 for line in iter(f.readline, b"") if line.strip())
+    except Exception:  # noqa: BLE001 - unreadable or corrupt: the read step rejects it, with the error, as one record
+        return 1
 
 
 def chunk_sizes(total: int, max_records: int) -> list[int]:
@@ -106,10 +133,11 @@ def chunk_sizes(total: int, max_records: int) -> list[int]:
 def plan_chunks(paths: list[str], max_records: int) -> list[list]:
     """The inputs cut into even chunks of at most `max_records` records each, in input order (chunk_sizes).
 
-    A file is one record, a JSONL file one per line (blank lines included, so a chunk may hold a
-    few records fewer). A JSONL file longer than the room left in a chunk is cut at line
-    boundaries into FileSplits; other files stay whole paths. Every line is in exactly one chunk.
-    One chunk (the plain paths) when the whole input fits, or `max_records` is 0.
+    A file is one record, a JSONL file one per non-blank line (a file of blank lines plans no
+    chunks of its own). A JSONL file longer than the room left in a chunk is cut at line
+    boundaries into FileSplits; other files, and files that cannot be read through, stay whole
+    paths (the read step rejects what it cannot read). Every line is in exactly one chunk. One
+    chunk (the plain paths) when the whole input fits, or `max_records` is 0.
     """
     if max_records <= 0:
         return [list(paths)]
@@ -132,15 +160,24 @@ def plan_chunks(paths: list[str], max_records: int) -> list[list]:
             chunks[-1].append(path)
             room -= 1
             continue
-        start, first, offset, number = 0, 1, 0, 0
-        with FileSystems.open(path) as f:
-            for number, line in enumerate(iter(f.readline, b""), start=1):
-                if room == 0:
-                    chunks[-1].append(FileSplit(path, start, offset, first))
-                    chunks.append([])
-                    room, start, first = room_of_last_chunk(), offset, number
-                offset += len(line)
-                room -= 1
+        mark = (len(chunks), len(chunks[-1]), room)
+        try:
+            start, first, offset, number = 0, 1, 0, 0
+            with open_input(path) as f:
+                for number, line in enumerate(iter(f.readline, b""), start=1):
+                    blank = not line.strip()
+                    if room == 0 and not blank:
+                        chunks[-1].append(FileSplit(path, start, offset, first))
+                        chunks.append([])
+                        room, start, first = room_of_last_chunk(), offset, number
+                    offset += len(line)
+                    room -= not blank
+        except Exception:  # noqa: BLE001 - unreadable part way: planned whole, and the read step rejects what it can't read
+            del chunks[mark[0] :]
+            del chunks[-1][mark[1] :]
+            chunks[-1].append(path)
+            room = mark[2] - 1
+            continue
         if start == 0:
             chunks[-1].append(path)
         elif number >= first:

@@ -238,11 +238,46 @@ def article_from_object(obj: Any, input_format: str) -> ParsedArticle:
     )
 
 
-def load_json(text: str) -> Any:
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def load_json(text: str, where: str = "") -> Any:
+    """A JSON value, or InputRejected(MALFORMED_JSON) saying what is wrong and where (`where` prefixes the detail).
+
+    Nesting too deep for the decoder and integers too long to convert are malformed input, not newsbeam's failure.
+    A lone surrogate escape ("\\ud800") is valid JSON but not text: it becomes U+FFFD, so every field encodes.
+    """
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as err:
-        raise InputRejected(Reason.MALFORMED_JSON, f"{err.msg} at line {err.lineno} column {err.colno}") from None
+        raise InputRejected(
+            Reason.MALFORMED_JSON, f"{where}{err.msg} at line {err.lineno} column {err.colno}"
+        ) from None
+    except RecursionError:
+        raise InputRejected(Reason.MALFORMED_JSON, f"{where}nested too deeply to read") from None
+    except ValueError as err:  # e.g. an integer of more than 4,300 digits
+        raise InputRejected(Reason.MALFORMED_JSON, f"{where}{err}") from None
+    return _without_surrogates(value) if "\\u" in text else value
+
+
+def _without_surrogates(value: Any) -> Any:
+    """`value` with lone surrogates in its strings (keys too) replaced by U+FFFD; iterative, for any depth."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    root = [value]
+    stack = [(root, 0)]
+    while stack:
+        holder, key = stack.pop()
+        item = holder[key]
+        if isinstance(item, str):
+            holder[key] = _SURROGATE.sub("\ufffd", item)
+        elif isinstance(item, list):
+            stack.extend((item, i) for i in range(len(item)))
+        elif isinstance(item, dict):
+            fixed = {_SURROGATE.sub("\ufffd", k): v for k, v in item.items()}
+            holder[key] = fixed
+            stack.extend((fixed, k) for k in fixed)
+    return root[0]
 
 
 def parse_json(text: str) -> ParsedArticle:

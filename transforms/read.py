@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from typing import Iterator, Optional
 
 import apache_beam as beam
@@ -19,8 +18,10 @@ from apache_beam.io.filesystems import FileSystems
 
 from schemas import Rejected
 from transforms import metrics
-from transforms.errors import InputRejected, Reason
-from transforms.inputs import LINE_FORMATS, SIDECAR_SUFFIX, FileSplit, extension_of, modified_at
+from transforms.errors import InputRejected, Reason, describe
+from transforms.inputs import LINE_FORMATS, SIDECAR_SUFFIX, FileSplit, extension_of, modified_at, open_input
+
+_BLOCK = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,21 +79,22 @@ class _ReadInputFn(beam.DoFn):
         try:
             sidecar = _sidecar_of(uri)
             modified = modified_at(uri)
-            with FileSystems.open(uri) as f:
+            with open_input(uri) as f:
                 if ext in LINE_FORMATS:
                     yield from self._lines(uri, ext, f, sidecar, modified, split)
                 else:
                     data = f.read(self._max + 1)
                     metrics.RECORDS_READ.inc()
                     if len(data) > self._max:
-                        size = len(data) + len(f.read())
+                        # Counted a block at a time: a decompression bomb's size without holding what it expands to.
+                        size = len(data) + sum(len(block) for block in iter(lambda: f.read(_BLOCK), b""))
                         yield self._too_large(uri, None, None, data, size)
                     else:
                         yield RawInput(uri, data, ext, size=len(data), sidecar=sidecar, modified_at=modified)
-        except (OSError, IOError) as err:
-            # The file vanished or is unreadable: one rejected row for the whole file.
+        except Exception as err:  # noqa: BLE001 - vanished, unreadable, corrupt or truncated: one rejected row for it
+            # (a JSONL file read part way keeps the lines read before the error; the rest is this one row).
             metrics.RECORDS_READ.inc()
-            yield self._rejected(uri, None, None, b"", 0, InputRejected(Reason.READ_FAILED, str(err)))
+            yield self._rejected(uri, None, None, b"", 0, InputRejected(Reason.READ_FAILED, describe(err)))
 
     def _lines(self, uri, ext, f, sidecar, modified, split: Optional[FileSplit]) -> Iterator:
         offset, first, end = (split.start, split.first_line, split.end) if split else (0, 1, None)
@@ -150,25 +152,22 @@ class ReadInputs(beam.PTransform):
 def original_bytes(uri: str, line: Optional[int] = None) -> Optional[bytes]:
     """The bytes an input came from, read again: the file, or its `line` (1-based, JSONL). None when it is gone."""
     try:
-        with FileSystems.open(uri) as f:
+        with open_input(uri) as f:
             if line is None:
                 return f.read()
             for number, data in enumerate(f, start=1):
                 if number == line:
                     return data.rstrip(b"\r\n")
-    except (OSError, IOError, ValueError):
+    except Exception:  # noqa: BLE001 - gone or unreadable now: the caller says it holds less than the original
         return None
     return None
 
 
 def parse_sidecar(text: str) -> dict:
     """The fields of a <file>.meta.json sidecar (title, url, source, byline, published_at, language)."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputRejected(
-            Reason.MALFORMED_JSON, f"in the {SIDECAR_SUFFIX} sidecar: {err.msg} at line {err.lineno} column {err.colno}"
-        ) from None
+    from transforms.parsers import load_json
+
+    value = load_json(text, f"in the {SIDECAR_SUFFIX} sidecar: ")
     if not isinstance(value, dict):
         raise InputRejected(Reason.NOT_AN_ARTICLE, f"the {SIDECAR_SUFFIX} sidecar must hold a JSON object")
     return value

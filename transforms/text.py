@@ -31,6 +31,7 @@ _BOMS = (
 # above this the guess is not trusted and the input is rejected instead.
 MAX_CHAOS = 0.15
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 
@@ -81,8 +82,10 @@ def _check_text(text: str) -> str:
 def clean_text(text: str) -> str:
     """Unicode NFC, unified newlines, no control characters, trailing spaces trimmed, at most one blank line in a
     row."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", text).replace("\u00a0", " ")
+    # Control characters go first: removed after normalizing, one between two characters could leave a pair NFC
+    # would compose, and cleaning twice would change the text again. A lone surrogate is no character: U+FFFD.
+    text = _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     lines = [line.rstrip() for line in text.split("\n")]
     out: list[str] = []
     for line in lines:
