@@ -2,7 +2,7 @@
 
     config = chain_config(news)                           # the settings, validated once (ConfigError: exit 2)
     context = RunContext(ingested_at, batch_id, ...)      # what differs per run, chunk or micro-batch
-    counts = run_pipeline(runner, options, inputs, config, context)   # read -> ... -> staged Parquet
+    counts = run_chunks(runner, options, chunks, config, context)     # read -> ... -> staged Parquet
     outcome = commit_run(output, run_id, batch_id, counts)            # commit, alerts.jsonl, reconcile
 
 The batch driver (news_pipeline.py) and the stream (stream.py) parse their flags, loop, and call these;
@@ -14,24 +14,32 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
+import logging
 import platform
+import time
 from importlib import metadata as importlib_metadata
 from typing import Optional
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
 
+from runtime.runner import LocalRunner
 from schemas import SCHEMA_VERSION
 from schemas.tables import TABLES
 from transforms import metrics
+from transforms.compact import CHUNKS, chunk_files, chunk_row_group_bytes, chunk_staging, compact_chunks
 from transforms.ingest import ChainConfig, IngestArticles, RunContext
+from transforms.inputs import as_input
+from transforms.lookback import with_chunk
 from transforms.rules import RulePackError, load_rule_pack
 from transforms.sink import CommitResult, WriteTables, append_alerts_log, commit
-from transforms.stories import BreakingConfig, StoryConfig
+from transforms.stories import BreakingConfig, StoryCheckpoint, StoryConfig
 from transforms.windows import WindowConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_TOO_MANY_REJECTED = 0, 1, 2, 3
 SUCCESS = "_SUCCESS"
+_LOG = logging.getLogger("newsbeam")
 
 
 class ConfigError(ValueError):
@@ -76,7 +84,7 @@ def chain_config(news) -> ChainConfig:
 
 def build_pipeline(pipeline: beam.Pipeline, inputs: list, config: ChainConfig, context: RunContext):
     """The chain over `inputs` (paths or FileSplits) into staged Parquet; emits (table, partition, rows) per file."""
-    uris = pipeline | "ListInputs" >> beam.Create(inputs)
+    uris = pipeline | "ListInputs" >> beam.Create([as_input(item) for item in inputs])
     if not context.micro_batch:  # a stream's micro-batches run in one process: nothing to spread
         uris = uris | "SpreadFiles" >> beam.Reshuffle()
     return (
@@ -99,6 +107,79 @@ def run_pipeline(runner, options, inputs: list, config: ChainConfig, context: Ru
     del pipeline, result
     gc.collect()
     return counts
+
+
+# At most this many records per chunk, in even chunks (plan_chunks). Each chunk costs a pipeline's fixed work on about
+# one core (BBC: about 1 s to build and start it, about 1 s of writes, and its tagging stage's uneven end), and each
+# record more per chunk costs memory. At 1,250, BBC x1 runs as 2 chunks of 1,113 (ratio 0.83, 788 MiB PSS) where 1,000
+# made 3 (0.80, 791 MiB, same hour), and BBC x10 as 18 chunks peaks at 859 MiB PSS; chunks of 2,500 peaked at 971 MiB
+# there (benchmarks/RESULTS.md, 2026-11-30, 0d4dde0).
+DEFAULT_CHUNK_RECORDS = 1250
+# Earlier runs' articles within this many days are replayed to continue their stories (--story_lookback_days).
+DEFAULT_LOOKBACK_DAYS = 7.0
+
+
+def run_chunks(runner, options, chunks: list[list], config: ChainConfig, context: RunContext) -> Optional[dict]:
+    """Run the chain over each chunk in turn and leave one staged file per table and partition; the summed counters.
+
+    One chunk is one pipeline, as always. Several chunks (an input larger than --chunk_records) run
+    one bounded pipeline each, in input order, so memory stays that of one chunk: each chunk stages its
+    own files, later chunks know the earlier chunks' content hashes (exact copies across chunks are
+    duplicates), the story stage hands its state to the next chunk through a checkpoint file, and at
+    the end the chunk files are merged (transforms/compact.py). The local runner is closed here, once,
+    when its pipelines are done: its worker server's memory goes back before the merge takes some.
+    """
+    try:
+        if len(chunks) == 1:
+            return run_pipeline(runner, options, chunks[0], config, context)
+        total = _run_each_chunk(runner, options, chunks, config, context)
+    finally:
+        if isinstance(runner, LocalRunner):
+            runner.close()
+    clock = time.monotonic()
+    written = compact_chunks(context.staging, len(chunks), context.batch_id)
+    _LOG.info(
+        "merged %d chunks into one file per table and partition in %.1fs (%s rows)",
+        len(chunks),
+        time.monotonic() - clock,
+        sum(written.values()),
+    )
+    return total
+
+
+def _run_each_chunk(runner, options, chunks: list[list], config: ChainConfig, context: RunContext) -> Optional[dict]:
+    """The chunks' pipelines in turn, each handing its story state and its articles to the next; summed counters."""
+    total: Optional[dict] = {}
+    saved, lookback, staging = None, context.lookback, context.staging
+    for index, chunk in enumerate(chunks):
+        clock = time.monotonic()
+        checkpoint = StoryCheckpoint(
+            read_from=saved, write_to=FileSystems.join(staging, CHUNKS, f"stories-{index:05d}.pkl")
+        )
+        chunk_context = dataclasses.replace(
+            context,
+            lookback=lookback,
+            story_checkpoint=checkpoint,
+            staging=chunk_staging(staging, index),
+            row_group_bytes=chunk_row_group_bytes(len(chunks)),
+        )
+        counts = run_pipeline(runner, options, chunk, config, chunk_context)
+        total = (
+            None
+            if counts is None or total is None
+            else {k: total.get(k, 0) + counts.get(k, 0) for k in sorted({*total, *counts})}
+        )
+        if FileSystems.exists(checkpoint.write_to):  # a chunk without articles (or lookback) leaves the state as it was
+            saved = checkpoint.write_to
+        lookback = with_chunk(lookback, chunk_files(staging, index, "articles"), saved is not None)
+        _LOG.info(
+            "chunk %d/%d: %d inputs read in %.1fs",
+            index + 1,
+            len(chunks),
+            (counts or {}).get("records_read", 0),
+            time.monotonic() - clock,
+        )
+    return total
 
 
 def counters(result) -> Optional[dict[str, int]]:

@@ -23,7 +23,6 @@ inputs were rejected. `_SUCCESS` is written next to `_manifest.json` only for ex
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
 import gc
@@ -39,6 +38,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from apache_beam.utils import shared
 
 from pipelines.chain import (
+    DEFAULT_CHUNK_RECORDS,
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
@@ -48,18 +48,16 @@ from pipelines.chain import (
     chain_config,
     commit_run,
     rejected_by_stage,
-    run_pipeline,
+    run_chunks,
     versions,
 )
 from pipelines.flags import unknown_flag_message
 from pipelines.options import NewsOptions
 from runtime.runner import LocalRunner, exit_process
-from transforms.compact import CHUNKS, chunk_files, chunk_row_group_bytes, chunk_staging, compact_chunks
-from transforms.ingest import ChainConfig, RunContext, warm_up_worker
+from transforms.ingest import RunContext, warm_up_worker
 from transforms.inputs import plan_chunks, resolve_inputs, select_by_date
-from transforms.lookback import first_ingested_at, read_lookback, with_chunk
+from transforms.lookback import first_ingested_at, read_lookback
 from transforms.sink import MANIFEST, staging_dir, write_json_atomically
-from transforms.stories import StoryCheckpoint
 
 _LOG = logging.getLogger("newsbeam")
 
@@ -94,70 +92,7 @@ def date_range(news: NewsOptions) -> tuple[Optional[dt.date], Optional[dt.date]]
 
 def batch_id_of(paths: list[str]) -> str:
     """The id of an input set: the same files give the same id, and so the same output file names."""
-    return hashlib.sha256("\n".join(paths).encode("utf-8")).hexdigest()[:16]
-
-
-# At most this many records per chunk, in even chunks (plan_chunks). Each chunk costs a pipeline's fixed work on about
-# one core (BBC: about 1 s to build and start it, about 1 s of writes, and its tagging stage's uneven end), and each
-# record more per chunk costs memory. At 1,250, BBC x1 runs as 2 chunks of 1,113 (ratio 0.83, 788 MiB PSS) where 1,000
-# made 3 (0.80, 791 MiB, same hour), and BBC x10 as 18 chunks peaks at 859 MiB PSS; chunks of 2,500 peaked at 971 MiB
-# there (benchmarks/RESULTS.md, 2026-11-30, 0d4dde0).
-DEFAULT_CHUNK_RECORDS = 1250
-
-
-def run_chunks(runner, options, chunks: list[list], config: ChainConfig, context: RunContext) -> Optional[dict]:
-    """Run the chain over each chunk in turn and leave one staged file per table and partition; the summed counters.
-
-    One chunk is one pipeline, as always. Several chunks (an input larger than --chunk_records) run
-    one bounded pipeline each, in input order, so memory stays that of one chunk: each chunk stages its
-    own files, later chunks know the earlier chunks' content hashes (exact copies across chunks are
-    duplicates), the story stage hands its state to the next chunk through a checkpoint file, and at
-    the end the chunk files are merged (transforms/compact.py).
-    """
-    if len(chunks) == 1:
-        return run_pipeline(runner, options, chunks[0], config, context)
-    total: Optional[dict] = {}
-    saved, lookback, staging = None, context.lookback, context.staging
-    for index, chunk in enumerate(chunks):
-        clock = time.monotonic()
-        checkpoint = StoryCheckpoint(
-            read_from=saved, write_to=FileSystems.join(staging, CHUNKS, f"stories-{index:05d}.pkl")
-        )
-        chunk_context = dataclasses.replace(
-            context,
-            lookback=lookback,
-            story_checkpoint=checkpoint,
-            staging=chunk_staging(staging, index),
-            row_group_bytes=chunk_row_group_bytes(len(chunks)),
-        )
-        counts = run_pipeline(runner, options, chunk, config, chunk_context)
-        total = (
-            None
-            if counts is None or total is None
-            else {k: total.get(k, 0) + counts.get(k, 0) for k in sorted({*total, *counts})}
-        )
-        if FileSystems.exists(checkpoint.write_to):  # a chunk without articles (or lookback) leaves the state as it was
-            saved = checkpoint.write_to
-        lookback = with_chunk(lookback, chunk_files(staging, index, "articles"), saved is not None)
-        _LOG.info(
-            "chunk %d/%d: %d inputs read in %.1fs",
-            index + 1,
-            len(chunks),
-            (counts or {}).get("records_read", 0),
-            time.monotonic() - clock,
-        )
-    if isinstance(runner, LocalRunner):
-        # The worker server is not needed for the merge: its memory goes back before the merge takes some.
-        runner.close()
-    clock = time.monotonic()
-    written = compact_chunks(staging, len(chunks), context.batch_id)
-    _LOG.info(
-        "merged %d chunks into one file per table and partition in %.1fs (%s rows)",
-        len(chunks),
-        time.monotonic() - clock,
-        sum(written.values()),
-    )
-    return total
+    return hashlib.sha256("\n".join(paths).encode("utf-8", "surrogateescape")).hexdigest()[:16]  # any file name
 
 
 def _inputs(news: NewsOptions) -> tuple[list[str], list[str], tuple]:
@@ -227,9 +162,6 @@ def run(argv=None) -> int:
     except Exception:
         _LOG.exception("run %s failed; nothing was committed (staged files are under %s)", run_id, context.staging)
         return EXIT_FAILED
-    finally:
-        if runner:
-            runner.close()
 
     outcome = commit_run(news.output, run_id, batch_id, counts)
     manifest = {
@@ -276,7 +208,18 @@ def run(argv=None) -> int:
 
 
 def main() -> None:
-    exit_process(run())  # not sys.exit: see exit_process
+    try:
+        code = run()
+    except SystemExit as stop:  # argparse: --help (0), a bad value (2)
+        if isinstance(stop.code, str):
+            print(stop.code, file=sys.stderr)
+        code = stop.code if isinstance(stop.code, int) else (EXIT_OK if stop.code is None else EXIT_FAILED)
+    except KeyboardInterrupt:
+        code = 130
+    except Exception:  # noqa: BLE001 - a driver bug still ends with a code, through exit_process
+        _LOG.exception("newsbeam failed")
+        code = EXIT_FAILED
+    exit_process(code)  # not sys.exit: see exit_process
 
 
 if __name__ == "__main__":

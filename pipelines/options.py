@@ -8,6 +8,7 @@ import datetime as dt
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from pipelines.chain import DEFAULT_CHUNK_RECORDS, DEFAULT_LOOKBACK_DAYS
 from transforms.ingest import ChainConfig
 
 # The defaults are the chain's own (transforms/ingest.py: ChainConfig and the configs it holds), never retyped here.
@@ -73,7 +74,7 @@ class NewsOptions(PipelineOptions):
         parser.add_argument(
             "--story_lookback_days",
             type=float,
-            default=7.0,
+            default=DEFAULT_LOOKBACK_DAYS,
             help=(
                 "Earlier runs' articles in the output folder within this many days are replayed to continue their "
                 "stories."
@@ -139,7 +140,7 @@ class NewsOptions(PipelineOptions):
             help=(
                 "Run a large input in even chunks of at most this many records (files or JSONL lines), merged into "
                 "one file per table and partition at the end: peak memory is set by the chunk, not by the input. "
-                "Default 1250 on the local runner, 0 (one pipeline) on a named runner."
+                f"Default {DEFAULT_CHUNK_RECORDS} on the local runner, 0 (one pipeline) on a named runner."
             ),
         )
         parser.add_argument(

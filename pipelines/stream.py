@@ -47,7 +47,15 @@ from schemas.tables import TABLES
 from transforms.errors import InputRejected, Reason, describe
 from transforms.ingest import ChainConfig, RunContext, warm_up_worker
 from transforms.lookback import extend_lookback, first_ingested_at, read_lookback
-from transforms.sink import MANIFEST, STAGING, part_batch, stage_records, staging_dir, write_json_atomically
+from transforms.sink import (
+    MANIFEST,
+    STAGING,
+    part_batch,
+    remove_batch_files,
+    stage_records,
+    staging_dir,
+    write_json_atomically,
+)
 from transforms.spool import Spool, SpoolBatch
 from transforms.windows import stream_watermark
 
@@ -130,17 +138,22 @@ class _Stream:
         batch_id = spool_batch.batch_id
         first = first_ingested_at(self.output, batch_id) if redo else None
         ingested_at = first or spool_batch.claimed_at.replace(microsecond=0)
-        # A redo must not see what it committed before (the batch's files, or its parts') as earlier articles.
-        lookback = read_lookback(self.output, batch_id, self.news.story_lookback_days) if redo else self.lookback
+        if redo:  # it must not see what it committed before (the batch's files, or its parts') as earlier articles
+            self.lookback = read_lookback(self.output, batch_id, self.news.story_lookback_days)
         info = {"batch_id": batch_id, "files": len(spool_batch.files), "watermark_before": _iso(self.watermark)}
         if spool_batch.files:
+            watermark = self.watermark
+            run_id = f"{batch_id}-{int(time.time() * 1000)}"
             try:
-                info.update(self._run(list(spool_batch.files), batch_id, ingested_at, lookback))
+                counts = self._run_pipeline(list(spool_batch.files), batch_id, ingested_at, run_id)
             except Exception as err:  # noqa: BLE001 - the batch is run again file by file: see _isolate
                 _LOG.exception(
                     "micro-batch %s failed; running its %d files one by one", batch_id, len(spool_batch.files)
                 )
-                info.update(self._isolate(spool_batch, ingested_at, redo, err))
+                info.update(self._isolate(spool_batch, ingested_at, err))
+            else:  # a failure to commit is no file's fault: it stops the stream, and the restart redoes the batch
+                info.update(self._commit(run_id, batch_id, counts))
+            self._move_watermark(watermark, info.pop("article_files", []))
         info.update(
             watermark=_iso(self.watermark),
             seconds=round(time.monotonic() - clock, 3),
@@ -167,44 +180,60 @@ class _Stream:
             lookback,
             self.handle,
             micro_batch=True,
-            watermark_close=self.watermark,
+            watermark_close=self.watermark,  # every part of a batch run file by file sees the batch's watermark
             staging=staging,
         )
 
-    def _run(self, files: list[str], batch_id: str, ingested_at: dt.datetime, lookback) -> dict:
-        """Run the chain over `files` as one bounded pipeline, commit it, and move the stream on; its counts."""
-        run_id = f"{batch_id}-{int(time.time() * 1000)}"
-        context = self._context(ingested_at, batch_id, lookback, staging_dir(self.output, run_id))
+    def _run_pipeline(self, files: list[str], batch_id: str, ingested_at: dt.datetime, run_id: str) -> Optional[dict]:
+        """Run the chain over `files` as one bounded pipeline into staging; its counters. Nothing is committed."""
+        context = self._context(ingested_at, batch_id, self.lookback, staging_dir(self.output, run_id))
         try:
-            counts = run_pipeline(LocalRunner(in_process=True), self.options, files, self.config, context)
+            return run_pipeline(LocalRunner(in_process=True), self.options, files, self.config, context)
         except BaseException:
             shutil.rmtree(context.staging, ignore_errors=True)  # nothing of a failed run is committed
             raise
-        outcome = commit_run(self.output, run_id, batch_id, counts)
-        self._advance(outcome.committed.files)
-        return outcome.summary()
 
-    def _isolate(self, spool_batch: SpoolBatch, ingested_at: dt.datetime, redo: bool, err: Exception) -> dict:
+    def _commit(self, run_id: str, batch_id: str, counts: Optional[dict]) -> dict:
+        """Commit a run's staged tables and carry its articles into the lookback; its line for the manifest (with the
+        article files, for the watermark, which moves once per micro-batch)."""
+        outcome = commit_run(self.output, run_id, batch_id, counts)
+        articles = [f for f in outcome.committed.files if "/articles/dt=" in f]
+        story_alerts = [f for f in outcome.committed.files if "/story_alerts/dt=" in f]
+        self.lookback = extend_lookback(self.lookback, articles, story_alerts, self.news.story_lookback_days)
+        return {**outcome.summary(), "article_files": articles}
+
+    def _isolate(self, spool_batch: SpoolBatch, ingested_at: dt.datetime, err: Exception) -> dict:
         """A failed micro-batch, run again one file at a time, so that one file cannot stop the stream.
 
         Each file runs as a part of the batch (its own batch id, part_batch, so a redo after a crash replaces
-        what a part committed); a file that fails alone becomes one `rejected` row (stage `batch`) with its
-        bytes and the error, and counts as one input. Then the batch is done, and the stream moves on.
+        what a part committed; the whole batch's files, from a run that committed before a crash, go first);
+        a file that fails alone becomes one `rejected` row (stage `batch`) with its bytes and the error, and
+        counts as one input. Then the batch is done, and the stream moves on. When every file of a batch of
+        several fails alone with the same error, the fault is no file's (a full disk, a broken model): the
+        stream stops, and the restart redoes the batch.
         """
-        totals: dict = {"isolated": True, "error": describe(err), "set_aside": []}
+        remove_batch_files(self.output, spool_batch.batch_id)
+        totals: dict = {"isolated": True, "error": describe(err), "set_aside": [], "article_files": []}
+        errors = []
         for index, path in enumerate(spool_batch.files):
             part = part_batch(spool_batch.batch_id, index)
-            lookback = read_lookback(self.output, part, self.news.story_lookback_days) if redo else self.lookback
+            run_id = f"{part}-{int(time.time() * 1000)}"
             try:
-                counts = self._run([path], part, ingested_at, lookback)
+                counts = self._run_pipeline([path], part, ingested_at, run_id)
             except Exception as part_err:  # noqa: BLE001 - becomes the file's rejected row
                 _LOG.exception("file %s fails a micro-batch on its own: set aside as a rejected row", path)
-                counts = self._set_aside(path, part, ingested_at, part_err)
+                errors.append(type(part_err).__name__)
+                if len(errors) == len(spool_batch.files) > 1 and len(set(errors)) == 1:
+                    raise RuntimeError(f"every file of micro-batch {spool_batch.batch_id} fails alone") from part_err
+                line = self._set_aside(path, part, ingested_at, part_err)
                 totals["set_aside"].append(path)
-            for key, value in counts.items():
+            else:
+                line = self._commit(run_id, part, counts)
+            totals["article_files"] += line.pop("article_files", [])
+            for key, value in line.items():
                 if isinstance(value, int) and not isinstance(value, bool):
                     totals[key] = totals.get(key, 0) + value
-            totals["reconciled"] = totals.get("reconciled", True) and counts.get("reconciled") is not False
+            totals["reconciled"] = totals.get("reconciled", True) and line.get("reconciled") is not False
         return totals
 
     def _set_aside(self, path: str, part: str, ingested_at: dt.datetime, err: Exception) -> dict:
@@ -230,7 +259,7 @@ class _Stream:
         )
         run_id = f"{part}-{int(time.time() * 1000)}"
         stage_records(staging_dir(self.output, run_id), part, "rejected", [row])
-        return commit_run(self.output, run_id, part, {"records_read": 1}).summary()  # the file counts as one input
+        return self._commit(run_id, part, {"records_read": 1})  # the file counts as one input
 
     def _add(self, info: dict) -> None:
         for key in self.totals:
@@ -238,14 +267,13 @@ class _Stream:
         self.totals["files_set_aside"] += len(info.get("set_aside", []))
         self.batches.append(info)
 
-    def _advance(self, committed_files: list[str]) -> None:
-        """Carry this batch's articles and story alerts into the lookback, and move the watermark."""
-        articles = [f for f in committed_files if "/articles/dt=" in f]
-        story_alerts = [f for f in committed_files if "/story_alerts/dt=" in f]
-        self.lookback = extend_lookback(self.lookback, articles, story_alerts, self.news.story_lookback_days)
-        for path in articles:
+    def _move_watermark(self, before: Optional[dt.datetime], article_files: list[str]) -> None:
+        """The stream's watermark after a micro-batch: from `before`, over the articles it committed."""
+        watermark = before
+        for path in article_files:
             rows = pq.read_table(path, columns=["published_at", "published_at_source", "quality_flags"]).to_pylist()
-            self.watermark = stream_watermark(rows, self.watermark)
+            watermark = stream_watermark(rows, watermark)
+        self.watermark = watermark
 
     def manifest(self, state: str, stop_reason: Optional[str]) -> dict:
         reconciled = all(b.get("reconciled") is not False for b in self.batches)

@@ -98,7 +98,7 @@ class LocalRunner(PipelineRunner):
     at the first pipeline and kept for every later pipeline this runner runs (a chunked run's chunks).
     `warm_up` runs once in that server before it forks a worker, and what it returns stays alive there:
     load heavy objects through the pipeline's own `Shared` handle and the workers find them loaded.
-    Call `close()` when done (it also runs at exit).
+    Call `close()` when done (an atexit hook also closes it, on an ordinary interpreter exit).
     """
 
     def __init__(

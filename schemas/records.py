@@ -47,6 +47,19 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=True)
 
 
+def _storable_uri(value: str) -> str:
+    """A path as text every table can store: a file name that is not UTF-8 (os gives its bytes as lone surrogates)
+    keeps them as backslash escapes ("caf\\xe9.txt"), where Parquet would refuse the row."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        try:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware (UTC)")
@@ -91,6 +104,7 @@ class Article(_Record):
     ingested_at: dt.datetime
 
     _utc_published = field_validator("published_at", "ingested_at")(_utc)
+    _storable_input_uri = field_validator("input_uri")(_storable_uri)
 
 
 class Duplicate(_Record):
@@ -108,6 +122,7 @@ class Duplicate(_Record):
     ingested_at: dt.datetime
 
     _utc_published = field_validator("published_at", "ingested_at")(_utc)
+    _storable_input_uri = field_validator("input_uri")(_storable_uri)
 
 
 class Rejected(_Record):
@@ -127,6 +142,7 @@ class Rejected(_Record):
     rejected_at: dt.datetime
 
     _utc_rejected = field_validator("rejected_at")(_utc)
+    _storable_input_uri = field_validator("input_uri")(_storable_uri)
 
 
 class Sidecar(_Record):

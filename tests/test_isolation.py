@@ -6,6 +6,7 @@ the one that runs. Everything else is real: the spaCy model, the rule pack, Parq
 """
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -219,3 +220,18 @@ def test_a_long_text_read_in_pieces_gives_the_mentions_it_gives_whole():
         return sorted((m.start_char, m.end_char, m.entity_id, m.type, m.sentence_index, m.resolution) for m in mentions)
 
     assert len(whole) > 100 and key(pieces) == key(whole)
+
+
+@pytest.mark.slow
+def test_a_file_name_that_is_not_utf8_is_stored_with_its_bytes_escaped(tmp_path):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    name = os.fsdecode(b"caf\xe9.txt")  # Latin-1 on disk: Python gives the byte as a lone surrogate
+    (folder / name).write_bytes(seed_path("000").read_bytes())
+    (folder / os.fsdecode(b"empty-\xff.txt")).write_bytes(b"")
+    run_driver("--input", str(folder), "--output", str(out))
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert (manifest["articles"], manifest["rejected"], manifest["reconciled"]) == (1, 1, True)
+    (article,) = _rows(out, "articles")
+    (rejected,) = _rows(out, "rejected")
+    assert article["input_uri"].endswith("/caf\\xe9.txt") and rejected["input_uri"].endswith("/empty-\\xff.txt")

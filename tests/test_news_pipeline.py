@@ -108,13 +108,13 @@ def test_a_chunked_run_writes_the_tables_of_one_pipeline(sample_output, tmp_path
 
 _COUNT_OBJECTS_PER_CHUNK = """
 import gc, sys
-from pipelines import news_pipeline
-run_pipeline = news_pipeline.run_pipeline
+from pipelines import chain, news_pipeline
+run_pipeline = chain.run_pipeline
 def counted(*args, **kwargs):
     counts = run_pipeline(*args, **kwargs)
     print("objects", len(gc.get_objects()), flush=True)
     return counts
-news_pipeline.run_pipeline = counted
+chain.run_pipeline = counted
 sys.exit(news_pipeline.run(sys.argv[1:]))
 """
 

@@ -16,7 +16,8 @@ import logging
 from schemas import Article, Rejected
 from transforms import metrics
 from transforms.errors import InputRejected, Reason, describe
-from transforms.read import original_bytes
+from transforms.inputs import extension_of
+from transforms.read import RawInput, original_bytes, rejected_row
 
 _LOG = logging.getLogger("newsbeam.dead_letters")
 
@@ -55,14 +56,6 @@ def rejected_article(article: Article, reason: Reason, err: BaseException) -> Re
     truncated = data is None
     if data is None:
         data = article.body.encode("utf-8")
-    return Rejected(
-        input_uri=article.input_uri,
-        input_line=article.input_line,
-        stage=rejected.stage,
-        error_type=rejected.reason.value,
-        message=rejected.message,
-        original_bytes=data,
-        original_size=len(data),
-        original_truncated=truncated,
-        rejected_at=article.ingested_at,
-    )
+    uri, line = article.input_uri, article.input_line
+    raw = RawInput(uri, data, extension_of(uri), line, size=len(data), truncated=truncated)
+    return rejected_row(raw, rejected, article.ingested_at)

@@ -28,13 +28,29 @@ COMPRESSED = {".gz", ".bz2", ".zst", ".deflate"}
 class FileSplit:
     """Part of a JSONL file: the lines that start at byte offsets [start, end), the first being line `first_line`.
 
-    A run over a large input reads it in chunks (see plan_chunks); a whole file is its plain path.
+    A run over a large input reads it in chunks (see plan_chunks); a whole file is its plain path, or
+    FileSplit.whole(path) where the path is no UTF-8 text (as_input).
     """
 
     uri: str
     start: int
-    end: int
+    end: Optional[int]  # None: to the end of the file
     first_line: int
+
+    @classmethod
+    def whole(cls, uri: str) -> "FileSplit":
+        return cls(uri, 0, None, 1)
+
+
+def as_input(item):
+    """A path or FileSplit as an element Beam can encode: a file name that is not UTF-8 (os gives its bytes as lone
+    surrogates, which Beam's string coder refuses) travels as FileSplit.whole, which is pickled."""
+    if isinstance(item, str):
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:
+            return FileSplit.whole(item)
+    return item
 
 
 def extension_of(uri: str) -> str:

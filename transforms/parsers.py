@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 
 from transforms.dates import is_date_line
 from transforms.errors import InputRejected, Reason
+from transforms.text import SURROGATE
 from transforms.urls import safe_url
 
 
@@ -238,7 +239,7 @@ def article_from_object(obj: Any, input_format: str) -> ParsedArticle:
     )
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # only such an escape can decode to a lone surrogate
 
 
 def load_json(text: str, where: str = "") -> Any:
@@ -257,24 +258,24 @@ def load_json(text: str, where: str = "") -> Any:
         raise InputRejected(Reason.MALFORMED_JSON, f"{where}nested too deeply to read") from None
     except ValueError as err:  # e.g. an integer of more than 4,300 digits
         raise InputRejected(Reason.MALFORMED_JSON, f"{where}{err}") from None
-    return _without_surrogates(value) if "\\u" in text else value
+    return _without_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
 
 
 def _without_surrogates(value: Any) -> Any:
     """`value` with lone surrogates in its strings (keys too) replaced by U+FFFD; iterative, for any depth."""
     if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
+        return SURROGATE.sub("\ufffd", value)
     root = [value]
     stack = [(root, 0)]
     while stack:
         holder, key = stack.pop()
         item = holder[key]
         if isinstance(item, str):
-            holder[key] = _SURROGATE.sub("\ufffd", item)
+            holder[key] = SURROGATE.sub("\ufffd", item)
         elif isinstance(item, list):
             stack.extend((item, i) for i in range(len(item)))
         elif isinstance(item, dict):
-            fixed = {_SURROGATE.sub("\ufffd", k): v for k, v in item.items()}
+            fixed = {SURROGATE.sub("\ufffd", k): v for k, v in item.items()}
             holder[key] = fixed
             stack.extend((fixed, k) for k in fixed)
     return root[0]

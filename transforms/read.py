@@ -155,7 +155,7 @@ def original_bytes(uri: str, line: Optional[int] = None) -> Optional[bytes]:
         with open_input(uri) as f:
             if line is None:
                 return f.read()
-            for number, data in enumerate(f, start=1):
+            for number, data in enumerate(iter(f.readline, b""), start=1):  # Beam's compressed files do not iterate
                 if number == line:
                     return data.rstrip(b"\r\n")
     except Exception:  # noqa: BLE001 - gone or unreadable now: the caller says it holds less than the original

@@ -57,6 +57,20 @@ def written_by(path: str, batch_id: str) -> bool:
     return name == part_name(batch_id) or name.startswith(f"part-{batch_id}.f")
 
 
+def remove_batch_files(output: str, batch_id: str, keep: frozenset[str] = frozenset(), parts: bool = False) -> list:
+    """Delete the table files this batch wrote before (and, with `parts`, its parts': a batch that commits whole
+    replaces parts a crashed run committed), except `keep`; the paths deleted."""
+    patterns = [part_name(batch_id)] + ([f"part-{batch_id}.f*.parquet"] if parts else [])
+    removed = []
+    for table in TABLES:
+        for pattern in patterns:
+            for path in match_files(FileSystems.join(output, table, "dt=*", pattern)):
+                if path not in keep and written_by(path, batch_id):
+                    FileSystems.delete([path])
+                    removed.append(path)
+    return removed
+
+
 def stage_records(staging: str, batch_id: str, table: str, records: list) -> None:
     """Records of one table written to staging as the pipeline's writer would: one sorted file per partition."""
     spec = TABLES[table]
@@ -265,12 +279,7 @@ def commit(output: str, run_id: str, batch_id: str) -> CommitResult:
             FileSystems.mkdirs(parent)
         FileSystems.rename([path], [final])
         committed.append(final)
-    removed = []
-    for table in TABLES:
-        for path in match_files(FileSystems.join(output, table, "dt=*", name)):
-            if path not in committed:
-                FileSystems.delete([path])
-                removed.append(path)
+    removed = remove_batch_files(output, batch_id, keep=set(committed), parts=True)
     if FileSystems.exists(staging):
         FileSystems.delete([staging])
     parent = FileSystems.join(output, STAGING)

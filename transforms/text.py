@@ -31,7 +31,7 @@ _BOMS = (
 # above this the guess is not trusted and the input is rejected instead.
 MAX_CHAOS = 0.15
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")  # a lone surrogate: no character (a JSON \\udXXX escape, a bad name)
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 
@@ -84,7 +84,7 @@ def clean_text(text: str) -> str:
     row."""
     # Control characters go first: removed after normalizing, one between two characters could leave a pair NFC
     # would compose, and cleaning twice would change the text again. A lone surrogate is no character: U+FFFD.
-    text = _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
+    text = SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     lines = [line.rstrip() for line in text.split("\n")]
     out: list[str] = []
