@@ -7,6 +7,7 @@ document-level rules (variants, label consistency, headline handling) work as th
 spaCy labels map to CoNLL's: PERSON->PER, ORG->ORG, GPE/LOC/FAC->LOC, NORP/EVENT/PRODUCT/
 WORK_OF_ART/LAW->MISC. A prediction counts only with the exact token span and type.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,18 @@ import time
 from collections import Counter
 from pathlib import Path
 
-LABEL_MAP = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC",
-             "NORP": "MISC", "EVENT": "MISC", "PRODUCT": "MISC", "WORK_OF_ART": "MISC", "LAW": "MISC"}
+LABEL_MAP = {
+    "PERSON": "PER",
+    "ORG": "ORG",
+    "GPE": "LOC",
+    "LOC": "LOC",
+    "FAC": "LOC",
+    "NORP": "MISC",
+    "EVENT": "MISC",
+    "PRODUCT": "MISC",
+    "WORK_OF_ART": "MISC",
+    "LAW": "MISC",
+}
 TYPES = ("PER", "ORG", "LOC", "MISC")
 
 
@@ -118,10 +129,16 @@ def main(argv=None) -> None:
 
     raw_nlp = spacy.load(TaggerConfig().model, exclude=NER_ONLY_EXCLUDE)
     started = time.perf_counter()
-    raw = [_to_tokens([(e.start_char, e.end_char, e.label_) for e in doc.ents], d[1], d[0]) for doc, d in zip(raw_nlp.pipe(texts), docs)]
+    raw = [
+        _to_tokens([(e.start_char, e.end_char, e.label_) for e in doc.ents], d[1], d[0])
+        for doc, d in zip(raw_nlp.pipe(texts), docs)
+    ]
     raw_s = time.perf_counter() - started
     started = time.perf_counter()
-    ours = [_to_tokens([(m.start_char, m.end_char, m.type) for m in ms], d[1], d[0]) for ms, d in zip(tagger.tag(texts), docs)]
+    ours = [
+        _to_tokens([(m.start_char, m.end_char, m.type) for m in ms], d[1], d[0])
+        for ms, d in zip(tagger.tag(texts), docs)
+    ]
     ours_s = time.perf_counter() - started
     words = sum(len(d[1]) for d in docs)
     print(f"{args.conll}: {len(docs)} documents, {words} tokens, {sum(len(g) for g in gold)} gold entities")

@@ -9,6 +9,7 @@ the gazetteer, so known names get their ids and override model mistakes. ``Entit
 then fixes what the model gets wrong in general ways and resolves name variants inside an
 article (see its docstring for the rules and their limits).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -158,11 +159,13 @@ class EntityResolver:
 
     def __init__(self, gazetteer: Gazetteer, rules: NerRules):
         self._gaz = gazetteer
-        self._rules = rules.model_copy(update={"historical_markers": frozenset(m.lower() for m in rules.historical_markers)})
+        self._rules = rules.model_copy(
+            update={"historical_markers": frozenset(m.lower() for m in rules.historical_markers)}
+        )
 
     def __call__(self, doc, text: str, doc_text: str) -> list[Mention]:
-        """The mentions of `text`, whose model text `doc_text` (model_text of it) the model read as `doc`. The caller has
-        that string already: doc.text is the same one, rebuilt from the tokens at each access."""
+        """The mentions of `text`, whose model text `doc_text` (model_text of it) the model read as `doc`. The caller
+        has that string already: doc.text is the same one, rebuilt from the tokens at each access."""
         sentence_starts = sentence_starts_of(doc, doc_text)
         spans = [piece for ent in doc.ents if ent.label_ in self._rules.keep_labels for piece in self._clean(ent)]
         line_starts, headline = self._headline_lines(text)
@@ -187,14 +190,18 @@ class EntityResolver:
             start, end = span.start_char, span.end_char
             sentence = bisect.bisect_right(sentence_starts, start) - 1
             if entry is not None:
-                mention = Mention(entry.id, entry.name, label if label == "NORP" else entry.type, start, end, sentence, "gazetteer")
+                mention = Mention(
+                    entry.id, entry.name, label if label == "NORP" else entry.type, start, end, sentence, "gazetteer"
+                )
             else:
                 label = labels.get(normalize_name(span.text), label)
                 mention = self._resolve_unknown(span, label, full_names, sentence)
             if mention.type == "PERSON":
                 words = self._name_words(span)
                 if len(words) > 1:
-                    full_names.append((start, words, mention.entity_id, mention.canonical_name, self._historical(span, doc_text)))
+                    full_names.append(
+                        (start, words, mention.entity_id, mention.canonical_name, self._historical(span, doc_text))
+                    )
             mentions.append(mention)
         return self._propagate(mentions, text, sentence_starts)
 
@@ -217,7 +224,15 @@ class EntityResolver:
                     overlaps = (i > 0 and taken[i - 1][1] > start) or (i < len(taken) and taken[i][0] < end)
                     if not overlaps:
                         sentence = bisect.bisect_right(sentence_starts, start) - 1
-                        added.append(dataclasses.replace(m, start_char=start, end_char=end, sentence_index=sentence, resolution="repeat" if m.resolution == "model" else m.resolution))
+                        added.append(
+                            dataclasses.replace(
+                                m,
+                                start_char=start,
+                                end_char=end,
+                                sentence_index=sentence,
+                                resolution="repeat" if m.resolution == "model" else m.resolution,
+                            )
+                        )
                         bisect.insort(taken, (start, end))
                 start = next_start
         return sorted(mentions + added, key=lambda x: x.start_char) if added else mentions
@@ -236,13 +251,16 @@ class EntityResolver:
         for tokens in pieces:
             while tokens and (tokens[0].text in self._rules.trim_tokens or tokens[0].is_punct):
                 tokens = tokens[1:]
-            while tokens and (tokens[-1].text in self._rules.trim_tokens or tokens[-1].is_punct and tokens[-1].text != "."):
+            while tokens and (
+                tokens[-1].text in self._rules.trim_tokens or tokens[-1].is_punct and tokens[-1].text != "."
+            ):
                 tokens = tokens[:-1]
             if tokens and any(c.isalpha() for t in tokens for c in t.text):
                 yield Span(ent.doc, tokens[0].i, tokens[-1].i + 1, label=ent.label, span_id=ent.id)
 
     def _relabel(self, span):
-        """(span, label) after the head-word rules: "Kim Il Sung" + "Square" -> FAC; "Aurus Senat" + "limousine" -> PRODUCT."""
+        """(span, label) after the head-word rules: "Kim Il Sung" + "Square" -> FAC; "Aurus Senat" + "limousine" ->
+        PRODUCT."""
         label = span.label_
         if label not in ("PERSON", "ORG", "GPE"):
             return span, label
@@ -369,7 +387,9 @@ class EntityTagger:
                 )
                 for m in mentions
             )
-            out.append(TaggedArticle(article.model_copy(update={"entities": summarize(mentions, self.gazetteer)}), rows))
+            out.append(
+                TaggedArticle(article.model_copy(update={"entities": summarize(mentions, self.gazetteer)}), rows)
+            )
         return out
 
 
@@ -417,7 +437,9 @@ class TagEntities(beam.PTransform):
     def expand(self, articles):
         return (
             articles
-            # A fixed size: Beam's adaptive sizing fits a regression to batch timings (and warns when all batches are full).
-            | "Batch" >> beam.BatchElements(min_batch_size=self._config.batch_size, max_batch_size=self._config.batch_size)
+            # A fixed size: Beam's adaptive sizing fits a regression to batch timings (and warns when all batches are
+            # full).
+            | "Batch"
+            >> beam.BatchElements(min_batch_size=self._config.batch_size, max_batch_size=self._config.batch_size)
             | "Tag" >> beam.ParDo(_TagEntitiesFn(self._config, self._handle))
         )
