@@ -2,6 +2,7 @@
 
 `--setup_file ./setup.py` ships this package (code and package data) to remote Beam workers.
 """
+
 from setuptools import find_packages, setup
 
 PACKAGES = ["pipelines", "runtime", "schemas", "transforms", "reporting"]
@@ -46,7 +47,8 @@ setup(
     extras_require={
         # The report and the SQL kit run where the analyst is, not on Beam workers.
         "report": REPORT,
-        "test": REPORT + [
+        "test": [
+            *REPORT,
             "pytest>=8,<10",
             "polars>=1.0,<3",
             "pandas>=2.0,<4",
