@@ -16,7 +16,10 @@ setup(
     description="News monitoring on Apache Beam: articles in, entities, stories, alerts and Parquet out.",
     python_requires=">=3.10",
     packages=find_packages(include=[p for name in PACKAGES for p in (name, f"{name}.*")]),
-    package_data={"transforms": ["data/*.yaml", "data/*.csv", "data/*.json"], "reporting": ["templates/*.j2"]},
+    package_data={
+        "transforms": ["data/*.yaml", "data/*.csv", "data/*.json", "data/ner_model/**/*"],
+        "reporting": ["templates/*.j2"],
+    },
     include_package_data=True,
     install_requires=[
         "apache-beam>=2.77.0,<2.78",

