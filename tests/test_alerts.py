@@ -186,7 +186,8 @@ def test_detect_alerts_transform(tagger, detect):
     from apache_beam.testing.util import assert_that, equal_to
 
     from tests.conftest import make_test_pipeline
-    from transforms.alerts import DetectAlerts
+    from transforms.analyze import AnalyzeArticles
+    from transforms.entities import TaggerConfig
 
     path = seed_path("004")
     data = path.read_bytes()
@@ -194,9 +195,9 @@ def test_detect_alerts_transform(tagger, detect):
     article = build_article(
         RawInput(str(path), data, ".txt", size=len(data), sidecar=sidecar), ParseConfig(INGESTED_AT), detect
     )
-    tagged = tagger.tag_articles([article])
     with make_test_pipeline() as p:
-        alerts = p | beam.Create(tagged) | DetectAlerts()
+        analysis = p | beam.Create([article]) | AnalyzeArticles(TaggerConfig(), None)
+        alerts = analysis[AnalyzeArticles.ANALYZED] | beam.FlatMap(lambda a: a.alerts)
         assert_that(
             alerts
             | beam.Filter(lambda a: a.rule_id == "summit_announced")

@@ -3,7 +3,8 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import INGESTED_AT, make_test_pipeline, seed_path
-from transforms.entities import EntityTagger, TagEntities, TaggerConfig, model_text
+from transforms.analyze import AnalyzeArticles
+from transforms.entities import EntityTagger, TaggerConfig, model_text
 from transforms.gazetteer import derived_id, load_gazetteer
 from transforms.language import LanguageDetector
 from transforms.parse import ParseConfig, build_article
@@ -203,10 +204,10 @@ def test_all_caps_lines_are_title_cased_with_the_same_length():
     assert out.endswith("Normal Line with UN words.")
 
 
-def test_tag_entities_transform_offsets_and_summary(seeds):
+def test_analyze_articles_transform_offsets_and_summary(seeds):
     articles = list(seeds.values())
     with make_test_pipeline() as p:
-        out = p | beam.Create(articles) | TagEntities(TaggerConfig())
+        out = (p | beam.Create(articles) | AnalyzeArticles(TaggerConfig(), None))[AnalyzeArticles.ANALYZED]
         assert_that(
             out
             | "OffsetsHold"

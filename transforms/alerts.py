@@ -1,6 +1,8 @@
-"""DetectAlerts: rules from a YAML pack fire on sentences, with evidence, actors, place, dates and status.
+"""AlertEngine: rules from a YAML pack fire on sentences, with evidence, actors, place, dates and status.
 
-    tagged | DetectAlerts(rules_path=None)  ->  Alert
+    AlertEngine(cached_rule_pack(path), gazetteer)(article, mentions)  ->  [Alert]
+
+The pipeline runs it in transforms/analyze.py (AnalyzeArticles), after the tagger, one article at a time.
 
 A rule fires on a sentence when (transforms.rules has the pack's schema):
 1. one of its triggers matches, by lemma ("visit" matches "visited", "meet" matches "met");
@@ -23,13 +25,10 @@ import datetime as dt
 import re
 from typing import Iterable, NamedTuple, Optional
 
-import apache_beam as beam
-
 from schemas import Alert, AlertActor, Article, EntityMention
-from transforms.entities import TaggedArticle
 from transforms.event_dates import resolve_event_dates
-from transforms.gazetteer import LEADER_ROLES, Gazetteer, load_gazetteer
-from transforms.rules import CompiledPack, CompiledRule, cached_rule_pack, tokenize
+from transforms.gazetteer import LEADER_ROLES, Gazetteer
+from transforms.rules import CompiledPack, CompiledRule, tokenize
 from transforms.text import stable_id
 
 _ABBREVIATION = re.compile(
@@ -322,25 +321,3 @@ class AlertEngine:
             0.45 + 0.05 * (len(ev.cues) - 1) + status_term + (0.1 if dated else 0) + (0.05 if actor_count >= 2 else 0)
         )
         return round(min(0.99, max(0.05, score)), 2)
-
-
-class _DetectAlertsFn(beam.DoFn):
-    def __init__(self, rules_path: Optional[str]):
-        self._rules_path = rules_path
-
-    def setup(self):
-        self._engine = AlertEngine(cached_rule_pack(self._rules_path), load_gazetteer())
-
-    def process(self, tagged: TaggedArticle):
-        yield from self._engine(tagged.article, tagged.mentions)
-
-
-class DetectAlerts(beam.PTransform):
-    """PCollection[TaggedArticle] -> PCollection[Alert]. `rules_path`: a YAML pack, or None for the default."""
-
-    def __init__(self, rules_path: Optional[str] = None):
-        super().__init__()
-        self._rules_path = rules_path
-
-    def expand(self, tagged):
-        return tagged | "ApplyRules" >> beam.ParDo(_DetectAlertsFn(self._rules_path))

@@ -1,6 +1,8 @@
-"""TagEntities: who and where in each article, with canonical ids and character offsets.
+"""EntityTagger: who and where in each article, with canonical ids and character offsets.
 
-    articles | TagEntities(TaggerConfig())  ->  TaggedArticle(article with .entities, mentions)
+    EntityTagger(TaggerConfig()).tag_articles(articles)  ->  TaggedArticle(article with .entities, mentions)
+
+The pipeline runs it in transforms/analyze.py (AnalyzeArticles), with the alert rules and story features.
 
 spaCy's small English model runs with only its NER component, loaded once per worker through
 ``apache_beam.utils.shared.Shared``, with texts sent to ``nlp.pipe`` in batches. An ``entity_ruler`` placed
@@ -22,7 +24,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, NamedTuple, Optional
 
-import apache_beam as beam
 import numpy
 from apache_beam.utils import shared
 from spacy.tokens import Doc, Span
@@ -434,7 +435,7 @@ class EntityResolver:
 
 
 class TaggedArticle(NamedTuple):
-    """An article with its entity mentions: what TagEntities emits, and what later stages (alerts) read."""
+    """An article with its entity mentions: what the tagger gives, and what the alert rules and story features read."""
 
     article: Article
     mentions: tuple[EntityMention, ...]
@@ -532,34 +533,3 @@ def summarize(mentions: list[Mention], gazetteer: Gazetteer) -> list[ArticleEnti
 def load_tagger(handle: shared.Shared, config: TaggerConfig) -> EntityTagger:
     """The tagger of this process for `handle`, loaded on first use: workers and warm-ups load it the same way."""
     return handle.acquire(lambda: EntityTagger(config), tag=config.model)
-
-
-class _TagEntitiesFn(beam.DoFn):
-    def __init__(self, config: TaggerConfig, handle: shared.Shared):
-        self._config = config
-        self._handle = handle
-
-    def setup(self):
-        self._tagger = load_tagger(self._handle, self._config)
-
-    def process(self, batch: list[Article]):
-        yield from self._tagger.tag_articles(batch)
-
-
-class TagEntities(beam.PTransform):
-    """PCollection[Article] -> PCollection[TaggedArticle]: each article with its entities and its mentions."""
-
-    def __init__(self, config: TaggerConfig = TaggerConfig(), handle: Optional[shared.Shared] = None):
-        super().__init__()
-        self._config = config
-        self._handle = handle or shared.Shared()  # pass one handle to reuse the loaded model across pipelines
-
-    def expand(self, articles):
-        return (
-            articles
-            # A fixed size: Beam's adaptive sizing fits a regression to batch timings (and warns when all batches are
-            # full).
-            | "Batch"
-            >> beam.BatchElements(min_batch_size=self._config.batch_size, max_batch_size=self._config.batch_size)
-            | "Tag" >> beam.ParDo(_TagEntitiesFn(self._config, self._handle))
-        )
