@@ -82,7 +82,7 @@ def main(argv=None) -> int:
         print(f"    sentence: {sentence}")
         if ev.fired:
             print(f"    status: {ev.status}   cues: {', '.join(ev.cues)}")
-            print(f"    actors: {', '.join(sorted({m.canonical_name for m in ev.actors})) or '-'}")
+            print(f"    actors: {', '.join(sorted({a.name for a in ev.actors})) or '-'}")
             if ev.date_text:
                 print(
                     f"    dates: {ev.date_text!r} -> {ev.event_start} .. {ev.event_end}"

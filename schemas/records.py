@@ -287,6 +287,8 @@ class AlertActor(_Record):
     entity_id: str
     name: str
     type: str
+    role: Optional[str] = Field(None, description="The office the actor holds (transforms/data/roles.yaml), if known.")
+    role_country: Optional[str] = Field(None, description="The entity id of the country that office belongs to.")
 
 
 class Alert(_Record):

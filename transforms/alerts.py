@@ -26,8 +26,10 @@ import re
 from typing import Iterable, NamedTuple, Optional
 
 from schemas import Alert, AlertActor, Article, EntityMention
+from transforms.actors import Actor, ActorFinder
 from transforms.event_dates import resolve_event_dates
-from transforms.gazetteer import LEADER_ROLES, Gazetteer
+from transforms.gazetteer import Gazetteer
+from transforms.roles import RoleBook, load_role_book
 from transforms.rules import CompiledPack, CompiledRule, tokenize
 from transforms.text import stable_id
 
@@ -37,7 +39,7 @@ _ABBREVIATION = re.compile(
 _BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+")
 NEGATION_WINDOW = 3
 MAX_ACTORS = 8
-# A past-tense rule's event that ended this long before publication is background, not news.
+# An event that ended this long before publication is background, not news (rules for planned events aside).
 BACKGROUND_AFTER = dt.timedelta(days=30)
 
 
@@ -76,7 +78,7 @@ class Evaluation:
     cues: list[str] = dataclasses.field(default_factory=list)
     status: str = "reported"
     rank: int = 0
-    actors: list[EntityMention] = dataclasses.field(default_factory=list)
+    actors: list[Actor] = dataclasses.field(default_factory=list)
     event_start: Optional[dt.date] = None
     event_end: Optional[dt.date] = None
     date_text: Optional[str] = None
@@ -86,9 +88,10 @@ class Evaluation:
 class AlertEngine:
     """``engine(article, mentions)`` -> alerts; ``engine.explain(article, mentions)`` -> every evaluation."""
 
-    def __init__(self, pack: CompiledPack, gazetteer: Gazetteer):
+    def __init__(self, pack: CompiledPack, gazetteer: Gazetteer, roles: Optional[RoleBook] = None):
         self.pack = pack
         self._gaz = gazetteer
+        self._find_actors = ActorFinder(gazetteer, roles or load_role_book())
         self._rules = {c.rule.id: c for c in pack.rules}
         self._default = next((lv for lv, _ in pack.status if lv.rank == min(level.rank for level, _ in pack.status)))
 
@@ -106,21 +109,23 @@ class AlertEngine:
 
     def explain(self, article: Article, mentions: Iterable[EntityMention]) -> list[Evaluation]:
         mentions = sorted(mentions, key=lambda m: m.start_char)
+        sentences = split_sentences(article.body)
+        known = None  # people's titles across the article, found once a rule's trigger is in some sentence
         out = []
-        for start, end in split_sentences(article.body):
+        for start, end in sentences:
             text = article.body[start:end]
             tokens = tokenize(text)
             words = [t for t, _, _ in tokens]
-            in_sentence = (
-                None  # the sentence's mentions, found once a rule's trigger is in it (most sentences have none)
-            )
+            in_sentence = None  # the sentence's mentions, found once a trigger is in it (most sentences have none)
             for compiled in self.pack.rules:
                 triggers = compiled.triggers.find(words)
                 if triggers:
                     if in_sentence is None:
                         in_sentence = [m for m in mentions if start <= m.start_char and m.end_char <= end]
+                    if known is None:
+                        known = self._find_actors.article_roles(article.body, sentences, mentions)
                     sentence = _Sentence((start, end), text, tokens, words)
-                    ev = self._evaluate(compiled, sentence, triggers, in_sentence)
+                    ev = self._evaluate(compiled, sentence, triggers, in_sentence, known)
                     if ev.fired:
                         self._date(article, compiled, ev)
                     out.append(ev)
@@ -138,15 +143,24 @@ class AlertEngine:
             ev.date_text, ev.date_note = text, "no publish date for this article: relative dates were not resolved"
             return
         ev.event_start, ev.event_end, ev.date_text = s, e, text
-        if compiled.rule.tense == "past" and e is not None and e < (article.published_at - BACKGROUND_AFTER).date():
+        published, tense = article.published_at.date(), compiled.rule.tense
+        if tense != "future" and e is not None and e < (article.published_at - BACKGROUND_AFTER).date():
             ev.fired = False
             ev.reason = (
                 f"background: the event ({text}) ended more than {BACKGROUND_AFTER.days} days before publication"
             )
+        elif tense == "past" and s is not None and s > published:
+            ev.fired = False
+            ev.reason = f"not yet happened: the event ({text}) is dated after publication"
+        elif tense == "future" and e is not None and e < published:
+            ev.fired = False
+            ev.reason = f"a past event: it ({text}) is dated before publication"
+        elif e is not None and e < published and self.pack.levels[ev.status].prospective:
+            ev.status, ev.rank = self._default.status, self._default.rank  # never "expected" for a past date
 
     # --- one rule, one sentence ---------------------------------------------------------------
 
-    def _evaluate(self, compiled: CompiledRule, sentence: _Sentence, triggers, mentions) -> Evaluation:
+    def _evaluate(self, compiled: CompiledRule, sentence: _Sentence, triggers, mentions, known) -> Evaluation:
         rule = compiled.rule
         span, text, tokens, words = sentence
         t_first, t_end, trigger = triggers[0]
@@ -168,9 +182,11 @@ class AlertEngine:
                 )
                 cues = [
                     c
-                    for c in compiled.require.find(words, lo, hi)
-                    if not (c[0] < t_end and t_first < c[1]) and not self._negated(words, c[0])
+                    for c in compiled.require.find(words, lo, hi)  # a cue may hold the trigger ("is visiting")
+                    if not (t_first <= c[0] and c[1] <= t_end) and not self._negated(words, c[0])
                 ]
+                if rule.tense == "past" and words[t_end - 1] in compiled.past_forms:
+                    cues.insert(0, (t_first, t_end, f"past tense {words[t_end - 1]!r}"))
                 if cues:
                     found = cues[0]
                     ev.trigger, ev.trigger_start = text[tokens[t_first][1] : tokens[t_end - 1][2]], tokens[t_first][1]
@@ -180,19 +196,19 @@ class AlertEngine:
                 ev.reason = f"no required context cue within {window} of the trigger"
                 return ev
             ev.cues.append(f"context:{found[2]}")
-        actors = self._actors(mentions, words, tokens, span[0])
+        actors = self._find_actors(mentions, words, tokens, span[0], known)
         kinds = rule.actors
-        matching = {m.entity_id for m, k in actors if k & set(kinds.kinds)}
+        matching = {a.entity_id for a in actors if a.kinds & set(kinds.kinds)}
         if len(matching) < kinds.min_distinct or (
-            kinds.require_kind and not any(kinds.require_kind in k for _, k in actors)
+            kinds.require_kind and not any(a.kinds & set(kinds.require_kind) for a in actors)
         ):
             need = f"{kinds.min_distinct} distinct {'/'.join(kinds.kinds)}" + (
-                f" including a {kinds.require_kind}" if kinds.require_kind else ""
+                f" including a {' or '.join(kinds.require_kind)}" if kinds.require_kind else ""
             )
-            have = ", ".join(sorted(f"{m.canonical_name} ({'/'.join(sorted(k))})" for m, k in actors)) or "none"
+            have = ", ".join(sorted(f"{a.name} ({'/'.join(sorted(a.kinds))})" for a in actors)) or "none"
             ev.reason = f"actor constraint not met: needs {need}; sentence has {have}"
             return ev
-        ev.actors = [m for m, _ in actors]
+        ev.actors = actors
         t_index = next(i for i, (_, s, _) in enumerate(tokens) if s == ev.trigger_start)
         ev.status, ev.rank, status_cue = self._status(words, t_index)
         if status_cue:
@@ -215,35 +231,6 @@ class AlertEngine:
                     best = (level.status, level.rank, phrase)
         return best
 
-    def _actors(self, mentions, words, tokens, offset) -> list[tuple[EntityMention, set[str]]]:
-        """Each mention in the sentence with its actor kinds: leader, official, person, country, organization, place,
-        group."""
-        starts = [s + offset for _, s, _ in tokens]
-        out = []
-        for m in mentions:
-            kinds: set[str] = set()
-            entry = self._gaz.canonical(m.entity_id)
-            if m.type == "PERSON":
-                kinds.add("person")
-                roles = set(entry.roles) if entry else set()
-                i = next((k for k, s in enumerate(starts) if s >= m.start_char), len(words))
-                before = max(0, i - 4)
-                if roles & LEADER_ROLES or self.pack.leader_titles.find(words, before, i):
-                    kinds.add("leader")
-                if roles or self.pack.official_titles.find(words, before, i):
-                    kinds.add("official")
-            elif m.type in ("GPE", "NORP") and m.entity_id in self._gaz.country_ids:
-                kinds |= {"country", "group"} if m.type == "NORP" else {"country", "place"}
-            elif m.type in ("GPE", "LOC", "FAC"):
-                kinds.add("place")
-            elif m.type == "ORG":
-                kinds |= {"organization", "group"}
-            elif m.type == "NORP":
-                kinds.add("group")
-            if kinds:
-                out.append((m, kinds))
-        return out
-
     # --- the alert record ---------------------------------------------------------------------
 
     def _alert(self, article: Article, compiled: CompiledRule, ev: Evaluation) -> Alert:
@@ -251,7 +238,7 @@ class AlertEngine:
         start, end = ev.sentence
         sentence = article.body[start:end]
         actors = self._actor_list(article, ev.actors)
-        location = self._location(article, sentence, start, ev.actors)
+        location = self._location(article, sentence, start, [a.mention for a in ev.actors if a.mention])
         names = ", ".join(a.name for a in actors[:3])
         return Alert(
             alert_id=stable_id("alr_", rule.id, article.article_id),
@@ -281,19 +268,21 @@ class AlertEngine:
             url=article.url,
         )
 
-    def _actor_list(self, article: Article, sentence_mentions: list[EntityMention]) -> list[AlertActor]:
-        """The sentence's people, countries and organizations, then the article's leading people."""
+    def _actor_list(self, article: Article, sentence_actors: list[Actor]) -> list[AlertActor]:
+        """The sentence's people, officials by title, countries, organizations and governments, then the article's
+        leading people."""
         seen, actors = set(), []
 
-        def add(entity_id, name, kind):
+        def add(entity_id, name, kind, role=None, role_country=None):
             if entity_id not in seen and len(actors) < MAX_ACTORS:
                 seen.add(entity_id)
-                actors.append(AlertActor(entity_id=entity_id, name=name, type=kind))
+                actors.append(
+                    AlertActor(entity_id=entity_id, name=name, type=kind, role=role, role_country=role_country)
+                )
 
-        for m in sentence_mentions:
-            entry = self._gaz.canonical(m.entity_id)
-            if m.type in ("PERSON", "ORG") or m.entity_id in self._gaz.country_ids:
-                add(m.entity_id, entry.name if entry else m.canonical_name, "GPE" if m.type == "NORP" else m.type)
+        for a in sentence_actors:
+            if a.type in ("PERSON", "ORG") or a.kinds & {"country", "government", "armed_group"}:
+                add(a.entity_id, a.name, "GPE" if "country" in a.kinds else a.type, a.role, a.role_country)
         for e in article.entities:
             if e.type == "PERSON" and e.mentions >= 2:
                 add(e.entity_id, e.name, e.type)

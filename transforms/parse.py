@@ -27,6 +27,7 @@ from transforms.parsers import PARSERS, ParsedArticle, detect_format, domain_of,
 from transforms.read import RawInput, parse_sidecar, rejected_row
 from transforms.text import clean_text, content_hash, decode_bytes, stable_id, word_count
 from transforms.urls import safe_url
+from transforms.wrapping import unwrap
 
 _LOG = logging.getLogger("newsbeam.progress")
 FUTURE_TOLERANCE = dt.timedelta(days=1)
@@ -91,7 +92,7 @@ def build_article(raw: RawInput, config: ParseConfig, detect_language: LanguageD
     parsed = parse_html(text) if fmt == "html" else PARSERS[fmt](text)
     if raw.line is None:
         _apply_sidecar(parsed, raw.sidecar)
-    body = clean_text(parsed.body)
+    body = unwrap(clean_text(parsed.body))  # same length: offsets into it hold for the wrapped text too
     if not body:
         hint = " (the JSON has no non-empty 'maintext', 'text' or 'body' field)" if fmt in ("json", "jsonl") else ""
         raise InputRejected(Reason.MISSING_BODY, hint)

@@ -18,7 +18,21 @@ from typing import Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-ActorKind = Literal["leader", "official", "person", "country", "organization", "place", "group"]
+ActorKind = Literal[
+    "leader",
+    "senior",
+    "official",
+    "state",
+    "person",
+    "country",
+    "organization",
+    "international_body",
+    "government",
+    "armed_group",
+    "party",
+    "place",
+    "group",
+]
 Status = str
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|n't|[^\w\s]")
 _CAMEO = re.compile(r"^(\d{2,4}|n/a)$")
@@ -42,13 +56,19 @@ class StatusLevel(_Model):
     official: bool = False  # announced or firmer: after a terminal status, only an official one replaces it again
     confidence: float = Field(0.0, ge=-1, le=1)  # this status's term in an alert's confidence score
     color: str = Field("#999999", pattern=r"^#[0-9a-fA-F]{6}$")  # the report's colour for it
+    prospective: bool = False  # says the event is still to come (expected, scheduled): never for a past date
     cues: tuple[str, ...]
 
 
 class ActorConstraint(_Model):
     kinds: tuple[ActorKind, ...]
     min_distinct: int = Field(ge=0, le=10)
-    require_kind: Optional[ActorKind] = None
+    require_kind: tuple[ActorKind, ...] = ()  # at least one actor of one of these kinds
+
+    @field_validator("require_kind", mode="before")
+    @classmethod
+    def _one_or_more(cls, value):
+        return () if value is None else (value,) if isinstance(value, str) else value
 
 
 class Rule(_Model):
@@ -82,8 +102,6 @@ class RulePack(_Model):
     negations: tuple[str, ...] = ()
     status_window_tokens: int = Field(10, ge=1, le=60, description="Status cues count only this close to the trigger.")
     status_levels: tuple[StatusLevel, ...] = Field(min_length=1)
-    leader_titles: tuple[str, ...] = ()
-    official_titles: tuple[str, ...] = ()
     cue_sets: dict[str, tuple[str, ...]] = {}
     rules: tuple[Rule, ...] = Field(min_length=1)
 
@@ -183,6 +201,15 @@ class CompiledRule:
         self.triggers = Phrases(expand(rule.triggers), pack.irregular)
         self.require = Phrases(expand(rule.require_any), pack.irregular)
         self.exclude = Phrases(expand(rule.exclude), pack.irregular)
+        # The triggers' past-tense forms ("met", "visited", "held"): for a past-tense rule a trigger in one of these
+        # is the evidence of tense its required cues otherwise give.
+        self.past_forms = frozenset(
+            form
+            for phrase in expand(rule.triggers)
+            for last in [tokenize(phrase)[-1][0]]
+            for form in inflect(last, pack.irregular)
+            if form.endswith("ed") or form in pack.irregular.get(last, ())
+        )
 
 
 class CompiledPack:
@@ -192,8 +219,6 @@ class CompiledPack:
         self.negations = Phrases(pack.negations, {})
         self.status = [(level, Phrases(level.cues, pack.irregular)) for level in pack.status_levels]
         self.levels = {level.status: level for level in pack.status_levels}
-        self.leader_titles = Phrases(pack.leader_titles, pack.irregular)
-        self.official_titles = Phrases(pack.official_titles, pack.irregular)
 
 
 def _format_error(err: ValidationError, where: str) -> str:
