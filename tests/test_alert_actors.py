@@ -44,10 +44,7 @@ def test_a_ministers_visit_is_a_planned_summit_with_the_role_beside_the_actor(ru
 
 
 def test_an_all_caps_wire_names_its_officials_by_title(run):
-    text = (
-        "THE SECRETARY OF STATE IS LIKELY TO VISIT MOSCOW SOON FOR TALKS ON ARMS CONTROL, OFFICIALS SAID ON "
-        "MONDAY."
-    )
+    text = "THE SECRETARY OF STATE IS LIKELY TO VISIT MOSCOW SOON FOR TALKS ON ARMS CONTROL, OFFICIALS SAID ON MONDAY."
     _, alerts = run(text)
     assert "summit_announced" in alerts
     assert any(a.role == "foreign_minister" for a in alerts["summit_announced"].actors)
