@@ -1,6 +1,7 @@
 r"""Alert quality on labelled real articles: precision and recall per rule, every miss and every false alarm.
 
     python -m benchmarks.alert_eval [--split dev|heldout|all] [--rules PACK] [--limit N] [--corpus DIR]
+    python -m benchmarks.alert_eval --fired reuters21578_000.jsonl     # every alert over a whole corpus file
 
 The labels (`benchmarks/data/alert_labels.jsonl`, described in `benchmarks/data/alert_labels.md`) say for each
 (article, rule) whether the article reports an event of that rule's kind. Each article is read from
@@ -208,6 +209,30 @@ def report(table: dict[str, dict], out=None) -> None:
             print(f"      fired ({alert.status}) on: {sentence}", file=out)
 
 
+def list_fired(corpus: str, corpus_dir: Path, rules_path: Optional[str], model=None, out=None) -> int:
+    """Every alert the pack fires over one whole corpus file, one block per alert, for a reader to judge."""
+    out = out or sys.stdout
+    path = corpus_dir / corpus
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is absent: the shared corpus lives beside the repo as ../shared/corpus")
+    with path.open("rb") as f:
+        lines = {
+            (corpus, n): raw.rstrip(b"\r\n")
+            for n, raw in enumerate(f, start=1)
+            if (json.loads(raw).get("text") or "").strip()  # a wire with no text is no article
+        }
+    fired, _, _ = run_engine(lines, rules_path, corpus_dir, model)
+    count = 0
+    for (_, number), alerts in sorted(fired.items()):
+        for rule_id, alert in sorted(alerts.items()):
+            count += 1
+            actors = ", ".join(a.name + (f" [{a.role}]" if a.role else "") for a in alert.actors[:4])
+            print(f"{count:3d}. {corpus}:{number} {rule_id} ({alert.status}) actors: {actors or '-'}", file=out)
+            print(f"     {' '.join(alert.evidence_text.split())}", file=out)
+    print(f"\n{count} alerts on {len(lines)} articles", file=out)
+    return count
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", choices=[*SPLITS, "all"], default="dev", help="Which labelled rows (default dev).")
@@ -216,10 +241,18 @@ def main(argv=None) -> int:
     parser.add_argument("--corpus", default=str(CORPUS), help="The folder with the corpus files.")
     parser.add_argument("--limit", type=int, help="Only the first N labelled articles of the split (a quick look).")
     parser.add_argument("--model", help="The tagger's spaCy model (default: TaggerConfig's).")
+    parser.add_argument("--fired", metavar="FILE", help="List every alert over this whole corpus file instead.")
     args = parser.parse_args(argv)
     from transforms.rules import RulePackError
 
     corpus_dir = Path(args.corpus)
+    if args.fired:
+        try:
+            list_fired(args.fired, corpus_dir, args.rules, args.model)
+        except (FileNotFoundError, RulePackError) as err:
+            print(f"alert_eval: {err}", file=sys.stderr)
+            return 2
+        return 0
     started = time.perf_counter()
     try:
         rows = select(load_labels(Path(args.labels)), args.split, args.limit)
