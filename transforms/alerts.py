@@ -39,8 +39,12 @@ _ABBREVIATION = re.compile(
 _BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+")
 NEGATION_WINDOW = 3
 MAX_ACTORS = 8
-# An event that ended this long before publication is background, not news (rules for planned events aside).
+# A past event that ended this long before publication is background, not news. For a rule of any tense (an
+# allegation, an agreement) the date may be the claim's, not the event's: only a year-old one is background.
 BACKGROUND_AFTER = dt.timedelta(days=30)
+BACKGROUND_AFTER_ANY = dt.timedelta(days=365)
+# A date stands for a rule's cue (`date_is_cue`) only when it is this near: "not due until 1988" is no news.
+DATE_CUE_HORIZON = dt.timedelta(days=183)
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -125,7 +129,7 @@ class AlertEngine:
                     if known is None:
                         known = self._find_actors.article_roles(article.body, sentences, mentions)
                     sentence = _Sentence((start, end), text, tokens, words)
-                    ev = self._evaluate(compiled, sentence, triggers, in_sentence, known)
+                    ev = self._evaluate(compiled, sentence, triggers, in_sentence, known, article)
                     if ev.fired:
                         self._date(article, compiled, ev)
                     out.append(ev)
@@ -144,11 +148,10 @@ class AlertEngine:
             return
         ev.event_start, ev.event_end, ev.date_text = s, e, text
         published, tense = article.published_at.date(), compiled.rule.tense
-        if tense != "future" and e is not None and e < (article.published_at - BACKGROUND_AFTER).date():
+        background = {"past": BACKGROUND_AFTER, "any": BACKGROUND_AFTER_ANY}.get(tense)
+        if background is not None and e is not None and e < (article.published_at - background).date():
             ev.fired = False
-            ev.reason = (
-                f"background: the event ({text}) ended more than {BACKGROUND_AFTER.days} days before publication"
-            )
+            ev.reason = f"background: the event ({text}) ended more than {background.days} days before publication"
         elif tense == "past" and s is not None and s > published:
             ev.fired = False
             ev.reason = f"not yet happened: the event ({text}) is dated after publication"
@@ -160,7 +163,9 @@ class AlertEngine:
 
     # --- one rule, one sentence ---------------------------------------------------------------
 
-    def _evaluate(self, compiled: CompiledRule, sentence: _Sentence, triggers, mentions, known) -> Evaluation:
+    def _evaluate(  # noqa: PLR0913 - one sentence, its matches and what the article knows
+        self, compiled: CompiledRule, sentence: _Sentence, triggers, mentions, known, article: Article
+    ) -> Evaluation:
         rule = compiled.rule
         span, text, tokens, words = sentence
         t_first, t_end, trigger = triggers[0]
@@ -191,6 +196,8 @@ class AlertEngine:
                     found = cues[0]
                     ev.trigger, ev.trigger_start = text[tokens[t_first][1] : tokens[t_end - 1][2]], tokens[t_first][1]
                     break
+            if found is None and rule.date_is_cue:
+                found = self._date_cue(article, rule, sentence, triggers)
             if found is None:
                 window = "sentence" if rule.window_tokens is None else f"{rule.window_tokens} tokens"
                 ev.reason = f"no required context cue within {window} of the trigger"
@@ -216,6 +223,25 @@ class AlertEngine:
         ev.fired = True
         ev.reason = "fired"
         return ev
+
+    def _date_cue(self, article: Article, rule, sentence: _Sentence, triggers) -> Optional[tuple]:
+        """A date near a trigger as the rule's cue ("elections next Sunday"), unless it dates background."""
+        _, text, tokens, words = sentence
+        for t_first, t_end, _ in triggers:
+            s, e, date_text = resolve_event_dates(text, article.published_at, rule.tense, anchor=tokens[t_first][1])
+            if date_text is None:
+                continue
+            at = text.find(date_text)
+            near = [k for k, (_, start, _) in enumerate(tokens) if start >= at]
+            k = near[0] if near else len(tokens)
+            window = rule.window_tokens or len(tokens)
+            published = article.published_at.date()
+            near_in_time = (e is None or e >= published - BACKGROUND_AFTER) and (
+                s is None or s <= published + DATE_CUE_HORIZON
+            )
+            if (t_first - window <= k <= t_end + window) and near_in_time and not self._negated(words, k):
+                return (k, k + 1, f"date {date_text!r}")
+        return None
 
     def _negated(self, words: list[str], at: int) -> bool:
         return bool(self.pack.negations.find(words, max(0, at - NEGATION_WINDOW), at))

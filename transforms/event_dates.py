@@ -43,8 +43,14 @@ _PATTERNS = [
     ),
     (
         "weekday",
-        re.compile(r"\b(?:on\s+|next\s+|last\s+)?(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", re.I),
+        re.compile(
+            r"\b(?:on\s+|next\s+|last\s+|this\s+)?(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", re.I
+        ),
     ),
+    # A month with no day ("in April", "next May", "scheduled for June"): the whole month. After the shapes
+    # with a day, which win where they overlap; "May" only after a preposition, never the verb.
+    ("month_only", re.compile(rf"\b(in|for|by|next|this|until|from|since|early|late|mid)[-\s]+{_MONTH}\b", re.I)),
+    ("year_only", re.compile(r"\b(?:in|by|until|during|for)\s+((?:19|20)\d{2})\b(?![-–/]\d)", re.I)),
 ]
 _SEASONS = {"summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2), "spring": (3, 5)}
 
@@ -116,7 +122,7 @@ def _relative(phrase: str, base: dt.date) -> tuple[dt.date, dt.date]:
 def _weekday(text: str, base: dt.date, tense: str) -> dt.date:
     words = text.lower().split()
     target = _WEEKDAYS[words[-1]]
-    if words[0] == "next" or (tense == "future" and words[0] != "last"):
+    if words[0] in ("next", "this") or (tense == "future" and words[0] != "last"):
         delta = (target - base.weekday()) % 7
         return base + dt.timedelta(days=delta or (7 if words[0] == "next" else 0))
     delta = (base.weekday() - target) % 7
@@ -193,6 +199,17 @@ def _resolve_one(kind, m, base, base_day, tense):
             parsed = dateparser.parse(m.group(0), languages=["en"], settings=settings)
             if parsed:
                 return parsed.date(), parsed.date(), m.group(0)
+        if kind == "month_only":
+            lead, mo = g[0].lower(), _month(g[1])
+            y = _year_for(mo, 1, base_day, None, "future" if lead in ("next", "until", "by") else tense)
+            if lead == "next" and dt.date(y, mo, 1) <= base_day:
+                y += 1
+            if lead == "since" and dt.date(y, mo, 1) > base_day:
+                y -= 1
+            return dt.date(y, mo, 1), _end_of_month(y, mo), m.group(0)
+        if kind == "year_only":
+            y = int(g[0])
+            return dt.date(y, 1, 1), dt.date(y, 12, 31), m.group(0)
         if kind == "month_year":
             mo, y = _month(g[0]), int(g[1])
             return dt.date(y, mo, 1), _end_of_month(y, mo), m.group(0)

@@ -84,6 +84,7 @@ class Rule(_Model):
     window_tokens: Optional[int] = Field(
         None, ge=1, le=60, description="Cues must lie this close to the trigger; None: the whole sentence."
     )
+    date_is_cue: bool = False  # a date within the window stands for a required cue ("elections next Sunday")
     actors: ActorConstraint
     exclude: tuple[str, ...] = ()
 
