@@ -8,7 +8,8 @@ Each actor has kinds a rule's actor constraint reads (docs/rules.md):
 - a title with no name after it is an actor of its own when the role is senior ("the foreign secretary is to
   visit", "finance ministers meet"), with an id from its role and country;
 - the country a title belongs to is the country or demonym just before it ("Russian President", "Japan's foreign
-  minister") or the one after "of" ("the foreign minister of Japan"); a title that belongs to a company ("Acme
+  minister"), right after it ("le président russe", "Президент России") or after "of" ("the foreign minister of
+  Japan"); a title that belongs to a company ("Acme
   president John Smith", "president of Acme") gives its holder no public role;
 - a country (or its demonym): `country`, `state`, and `place` (or `group` for a demonym);
 - an organization: `organization` and `group`, plus `international_body`, `government` (and `state`) or `party`
@@ -49,7 +50,9 @@ class ActorFinder:
         self._gaz = gazetteer
         self._book = book
 
-    def article_roles(self, body: str, sentences: list[tuple[int, int]], mentions: list[EntityMention]) -> dict:
+    def article_roles(
+        self, body: str, sentences: list[tuple[int, int]], mentions: list[EntityMention], language: str = "en"
+    ) -> dict:
         """entity id -> the titled Actor of each person whose title the article states somewhere: "Venezuelan
         President Hugo Chavez" makes "Mr Chavez, who is visiting China" a head of state too."""
         known: dict[str, Actor] = {}
@@ -59,17 +62,23 @@ class ActorFinder:
             if not any(m.type == "PERSON" and m.entity_id not in known for m in inside):
                 continue
             tokens = tokenize(body[start:end])
-            for actor in self(inside, [t for t, _, _ in tokens], tokens, start):
+            for actor in self(inside, [t for t, _, _ in tokens], tokens, start, None, language):
                 if actor.role and actor.mention is not None and actor.entity_id not in known:
                     known[actor.entity_id] = actor
         return known if people else {}
 
-    def __call__(
-        self, mentions: list[EntityMention], words: list[str], tokens: list, offset: int, known: dict | None = None
+    def __call__(  # noqa: PLR0913
+        self,
+        mentions: list[EntityMention],
+        words: list[str],
+        tokens: list,
+        offset: int,
+        known: dict | None = None,
+        language: str = "en",
     ) -> list[Actor]:
         starts = [s + offset for _, s, _ in tokens]
         spans = [self._token_span(m, starts) for m in mentions]
-        titles = self._book.titles(words)
+        titles = self._book.titles(words, language)
         held: set[int] = set()
         actors = []
         for m, (i, j) in zip(mentions, spans):
@@ -93,7 +102,7 @@ class ActorFinder:
                 actor = self._title_actor(title, mentions, spans, words, tokens)
                 if actor is not None:
                     actors.append(actor)
-        for a, b, kind in self._book.groups(words):
+        for a, b, kind in self._book.groups(words, language):
             if not any(i < b and a < j for i, j in spans):
                 name = " ".join(words[a:b])
                 kinds = {kind, "state"} if kind in ("government", "state") else {kind, "group"}
@@ -168,5 +177,7 @@ class ActorFinder:
             if j <= a and a - j <= OWNER_GAP_TOKENS and all(w in _OWNER_SKIP for w in between):
                 return m
             if i > b and words[b] == "of" and all(w in _OWNER_SKIP for w in words[b + 1 : i]):
+                return m
+            if i == b and m.type in ("GPE", "NORP"):  # "le président russe", "Президент России"
                 return m
         return None

@@ -30,7 +30,7 @@ from transforms.actors import Actor, ActorFinder
 from transforms.event_dates import resolve_event_dates
 from transforms.gazetteer import Gazetteer
 from transforms.roles import RoleBook, load_role_book
-from transforms.rules import CompiledPack, CompiledRule, tokenize
+from transforms.rules import CompiledLanguage, CompiledPack, CompiledRule, tokenize
 from transforms.text import stable_id
 
 _ABBREVIATION = re.compile(
@@ -67,6 +67,7 @@ class _Sentence(NamedTuple):
     text: str
     tokens: list  # (word, start, end) within `text`
     words: list[str]
+    lang: CompiledLanguage  # the rules, negations and status cues of the article's language
 
 
 @dataclasses.dataclass
@@ -112,6 +113,9 @@ class AlertEngine:
         return ev.rank, ev.event_start is not None
 
     def explain(self, article: Article, mentions: Iterable[EntityMention]) -> list[Evaluation]:
+        lang = self.pack.language(article.language)
+        if lang is None:
+            return []  # no rule has words in this language: an English rule never reads another language
         mentions = sorted(mentions, key=lambda m: m.start_char)
         sentences = split_sentences(article.body)
         known = None  # people's titles across the article, found once a rule's trigger is in some sentence
@@ -121,14 +125,14 @@ class AlertEngine:
             tokens = tokenize(text)
             words = [t for t, _, _ in tokens]
             in_sentence = None  # the sentence's mentions, found once a trigger is in it (most sentences have none)
-            for compiled in self.pack.rules:
+            for compiled in lang.rules:
                 triggers = compiled.triggers.find(words)
                 if triggers:
                     if in_sentence is None:
                         in_sentence = [m for m in mentions if start <= m.start_char and m.end_char <= end]
                     if known is None:
-                        known = self._find_actors.article_roles(article.body, sentences, mentions)
-                    sentence = _Sentence((start, end), text, tokens, words)
+                        known = self._find_actors.article_roles(article.body, sentences, mentions, lang.language)
+                    sentence = _Sentence((start, end), text, tokens, words, lang)
                     ev = self._evaluate(compiled, sentence, triggers, in_sentence, known, article)
                     if ev.fired:
                         self._date(article, compiled, ev)
@@ -167,7 +171,7 @@ class AlertEngine:
         self, compiled: CompiledRule, sentence: _Sentence, triggers, mentions, known, article: Article
     ) -> Evaluation:
         rule = compiled.rule
-        span, text, tokens, words = sentence
+        span, text, tokens, words, lang = sentence
         t_first, t_end, trigger = triggers[0]
         ev = Evaluation(
             rule.id, span, trigger=text[tokens[t_first][1] : tokens[t_end - 1][2]], trigger_start=tokens[t_first][1]
@@ -188,7 +192,7 @@ class AlertEngine:
                 cues = [
                     c
                     for c in compiled.require.find(words, lo, hi)  # a cue may hold the trigger ("is visiting")
-                    if not (t_first <= c[0] and c[1] <= t_end) and not self._negated(words, c[0])
+                    if not (t_first <= c[0] and c[1] <= t_end) and not self._negated(lang, words, c[0])
                 ]
                 if rule.tense == "past" and words[t_end - 1] in compiled.past_forms:
                     cues.insert(0, (t_first, t_end, f"past tense {words[t_end - 1]!r}"))
@@ -203,7 +207,7 @@ class AlertEngine:
                 ev.reason = f"no required context cue within {window} of the trigger"
                 return ev
             ev.cues.append(f"context:{found[2]}")
-        actors = self._find_actors(mentions, words, tokens, span[0], known)
+        actors = self._find_actors(mentions, words, tokens, span[0], known, lang.language)
         kinds = rule.actors
         matching = {a.entity_id for a in actors if a.kinds & set(kinds.kinds)}
         if len(matching) < kinds.min_distinct or (
@@ -217,7 +221,7 @@ class AlertEngine:
             return ev
         ev.actors = actors
         t_index = next(i for i, (_, s, _) in enumerate(tokens) if s == ev.trigger_start)
-        ev.status, ev.rank, status_cue = self._status(words, t_index)
+        ev.status, ev.rank, status_cue = self._status(lang, words, t_index)
         if status_cue:
             ev.cues.append(f"status:{status_cue}")
         ev.fired = True
@@ -226,7 +230,7 @@ class AlertEngine:
 
     def _date_cue(self, article: Article, rule, sentence: _Sentence, triggers) -> Optional[tuple]:
         """A date near a trigger as the rule's cue ("elections next Sunday"), unless it dates background."""
-        _, text, tokens, words = sentence
+        _, text, tokens, words, lang = sentence
         for t_first, t_end, _ in triggers:
             s, e, date_text = resolve_event_dates(text, article.published_at, rule.tense, anchor=tokens[t_first][1])
             if date_text is None:
@@ -236,24 +240,28 @@ class AlertEngine:
             k = near[0] if near else len(tokens)
             window = rule.window_tokens or len(tokens)
             published = article.published_at.date()
-            near_in_time = (e is None or e >= published - BACKGROUND_AFTER) and (
-                s is None or s <= published + DATE_CUE_HORIZON
-            )
-            if (t_first - window <= k <= t_end + window) and near_in_time and not self._negated(words, k):
+            if rule.tense == "future":  # a plan's date is ahead: after the day of publication
+                near_in_time = s is not None and published < s <= published + DATE_CUE_HORIZON
+            else:
+                near_in_time = (e is None or e >= published - BACKGROUND_AFTER) and (
+                    s is None or s <= published + DATE_CUE_HORIZON
+                )
+            if (t_first - window <= k <= t_end + window) and near_in_time and not self._negated(lang, words, k):
                 return (k, k + 1, f"date {date_text!r}")
         return None
 
-    def _negated(self, words: list[str], at: int) -> bool:
-        return bool(self.pack.negations.find(words, max(0, at - NEGATION_WINDOW), at))
+    @staticmethod
+    def _negated(lang: CompiledLanguage, words: list[str], at: int) -> bool:
+        return bool(lang.negations.find(words, max(0, at - NEGATION_WINDOW), at))
 
-    def _status(self, words: list[str], trigger: int) -> tuple[str, int, Optional[str]]:
+    def _status(self, lang: CompiledLanguage, words: list[str], trigger: int) -> tuple[str, int, Optional[str]]:
         """The strongest non-negated status cue near the trigger; the pack's weakest level when there is none."""
         best = (self._default.status, self._default.rank, None)
         window = self.pack.pack.status_window_tokens
         lo, hi = max(0, trigger - window), min(len(words), trigger + window + 1)
-        for level, phrases in self.pack.status:
+        for level, phrases in lang.status:
             for first, _, phrase in phrases.find(words, lo, hi):
-                if not self._negated(words, first) and level.rank > best[1]:
+                if not self._negated(lang, words, first) and level.rank > best[1]:
                     best = (level.status, level.rank, phrase)
         return best
 

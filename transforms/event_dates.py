@@ -16,21 +16,45 @@ from typing import Optional
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
     m.lower(): i for i, m in enumerate(calendar.month_abbr) if m
 }
-_MONTH = (
+# Month names of the languages the rules read (French, German, Russian in the genitive and nominative), for the
+# shapes with a day number ("18 et 19 juin", "18. und 19. Juni", "18-19 июня"). Shapes with no day stay English.
+_FOREIGN_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            "janvier januar jänner января январь",
+            "février februar февраля февраль",
+            "mars märz марта март",
+            "avril апреля апрель",
+            "mai мая май",
+            "juin juni июня июнь",
+            "juillet juli июля июль",
+            "août августа август",
+            "septembre сентября сентябрь",
+            "octobre oktober октября октябрь",
+            "novembre ноября ноябрь",
+            "décembre dezember декабря декабрь",
+        ],
+        start=1,
+    )
+    for name in names.split()
+}
+_MONTH_EN = (
     r"(January|February|March|April|May|June|July|August|September|October|November|December"
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
 )
-_DASH = r"\s*(?:[-–—]|to|through|until)\s*"
+_MONTH = "(" + "|".join(sorted([*_MONTH_EN[1:-4].split("|"), *_FOREIGN_MONTHS], key=len, reverse=True)) + r")\.?"
+_DASH = r"\s*(?:[-–—]|to|through|until|et|au|und|bis|и|по)\s*"
 _YEAR = r"(?:,?\s+(\d{4}))?"
 _WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}
 
 _PATTERNS = [
     ("month_range", re.compile(rf"\b{_MONTH}\s+(\d{{1,2}}){_DASH}{_MONTH}\s+(\d{{1,2}}){_YEAR}", re.I)),
     ("day_range", re.compile(rf"\b{_MONTH}\s+(\d{{1,2}}){_DASH}(\d{{1,2}})\b{_YEAR}", re.I)),
-    ("day_range_dm", re.compile(rf"\b(\d{{1,2}}){_DASH}(\d{{1,2}})\s+{_MONTH}{_YEAR}", re.I)),
+    ("day_range_dm", re.compile(rf"\b(\d{{1,2}})\.?{_DASH}(\d{{1,2}})\.?\s+{_MONTH}{_YEAR}", re.I)),
     ("date", re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b{_YEAR}", re.I)),
-    ("date_dm", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}{_YEAR}", re.I)),
-    ("month_year", re.compile(rf"\b(?:in\s+){_MONTH}\s+(\d{{4}})\b", re.I)),
+    ("date_dm", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+{_MONTH}{_YEAR}", re.I)),
+    ("month_year", re.compile(rf"\b(?:in\s+){_MONTH_EN}\s+(\d{{4}})\b", re.I)),
     (
         "relative",
         re.compile(
@@ -49,13 +73,16 @@ _PATTERNS = [
     ),
     # A month with no day ("in April", "next May", "scheduled for June"): the whole month. After the shapes
     # with a day, which win where they overlap; "May" only after a preposition, never the verb.
-    ("month_only", re.compile(rf"\b(in|for|by|next|this|until|from|since|early|late|mid)[-\s]+{_MONTH}\b", re.I)),
+    ("month_only", re.compile(rf"\b(in|for|by|next|this|until|from|since|early|late|mid)[-\s]+{_MONTH_EN}\b", re.I)),
     ("year_only", re.compile(r"\b(?:in|by|until|during|for)\s+((?:19|20)\d{2})\b(?![-–/]\d)", re.I)),
 ]
 _SEASONS = {"summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2), "spring": (3, 5)}
 
 
 def _month(name: str) -> int:
+    foreign = _FOREIGN_MONTHS.get(name.lower().rstrip("."))
+    if foreign:
+        return foreign
     return _MONTHS[
         name.lower().rstrip(".")[:3] if name.lower().rstrip(".") not in _MONTHS else name.lower().rstrip(".")
     ]
@@ -182,6 +209,10 @@ def _resolve_one(kind, m, base, base_day, tense):
             d1, d2, mo = int(g[0]), int(g[1]), _month(g[2])
             y = _year_for(mo, d1, base_day, g[3], tense)
             return dt.date(y, mo, d1), dt.date(y, mo, d2), m.group(0)
+        if kind in ("date", "date_dm") and (g[0] if kind == "date" else g[1]).lower().rstrip(".") in _FOREIGN_MONTHS:
+            month, day = (_month(g[0]), int(g[1])) if kind == "date" else (_month(g[1]), int(g[0]))
+            day_date = dt.date(_year_for(month, day, base_day, g[2], tense), month, day)
+            return day_date, day_date, m.group(0)
         if kind in ("date", "date_dm"):
             import dateparser  # a single explicit date: dateparser, anchored on the publish time
 

@@ -36,6 +36,7 @@ class RoleDef(_Model):
     role: str = Field(pattern=r"^[a-z][a-z_]*$")
     kinds: tuple[RoleKind, ...] = Field(min_length=1)
     titles: tuple[str, ...] = Field(min_length=1)
+    titles_in: dict[str, tuple[str, ...]] = {}  # other languages: forms as written, or stems ending in *
 
     @property
     def stands_alone(self) -> bool:
@@ -46,6 +47,7 @@ class RoleDef(_Model):
 class GroupDef(_Model):
     kind: GroupKind
     words: tuple[str, ...] = Field(min_length=1)
+    words_in: dict[str, tuple[str, ...]] = {}
 
 
 class RoleData(_Model):
@@ -61,10 +63,18 @@ class RoleBook:
     def __init__(self, data: RoleData, irregular: dict[str, tuple[str, ...]] | None = None):
         self.data = data
         self._roles = {r.role: r for r in data.roles}
-        self._titles = Phrases(tuple(t for r in data.roles for t in r.titles), irregular or {})
-        self._title_role = {t: r for r in data.roles for t in r.titles}
-        self._groups = Phrases(tuple(w for g in data.groups for w in g.words), irregular or {})
-        self._group_kind = {w: g.kind for g in data.groups for w in g.words}
+        languages = {"en"} | {c for r in data.roles for c in r.titles_in} | {c for g in data.groups for c in g.words_in}
+        self._titles, self._groups = {}, {}
+        self._title_role: dict[tuple[str, str], RoleDef] = {}
+        self._group_kind: dict[tuple[str, str], str] = {}
+        for code in sorted(languages):
+            titles = {t: r for r in data.roles for t in (r.titles if code == "en" else r.titles_in.get(code, ()))}
+            groups = {w: g.kind for g in data.groups for w in (g.words if code == "en" else g.words_in.get(code, ()))}
+            inflection = (irregular or {}) if code == "en" else None
+            self._titles[code] = Phrases(tuple(titles), inflection)
+            self._groups[code] = Phrases(tuple(groups), inflection)
+            self._title_role |= {(code, t): r for t, r in titles.items()}
+            self._group_kind |= {(code, w): k for w, k in groups.items()}
         self._body_kind = {name: kind for kind, names in data.bodies.items() for name in names}
 
     def body_kind(self, name: str) -> str | None:
@@ -74,11 +84,16 @@ class RoleBook:
     def role(self, role_id: str) -> RoleDef | None:
         return self._roles.get(role_id)
 
-    def titles(self, words: list[str], lo: int = 0, hi: int | None = None) -> list[tuple[int, int, RoleDef]]:
-        return [(a, b, self._title_role[p]) for a, b, p in _longest(self._titles.find(words, lo, hi))]
+    def titles(self, words: list[str], language: str = "en") -> list[tuple[int, int, RoleDef]]:
+        """Titles in a language's tokens; a language roles.yaml has no words for has none."""
+        phrases = self._titles.get(language)
+        found = _longest(phrases.find(words)) if phrases else []
+        return [(a, b, self._title_role[(language, p)]) for a, b, p in found]
 
-    def groups(self, words: list[str]) -> list[tuple[int, int, str]]:
-        return [(a, b, self._group_kind[p]) for a, b, p in _longest(self._groups.find(words))]
+    def groups(self, words: list[str], language: str = "en") -> list[tuple[int, int, str]]:
+        phrases = self._groups.get(language)
+        found = _longest(phrases.find(words)) if phrases else []
+        return [(a, b, self._group_kind[(language, p)]) for a, b, p in found]
 
 
 def _longest(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -71,6 +71,23 @@ class ActorConstraint(_Model):
         return () if value is None else (value,) if isinstance(value, str) else value
 
 
+class LanguageRule(_Model):
+    """A rule's words in a language other than English. Words are not inflected: list the forms, or end a word
+    with * to match every word it begins ("визит*" matches визит, визита, визитом)."""
+
+    triggers: tuple[str, ...] = Field(min_length=1)
+    require_any: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+class PackLanguage(_Model):
+    """A language's shared words: negations, the status levels' cues (by status) and the cue sets."""
+
+    negations: tuple[str, ...] = ()
+    status_cues: dict[str, tuple[str, ...]] = {}
+    cue_sets: dict[str, tuple[str, ...]] = {}
+
+
 class Rule(_Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
@@ -87,6 +104,7 @@ class Rule(_Model):
     date_is_cue: bool = False  # a date within the window stands for a required cue ("elections next Sunday")
     actors: ActorConstraint
     exclude: tuple[str, ...] = ()
+    languages: dict[str, LanguageRule] = {}  # the rule in other languages; a language not listed never fires it
 
     @field_validator("cameo")
     @classmethod
@@ -104,20 +122,33 @@ class RulePack(_Model):
     status_window_tokens: int = Field(10, ge=1, le=60, description="Status cues count only this close to the trigger.")
     status_levels: tuple[StatusLevel, ...] = Field(min_length=1)
     cue_sets: dict[str, tuple[str, ...]] = {}
+    languages: dict[str, PackLanguage] = {}  # ISO 639-1 code -> that language's shared words (English: above)
     rules: tuple[Rule, ...] = Field(min_length=1)
+
+    def _language(self, code: str, rule: Rule) -> PackLanguage:
+        if code not in self.languages:
+            raise ValueError(f"rule {rule.id} has words in {code!r}, which the pack's languages does not define")
+        return self.languages[code]
 
     @model_validator(mode="after")
     def _references(self):
         ids = [r.id for r in self.rules]
         if len(ids) != len(set(ids)):
             raise ValueError(f"rule ids must be unique: {sorted({i for i in ids if ids.count(i) > 1})}")
+        statuses = {level.status for level in self.status_levels}
+        for code, lang in self.languages.items():
+            unknown = sorted(set(lang.status_cues) - statuses)
+            if unknown:
+                raise ValueError(f"languages.{code}.status_cues: {unknown} are not statuses of status_levels")
         for rule in self.rules:
-            for field in ("triggers", "require_any", "exclude"):
-                for word in getattr(rule, field):
-                    if word.startswith("@") and word[1:] not in self.cue_sets:
-                        raise ValueError(
-                            f"rule {rule.id}: {field} names cue set {word!r}, which cue_sets does not define"
-                        )
+            for code, words in [("en", rule), *rule.languages.items()]:
+                sets = self.cue_sets if code == "en" else self._language(code, rule).cue_sets
+                for field in ("triggers", "require_any", "exclude"):
+                    for word in getattr(words, field):
+                        if word.startswith("@") and word[1:] not in sets:
+                            raise ValueError(
+                                f"rule {rule.id} ({code}): {field} names cue set {word!r}, which is not defined"
+                            )
         return self
 
 
@@ -156,70 +187,113 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
 
 
 class Phrases:
-    """A set of lemma phrases compiled for matching over token lists; the last word of each is inflected."""
+    """A set of lemma phrases compiled for matching over token lists. With `irregular` (English), the last word of
+    each is inflected; without it (other languages) words match as written, and a word ending in * matches every
+    token it begins."""
 
-    def __init__(self, phrases: tuple[str, ...], irregular: dict[str, tuple[str, ...]]):
-        self.patterns: dict[str, list[tuple[tuple[frozenset[str], ...], str]]] = {}
+    def __init__(self, phrases: tuple[str, ...], irregular: Optional[dict[str, tuple[str, ...]]]):
+        self.patterns: dict[str, list[tuple[tuple, str]]] = {}
+        self.prefixed: list[tuple[str, tuple, str]] = []  # (stem, slots, phrase) for a phrase whose first word is x*
         for phrase in phrases:
-            words = [t for t, _, _ in tokenize(phrase)]
-            if not words:
+            if irregular is None:
+                slots = [w[:-1].lower() if w.endswith("*") else frozenset({w.lower()}) for w in phrase.split()]
+            else:
+                words = [t for t, _, _ in tokenize(phrase)]
+                if not words:
+                    continue
+                slots = [frozenset({w}) for w in words[:-1]] + [frozenset(inflect(words[-1], irregular))]
+                if len(words) == 1 and len(words[0]) > 3:
+                    slots = [frozenset(inflect(words[0], irregular))]
+            if not slots:
                 continue
-            slots = [frozenset({w}) for w in words[:-1]] + [frozenset(inflect(words[-1], irregular))]
-            if len(words) == 1 and len(words[0]) > 3:
-                slots = [frozenset(inflect(words[0], irregular))]
+            if isinstance(slots[0], str):
+                self.prefixed.append((slots[0], tuple(slots), phrase))
+                continue
             for first in slots[0]:
                 self.patterns.setdefault(first, []).append((tuple(slots), phrase))
 
     def find(self, tokens: list[str], lo: int = 0, hi: Optional[int] = None) -> list[tuple[int, int, str]]:
         """(first token, end token, phrase) of every match inside tokens[lo:hi]."""
         hi = len(tokens) if hi is None else hi
-        if self.patterns.keys().isdisjoint(
-            tokens[lo:hi]
-        ):  # most sentences hold no phrase: one pass in C, not in Python
-            return []
+        if not self.prefixed and self.patterns.keys().isdisjoint(tokens[lo:hi]):
+            return []  # most sentences hold no phrase: one pass in C, not in Python
         found = []
         for i in range(lo, hi):
-            for slots, phrase in self.patterns.get(tokens[i], ()):
+            candidates = list(self.patterns.get(tokens[i], ()))
+            candidates += [(slots, p) for stem, slots, p in self.prefixed if tokens[i].startswith(stem)]
+            for slots, phrase in candidates:
                 end = i + len(slots)
-                if end <= hi and all(tokens[i + k] in slots[k] for k in range(1, len(slots))):
+                if end <= hi and all(_fits(slots[k], tokens[i + k]) for k in range(1, len(slots))):
                     found.append((i, end, phrase))
         return found
 
     def __bool__(self):
-        return bool(self.patterns)
+        return bool(self.patterns or self.prefixed)
+
+
+def _fits(slot, token: str) -> bool:
+    return token in slot if isinstance(slot, frozenset) else token.startswith(slot)
 
 
 class CompiledRule:
-    def __init__(self, rule: Rule, pack: RulePack):
-        self.rule = rule
+    """A rule's words compiled for one language (English: the rule's own fields; others: `rule.languages`)."""
 
-        def expand(words):
+    def __init__(self, rule: Rule, pack: RulePack, language: str = "en"):
+        self.rule = rule
+        self.language = language
+        english = language == "en"
+        words = rule if english else rule.languages[language]
+        sets = pack.cue_sets if english else pack.languages[language].cue_sets
+        irregular = pack.irregular if english else None
+
+        def expand(items):
             out = []
-            for w in words:
-                out.extend(pack.cue_sets[w[1:]] if w.startswith("@") else [w])
+            for w in items:
+                out.extend(sets[w[1:]] if w.startswith("@") else [w])
             return tuple(out)
 
-        self.triggers = Phrases(expand(rule.triggers), pack.irregular)
-        self.require = Phrases(expand(rule.require_any), pack.irregular)
-        self.exclude = Phrases(expand(rule.exclude), pack.irregular)
+        self.triggers = Phrases(expand(words.triggers), irregular)
+        self.require = Phrases(expand(words.require_any), irregular)
+        self.exclude = Phrases(expand(words.exclude), irregular)
         # The triggers' past-tense forms ("met", "visited", "held"): for a past-tense rule a trigger in one of these
-        # is the evidence of tense its required cues otherwise give.
+        # is the evidence of tense its required cues otherwise give. English only: elsewhere the cues say it.
         self.past_forms = frozenset(
             form
-            for phrase in expand(rule.triggers)
+            for phrase in (expand(rule.triggers) if english else ())
             for last in [tokenize(phrase)[-1][0]]
             for form in inflect(last, pack.irregular)
             if form.endswith("ed") or form in pack.irregular.get(last, ())
         )
 
 
+class CompiledLanguage:
+    """Everything the engine needs for one language: its rules, negations and status cues."""
+
+    def __init__(self, pack: RulePack, language: str):
+        english = language == "en"
+        words = None if english else pack.languages[language]
+        self.language = language
+        self.rules = [CompiledRule(r, pack, language) for r in pack.rules if english or language in r.languages]
+        self.negations = Phrases(pack.negations, {}) if english else Phrases(words.negations, None)
+        self.status = [
+            (level, Phrases(level.cues, pack.irregular))
+            if english
+            else (level, Phrases(words.status_cues.get(level.status, ()), None))
+            for level in pack.status_levels
+        ]
+
+
 class CompiledPack:
     def __init__(self, pack: RulePack):
         self.pack = pack
-        self.rules = [CompiledRule(r, pack) for r in pack.rules]
-        self.negations = Phrases(pack.negations, {})
-        self.status = [(level, Phrases(level.cues, pack.irregular)) for level in pack.status_levels]
+        self.by_language = {code: CompiledLanguage(pack, code) for code in ["en", *sorted(pack.languages)]}
+        english = self.by_language["en"]
+        self.rules, self.negations, self.status = english.rules, english.negations, english.status
         self.levels = {level.status: level for level in pack.status_levels}
+
+    def language(self, code: Optional[str]) -> Optional[CompiledLanguage]:
+        """The rules for an article's language; None when the pack has no words in it (then nothing fires)."""
+        return self.by_language.get(code or "en")
 
 
 def _format_error(err: ValidationError, where: str) -> str:
