@@ -27,7 +27,7 @@ from typing import Iterable, NamedTuple, Optional
 
 from schemas import Alert, AlertActor, Article, EntityMention
 from transforms.actors import Actor, ActorFinder
-from transforms.event_dates import resolve_event_dates
+from transforms.event_dates import dates_the_report, resolve_event_dates
 from transforms.gazetteer import Gazetteer
 from transforms.roles import RoleBook, load_role_book
 from transforms.rules import CompiledLanguage, CompiledPack, CompiledRule, tokenize
@@ -233,9 +233,9 @@ class AlertEngine:
         _, text, tokens, words, lang = sentence
         for t_first, t_end, _ in triggers:
             s, e, date_text = resolve_event_dates(text, article.published_at, rule.tense, anchor=tokens[t_first][1])
-            if date_text is None:
+            at = text.find(date_text) if date_text else -1
+            if at < 0 or dates_the_report(text, at):
                 continue
-            at = text.find(date_text)
             near = [k for k, (_, start, _) in enumerate(tokens) if start >= at]
             k = near[0] if near else len(tokens)
             window = rule.window_tokens or len(tokens)

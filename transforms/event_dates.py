@@ -161,6 +161,11 @@ _REPORTING = re.compile(
 )
 
 
+def dates_the_report(sentence: str, start: int) -> bool:
+    """The date at `start` dates the report ("said on Friday"), not the event."""
+    return bool(_REPORTING.search(sentence[max(0, start - 30) : start]))
+
+
 def resolve_event_dates(
     sentence: str, base: dt.datetime, tense: str = "any", anchor: int = 0
 ) -> tuple[Optional[dt.date], Optional[dt.date], Optional[str]]:
@@ -178,7 +183,7 @@ def resolve_event_dates(
         for m in pattern.finditer(sentence):
             if any(m.start() < f[3].end() and f[3].start() < m.end() for f in found):
                 continue  # a longer shape already covers this text (patterns run from longest to shortest)
-            reporting = bool(_REPORTING.search(sentence[max(0, m.start() - 30) : m.start()]))
+            reporting = dates_the_report(sentence, m.start())
             distance = m.start() - anchor if m.start() >= anchor else 2 * (anchor - m.end()) + 1
             found.append((reporting, distance, kind, m))
     if not found:

@@ -21,7 +21,7 @@ from transforms.rules import Phrases
 
 RoleKind = Literal["leader", "senior", "official", "state"]
 GroupKind = Literal["government", "armed_group", "state"]
-BodyKind = Literal["international_body", "government", "party"]
+BodyKind = Literal["international_body", "financial_body", "government", "party"]
 
 
 class RoleBookError(ValueError):

@@ -27,6 +27,7 @@ ActorKind = Literal[
     "country",
     "organization",
     "international_body",
+    "financial_body",
     "government",
     "armed_group",
     "party",
