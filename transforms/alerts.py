@@ -27,16 +27,17 @@ from typing import Iterable, NamedTuple, Optional
 
 from schemas import Alert, AlertActor, Article, EntityMention
 from transforms.actors import Actor, ActorFinder
-from transforms.event_dates import dates_the_report, resolve_event_dates
+from transforms.event_dates import dates_the_report, resolve_event_dates, starts_with_month
 from transforms.gazetteer import Gazetteer
 from transforms.roles import RoleBook, load_role_book
 from transforms.rules import CompiledLanguage, CompiledPack, CompiledRule, tokenize
 from transforms.text import stable_id
 
 _ABBREVIATION = re.compile(
-    r"\b\d{1,2}$|(?:\b[A-Z]\.)+[A-Z]?$|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|Maj|Capt|Prof|No|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Inc|Corp|Co|vs)$"
+    r"(?:\b[A-Z]\.)+[A-Z]?$|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|Maj|Capt|Prof|No|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Inc|Corp|Co|vs)$"
 )
 _BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+")
+_DAY = re.compile(r"(?:^|\D)\d{1,2}$")
 NEGATION_WINDOW = 3
 MAX_ACTORS = 8
 # A past event that ended this long before publication is background, not news. For a rule of any tense (an
@@ -53,6 +54,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     for m in _BOUNDARY.finditer(text):
         if m.group(0)[0] == "." and _ABBREVIATION.search(text[max(start, m.start() - 12) : m.start()]):
             continue
+        if m.group(0)[0] == "." and "\n" not in m.group(0) and _ordinal_day(text, m.start(), m.end()):
+            continue
         end = m.start() + (0 if m.group(0).startswith("\n") else len(m.group(0).rstrip()))
         if text[start:end].strip():
             spans.append((start, end))
@@ -60,6 +63,11 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     if text[start:].strip():
         spans.append((start, len(text.rstrip())))
     return spans
+
+
+def _ordinal_day(text: str, dot: int, after: int) -> bool:
+    """A day number's full stop before a month ("am 18. Juni"): no sentence ends there."""
+    return bool(_DAY.search(text[max(0, dot - 3) : dot])) and starts_with_month(text[after : after + 12])
 
 
 class _Sentence(NamedTuple):

@@ -44,6 +44,7 @@ _MONTH_EN = (
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
 )
 _MONTH = "(" + "|".join(sorted([*_MONTH_EN[1:-4].split("|"), *_FOREIGN_MONTHS], key=len, reverse=True)) + r")\.?"
+_MONTH_START = re.compile(_MONTH + r"\b", re.I)
 _DASH = r"\s*(?:[-–—]|to|through|until|et|au|und|bis|и|по)\s*"
 _YEAR = r"(?:,?\s+(\d{4}))?"
 _WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}
@@ -159,6 +160,11 @@ def _weekday(text: str, base: dt.date, tense: str) -> dt.date:
 _REPORTING = re.compile(
     r"\b(?:said|says|announced|reported|told|stated|confirmed|added|wrote|warned)\s+(?:on\s+)?$", re.I
 )
+
+
+def starts_with_month(text: str) -> bool:
+    """Whether the text begins with a month name, in any language the rules read."""
+    return bool(_MONTH_START.match(text))
 
 
 def dates_the_report(sentence: str, start: int) -> bool:
