@@ -17,7 +17,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=[p for name in PACKAGES for p in (name, f"{name}.*")]),
     package_data={
-        "transforms": ["data/*.yaml", "data/*.csv", "data/*.json", "data/ner_model/**/*"],
+        "transforms": ["data/*.yaml", "data/*.csv", "data/*.json", "data/*.txt", "data/ner_model/**/*"],
         "reporting": ["templates/*.j2"],
     },
     include_package_data=True,

@@ -51,7 +51,10 @@ class NewsOptions(PipelineOptions):
             "--story_threshold",
             type=float,
             default=_STORIES.threshold,
-            help="Cosine similarity for an article to join a story.",
+            help=(
+                "Cosine similarity for a full-text article to join a story (a headline needs less: "
+                "StoryConfig.short_threshold)."
+            ),
         )
         parser.add_argument(
             "--story_max_gap_days",

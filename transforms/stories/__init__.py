@@ -5,18 +5,27 @@ clusterer and its near-duplicate index), book.py (stories' aggregates and story 
 stage, AssignStories, apart from the plain-Python engine, as transforms/alerts.py is from its rules).
 
 Each article is compared only with stories active in a time window (last article at most
-`max_gap` before it) that share one of its strongest features (an inverted index over each
-story's top terms and entities): the cost per article does not grow with the articles seen, and
-stories that fall out of the window are expired. An article joins the most similar candidate
-story when the similarity reaches `threshold` (twice that when they share no entity), and starts a new story
-otherwise. Assignment is
+`max_gap` before it) that share one of its keys (an inverted index over each story's core keys): the cost per
+article does not grow with the articles seen, and stories that fall out of the window are expired. Assignment is
 online: it depends only on articles before it in event time, ties broken by article id.
 
-Similarity is the cosine between the article's vector and the story's centroid. The vector is
-a hashed TF-IDF of content words (document frequencies counted online, from earlier articles
-only) plus the article's entity ids, weighted `entity_weight`. Near-duplicates (MinHash over
-5-word shingles, estimated Jaccard >= `near_duplicate_threshold`) are marked with the earlier
-article's id and the score, never dropped; they join that article's story.
+A story is one event, whatever the length of its articles' texts (a headline alone, a headline and a one-line summary,
+a full report), and it does not chain into a topic:
+
+- An article's vector is TF-IDF over its `article_keys` (100) strongest keys: stemmed content words of the body, the
+  title's words weighted `title_weight` (3; an untitled article's lede stands in), and entity ids (document
+  frequencies counted online, from earlier articles only). A headline has a handful of keys, a report up to 100.
+- A story is matched on its core, the sum of its first `core_size` (8) articles' vectors. Later members join without
+  moving it, so the story cannot drift from event to neighbouring event (BBC, undated, once chained whole sections
+  into 250-article "stories" through a centroid that absorbed every member).
+- The cosine is taken against the core cut to its strongest keys, `story_keys_per_key` (2) per key of the article:
+  a headline is measured against what its story is mainly about, a report against all of it.
+- The threshold depends on how much text the article has: `short_threshold` (0.23) up to `short_keys` (8) keys,
+  `threshold` (0.3) from `long_keys` (60), linear in between; times `no_entity_factor` (1.5) when the article and
+  the story share no entity.
+
+Near-duplicates (MinHash over 5-word shingles, estimated Jaccard >= `near_duplicate_threshold`) are marked with the
+earlier article's id and the score, never dropped; they join that article's story.
 
 The window's state is bounded twice: by time (`max_gap`), and by size, for input whose dates
 do not move it on (undated files all share one time) or a feed too large for the window:

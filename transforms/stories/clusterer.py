@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import math
 import operator
 import sys
@@ -21,16 +22,32 @@ from transforms.text import stable_id
 
 @dataclasses.dataclass(frozen=True)
 class StoryConfig:
-    threshold: float = 0.09  # tuned on WikiRef220 (pairwise F1 0.91); 0.07-0.09 all score about 0.90
+    # An article joins the story whose core it is most similar to, at a cosine of at least `threshold` (times
+    # `no_entity_factor` when they share no entity). Tuned on the dev split of benchmarks/data/headline_events.jsonl
+    # with the BBC chaining check (see benchmarks/RESULTS.md).
+    threshold: float = 0.3  # for an article with at least `long_keys` keys (a full text)
+    short_threshold: float = 0.23  # for an article with at most `short_keys` keys (a headline); linear in between
+    short_keys: int = 8
+    long_keys: int = 60
+    no_entity_factor: float = 1.5
     max_gap: dt.timedelta = dt.timedelta(days=7)
     entity_weight: float = 1.0
+    title_weight: float = 3.0  # a title word weighs this much more than one mention in the body
+    # An article is compared through its `article_keys` strongest terms and entities: a headline of six words and a
+    # report of a thousand then meet on the same footing, where a whole-text vector left a headline's few words lost.
+    article_keys: int = 100
+    # ... and against the story's strongest keys only, `story_keys_per_key` per key of the article (at least
+    # `min_story_keys`): a headline is measured against what its story is mostly about, a full text against all of it.
+    story_keys_per_key: float = 2.0
+    min_story_keys: int = 12
+    # A story is matched on its first `core_size` articles (their summed vectors): later members do not move it, so it
+    # cannot drift from event to event into a section's topic.
+    core_size: int = 8
     near_duplicate_threshold: float = 0.8
-    centroid_terms: int = 1000
-    index_terms: int = 100
-    max_candidates: int = 30  # stories scored in full per article: the best by their dot product over the index keys
+    max_candidates: int = 30  # stories whose cosine is computed per article: the best by the index's dot product
     # Bounds on the window's state, whatever the input's dates: past them the oldest leave the window early (counted in
-    # the story_window_evictions metric). About 1.7 KB per article (near-duplicate index, story membership) and up to
-    # about 60 KB per story on BBC (its centroid holds up to `centroid_terms` terms): together at most about 140 MiB.
+    # the story_window_evictions metric). About 1.7 KB per article (near-duplicate index, story membership) and a few KB
+    # per story (its core holds at most core_size * article_keys keys).
     max_window_articles: int = 10_000
     max_active_stories: int = 2_000
 
@@ -128,10 +145,13 @@ _KEY, _WEIGHT = operator.itemgetter(0), operator.itemgetter(1)
 @dataclasses.dataclass
 class _Story:
     story_id: str
-    centroid: dict[str, float]
+    centroid: dict[str, float]  # the sum of its core articles' unit vectors
     last_seen: dt.datetime
     index_keys: tuple[str, ...] = ()
     norm: float = 1.0  # of the centroid, kept with it so a comparison costs one pass over the article's vector
+    core: int = 0  # articles in the core so far (at most StoryConfig.core_size)
+    order: dict = dataclasses.field(default_factory=dict)  # each centroid key's place, strongest first
+    cumulative: list = dataclasses.field(default_factory=list)  # squared norm of the strongest 1, 2, ... keys
 
 
 class StoryClusterer:
@@ -151,29 +171,40 @@ class StoryClusterer:
 
     # --- vectors ---------------------------------------------------------------------------
 
-    def _vector(self, f: ArticleFeatures, terms: list[tuple[int, float]]) -> dict[str, float]:
-        n = self._n + 1
-        # Keys interned: every story's centroid and the inverted index then share one string per feature (pickled
-        # once too), where each held its own copy; the centroids were most of the story state (BBC: 58 MiB).
-        vec = {sys.intern(f"t{h}"): tf * (math.log((n + 1) / (self._df[h] + 1)) + 1.0) for h, tf in terms}
-        for e in f.entities:
-            vec[sys.intern(f"e{e}")] = self.config.entity_weight * (math.log((n + 1) / (self._df[e] + 1)) + 1.0)
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        return {k: v / norm for k, v in vec.items()}
+    def _idf(self, key) -> float:
+        return math.log((self._n + 2) / (self._df[key] + 1)) + 1.0
 
-    @staticmethod
-    def _cosine(vec: dict[str, float], rank: dict[str, int], story: _Story) -> float:
-        """Cosine of a unit article vector and a story centroid (whose norm is cached); `rank` is each key's place in
-        `vec`.
+    def _vector(self, f: ArticleFeatures, terms: list[tuple[int, float]], title: list[int]) -> dict[str, float]:
+        """The article's unit vector over its `article_keys` strongest keys: TF-IDF of body words, title words weighted
+        `title_weight`, entity ids weighted `entity_weight` (document frequencies from earlier articles only)."""
+        weights: dict = {}
+        for h, tf in terms:
+            weights[h] = tf
+        for h in title:
+            weights[h] = weights.get(h, 0.0) + self.config.title_weight
+        # Keys interned: every story's centroid and the inverted index then share one string per feature (pickled
+        # once too), where each held its own copy.
+        vec = {sys.intern(f"t{h}"): w * self._idf(h) for h, w in weights.items()}
+        for e in f.entities:
+            vec[sys.intern(f"e{e}")] = self.config.entity_weight * self._idf(e)
+        top = _by_weight(vec.items())[: self.config.article_keys]
+        norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
+        return {k: v / norm for k, v in top}
+
+    def _cosine(self, vec: dict[str, float], rank: dict[str, int], story: _Story) -> float:
+        """Cosine of a unit article vector and the story centroid cut to its strongest keys (as many as the article's
+        length asks for, see StoryConfig.story_keys_per_key); `rank` is each key's place in `vec`.
 
         The dot product runs over the keys the two share (a set intersection, in C), summed in the article vector's own
-        key order: the terms it leaves out are exact zeros, so the sum is the one over every key of the vector, bit for
-        bit.
+        key order, so the sum is deterministic bit for bit.
         """
-        centroid = story.centroid
-        return (
-            sum(vec[k] * centroid[k] for k in sorted(vec.keys() & centroid.keys(), key=rank.__getitem__)) / story.norm
-        )
+        m = max(self.config.min_story_keys, int(self.config.story_keys_per_key * len(vec)))
+        m = min(m, len(story.cumulative))
+        if m == 0:
+            return 0.0
+        centroid, order = story.centroid, story.order
+        shared = sorted((k for k in vec.keys() & centroid.keys() if order[k] < m), key=rank.__getitem__)
+        return sum(vec[k] * centroid[k] for k in shared) / (math.sqrt(story.cumulative[m - 1]) or 1.0)
 
     # --- state upkeep ----------------------------------------------------------------------
 
@@ -210,16 +241,29 @@ class StoryClusterer:
         left, self._left = self._left, []
         return left
 
-    def _reindex(self, story: _Story) -> None:
-        for key in story.index_keys:
-            self._index.get(key, set()).discard(story.story_id)
-        top = _by_weight(story.centroid.items())
-        story.centroid = dict(top[: self.config.centroid_terms])
-        weights = list(story.centroid.values())
-        story.norm = math.sqrt(sum(map(operator.mul, weights, weights))) or 1.0  # the same sum as a generator's, in C
-        story.index_keys = tuple(k for k, _ in top[: self.config.index_terms])
-        for key in story.index_keys:
+    def _threshold(self, keys: int) -> float:
+        """The similarity an article needs, by how much text it has: its number of keys."""
+        c = self.config
+        if keys <= c.short_keys or c.long_keys <= c.short_keys:
+            return c.short_threshold
+        share = min(1.0, (keys - c.short_keys) / (c.long_keys - c.short_keys))
+        return c.short_threshold + share * (c.threshold - c.short_threshold)
+
+    def _grow(self, story: _Story, vec: dict[str, float]) -> None:
+        """Add an article's vector to the story's core while the core has room; after that the story does not move."""
+        if story.core >= self.config.core_size:
+            return
+        story.core += 1
+        for k, v in vec.items():
+            story.centroid[k] = story.centroid.get(k, 0.0) + v
+        ordered = _by_weight(story.centroid.items())
+        story.order = {k: i for i, (k, _) in enumerate(ordered)}
+        story.cumulative = list(itertools.accumulate(w * w for _, w in ordered))
+        story.norm = math.sqrt(story.cumulative[-1]) or 1.0
+        new = tuple(k for k in sorted(story.centroid) if k not in story.index_keys)
+        for key in new:
             self._index.setdefault(key, set()).add(story.story_id)
+        story.index_keys = story.index_keys + new
 
     def active_stories(self) -> int:
         return len(self._stories)
@@ -227,17 +271,16 @@ class StoryClusterer:
     # --- assignment ------------------------------------------------------------------------
 
     def _candidates(self, vec: dict[str, float]) -> list[str]:
-        """The active stories worth a full comparison: those indexed under the article's strongest
-        keys, best first by the dot product over those keys alone, at most `max_candidates`.
+        """The active stories worth a full comparison: those indexed under the article's keys, best first by the
+        dot product over those keys, at most `max_candidates`.
 
         However many stories are active, a full cosine is computed for at most `max_candidates`.
         """
-        keys = [k for k, _ in _by_weight(vec.items())[: self.config.index_terms]]
         partial: dict[str, float] = {}
         stories = self._stories
-        for k in keys:
+        for k in sorted(vec):
             w = vec[k]
-            for sid in self._index.get(k, ()):
+            for sid in sorted(self._index.get(k, ())):
                 story = stories[sid]
                 partial[sid] = partial.get(sid, 0.0) + w * story.centroid[k] / story.norm
         return [sid for sid, _ in _by_weight(partial.items())[: self.config.max_candidates]]
@@ -246,7 +289,8 @@ class StoryClusterer:
         """Assign one article (the next in event time). A given `story_id` (a prior run's) is kept as it is."""
         self._expire(f.published_at)
         terms = f.terms()
-        vec = self._vector(f, terms)
+        title = f.title_terms()
+        vec = self._vector(f, terms, title)
         sig = signature(f.minhash)
         near_of = near_score = None
         for key in sorted(self._near.query(sig)):
@@ -260,24 +304,25 @@ class StoryClusterer:
             else:
                 entity_keys = {f"e{e}" for e in f.entities}
                 rank = {k: i for i, k in enumerate(vec)}
+                base = self._threshold(len(vec))
                 for sid in self._candidates(vec):
                     story = self._stories[sid]
                     centroid = story.centroid
                     sim = self._cosine(vec, rank, story)
-                    # Without a shared entity, text alone must be twice as similar: short articles share stock words.
-                    needed = self.config.threshold if entity_keys & centroid.keys() else 2 * self.config.threshold
+                    # Without a shared entity, text alone must be more similar: short articles share stock words.
+                    needed = base
+                    if not entity_keys & centroid.keys():
+                        needed *= self.config.no_entity_factor
                     if sim >= needed and sim > best:
                         best_sid, best = sid, sim
         sid = story_id or best_sid or stable_id("sty_", f.article_id)
         story = self._stories.pop(sid, None) or _Story(sid, {}, f.published_at)
-        for k, v in vec.items():
-            story.centroid[k] = story.centroid.get(k, 0.0) + v
+        self._grow(story, vec)
         story.last_seen = max(story.last_seen, f.published_at)
         self._stories[sid] = story  # most recent last
-        self._reindex(story)
         # update online statistics and the near-duplicate index after the decision
         self._n += 1
-        self._df.update({h for h, _ in terms})
+        self._df.update({h for h, _ in terms} | set(title))
         self._df.update(set(f.entities))
         self._near.insert(f.article_id, sig)
         self._near_items.append((f.published_at, f.article_id))

@@ -1,5 +1,10 @@
-"""Story features: what the clusterer compares of each article (hashed TF-IDF terms, entity ids, a MinHash
-signature), and the stop words and MinHash permutations they need, loaded once per process.
+"""Story features: what the clusterer compares of each article (hashed terms of its body and of its title, entity
+ids, a MinHash signature), and the stop words and MinHash permutations they need, loaded once per process.
+
+Words are lower-cased and lightly stemmed (`stem`: plural, -ed, -ing and -e endings), so that a headline's
+"removes" meets a body's "removed". The title's words are kept apart from the body's: a headline says what the event
+is, and the clusterer weighs its words above the body's (see StoryConfig.title_weight). A body that repeats the
+title first (or is only the title: a headline-only feed item) does not count those words twice.
 """
 
 from __future__ import annotations
@@ -15,27 +20,48 @@ from typing import Iterable, NamedTuple, Optional
 import numpy
 
 _WORD = re.compile(r"[a-z][a-z'’-]{2,}")
+_POSSESSIVE = re.compile(r"['’]s?$")
+_SENTENCE = re.compile(r"[.!?]['\"”’)]*(?:\s|$)")
+_SUFFIXES = ("ings", "ing", "edly", "ed", "es", "s", "e")
 _DIMS = 1 << 20
 NUM_PERM = 128
 MINHASH_SCHEME = "affine32"
 
 
+@functools.lru_cache(maxsize=1)
 def load_stopwords() -> frozenset[str]:
+    """spaCy's English stop words and newsbeam's own list (transforms/data/story_stopwords.txt)."""
+    from importlib.resources import files
+
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    return frozenset(STOP_WORDS) | {
-        "said",
-        "says",
-        "year",
-        "years",
-        "told",
-        "would",
-        "also",
-        "could",
-        "mr",
-        "mrs",
-        "ms",
-    }
+    text = files("transforms").joinpath("data", "story_stopwords.txt").read_text(encoding="utf-8")
+    own = {line.split("#", 1)[0].strip() for line in text.splitlines()}
+    return frozenset(STOP_WORDS) | {w for w in own if w}
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """A light, deterministic stem: the possessive and one suffix off, keeping at least three letters
+    (removes / removed / remove -> remov, talks -> talk, killing -> kill)."""
+    word = _POSSESSIVE.sub("", word)
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def lede(body: str, min_words: int = 6, max_words: int = 40) -> str:
+    """The body's first sentence of at least `min_words` words ("Mr." ends none), at most `max_words` words."""
+    end = next((m.end() for m in _SENTENCE.finditer(body) if len(body[: m.end()].split()) >= min_words), len(body))
+    return " ".join(body[:end].split()[:max_words])
+
+
+def content_words(text: str, stopwords: frozenset[str]) -> list[str]:
+    """The stemmed words of `text` that are not stop words, in order."""
+    return [
+        stem(w) for w in _WORD.findall(text.lower()) if w not in stopwords and _POSSESSIVE.sub("", w) not in stopwords
+    ]
 
 
 def _hash(token: str) -> int:
@@ -55,6 +81,10 @@ class ArticleFeatures(NamedTuple):
     term_tf: bytes
     entities: tuple[str, ...]
     minhash: bytes  # NUM_PERM uint32 values (the affine32 scheme's hash values have 32 bits)
+    title_ids: bytes = b""  # the hashed content words of the title (uint32, ascending, each once)
+
+    def title_terms(self) -> list[int]:
+        return numpy.frombuffer(self.title_ids, dtype=numpy.uint32).tolist()
 
     def terms(self) -> list[tuple[int, float]]:
         """(hashed term, sublinear tf) pairs, by term, as Python numbers."""
@@ -103,10 +133,16 @@ def features_of(article: ArticleText, entity_ids: Iterable[str], stopwords: froz
     from datasketch import MinHash
 
     body = article.body
-
-    words = _WORD.findall(body.lower())
-    counts = Counter(_hash(w) for w in words if w not in stopwords)
+    title = (article.title or "").strip()
+    rest = body.lstrip()
+    if title and rest.lower().startswith(title.lower()):
+        rest = rest[len(title) :]  # the title is counted once, as the title
+    counts = Counter(_hash(w) for w in content_words(rest, stopwords))
     ids = sorted(counts)
+    # An untitled article (a plain-text file without a title line) stands in its lede: the sentence that says what
+    # happened, as a headline does.
+    headline = title or lede(rest)
+    title_ids = sorted({_hash(w) for w in content_words(headline, stopwords)})
     mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME, permutations=minhash_permutations())
     mh.update_batch(list(shingles(body.lower().split())))
     if (mh.hashvalues >> numpy.uint64(32)).any():
@@ -120,6 +156,7 @@ def features_of(article: ArticleText, entity_ids: Iterable[str], stopwords: froz
         numpy.array([1.0 + math.log(counts[h]) for h in ids], dtype=numpy.float64).tobytes(),
         tuple(sorted(set(entity_ids))),
         mh.hashvalues.astype(numpy.uint32).tobytes(),
+        numpy.array(title_ids, dtype=numpy.uint32).tobytes(),
     )
 
 
