@@ -245,6 +245,7 @@ def story_alert_rows(con) -> list[dict]:
         con,
         """
         SELECT s.story_alert_id, s.rule_id, coalesce(s.story_title, s.title) AS story_title, s.title, s.status,
+               s.story_languages,
                s.version, s.first_seen, s.last_updated, s.source_count, s.article_count, s.story_id, s.event_start,
                s.event_end, list_sort(list_transform(s.actors, lambda x: x.name)) AS actors, s.location_name,
                s.evidence_text, a.alert_id AS evidence_alert_id

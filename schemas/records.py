@@ -234,6 +234,7 @@ class Story(_Record):
     article_count: int
     source_count: int = Field(description="Distinct known sources; articles without a source are not counted as one.")
     sources: list[str]
+    languages: list[str] = Field(default_factory=list, description="The languages of the story's articles.")
     top_entities: list[StoryEntity]
     title: Optional[str] = Field(None, description="Representative title: the earliest titled article's.")
     article_ids: list[str]

@@ -64,7 +64,7 @@ QUALIFY row_number() OVER (PARTITION BY story_id ORDER BY last_seen DESC, articl
 -- view: current_story_alerts
 -- The one current alert per (rule, story): its latest version, with the story's title.
 CREATE OR REPLACE VIEW current_story_alerts AS
-SELECT a.* EXCLUDE (dt), s.title AS story_title, s.sources AS story_sources
+SELECT a.* EXCLUDE (dt), s.title AS story_title, s.sources AS story_sources, s.languages AS story_languages
 FROM story_alerts AS a LEFT JOIN current_stories AS s USING (story_id)
 QUALIFY row_number() OVER (PARTITION BY a.story_alert_id ORDER BY a.version DESC) = 1;
 

@@ -21,7 +21,17 @@ from transforms.dedup import KnownHashes
 from transforms.sink import match_files, part_name, written_by
 from transforms.stories import ArticleText, StoryInput, features_of, load_stopwords
 
-_ARTICLE_COLUMNS = ["article_id", "content_hash", "published_at", "source", "title", "body", "entities", "story_id"]
+_ARTICLE_COLUMNS = [
+    "article_id",
+    "content_hash",
+    "published_at",
+    "source",
+    "title",
+    "body",
+    "language",
+    "entities",
+    "story_id",
+]
 
 
 def _files(output: str, table: str, batch_id: str) -> list[str]:
@@ -67,7 +77,9 @@ def extend_lookback(
         for row in table.to_pylist():
             hashes[row["content_hash"]] = row["article_id"]
             entities = row["entities"] or []
-            text = ArticleText(row["article_id"], row["published_at"], row["source"], row["title"], row["body"])
+            text = ArticleText(
+                row["article_id"], row["published_at"], row["source"], row["title"], row["body"], row.get("language")
+            )
             feats = features_of(text, [e["entity_id"] for e in entities], stopwords)
             inputs.append(
                 StoryInput(feats, tuple((e["entity_id"], e["name"], e["type"]) for e in entities[:20]), row["story_id"])

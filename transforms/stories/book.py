@@ -36,6 +36,7 @@ class _StoryState:
     last_seen: dt.datetime
     article_ids: list[str]
     sources: set[str]
+    languages: set[str]
     entities: Counter
     names: dict[str, tuple[str, str]]
     title: Optional[str]
@@ -103,13 +104,15 @@ class StoryBook:
         st = self.stories.get(story_id)
         if st is None:
             st = self.stories[story_id] = _StoryState(
-                story_id, f.published_at, f.published_at, [], set(), Counter(), {}, None, deque()
+                story_id, f.published_at, f.published_at, [], set(), set(), Counter(), {}, None, deque()
             )
         st.left = False  # an article of an earlier run may bring a story back into the window
         st.first_seen, st.last_seen = min(st.first_seen, f.published_at), max(st.last_seen, f.published_at)
         st.article_ids.append(f.article_id)
         if f.source:
             st.sources.add(f.source)
+        if f.language:
+            st.languages.add(f.language)
         for entity_id, name, kind in inp.entity_names:
             st.entities[entity_id] += 1
             st.names.setdefault(entity_id, (name, kind))
@@ -257,6 +260,7 @@ class StoryBook:
                     article_count=len(st.article_ids),
                     source_count=len(st.sources),
                     sources=sorted(st.sources),
+                    languages=sorted(st.languages),
                     top_entities=[
                         StoryEntity(entity_id=e, name=st.names[e][0], type=st.names[e][1], articles=n) for e, n in top
                     ],

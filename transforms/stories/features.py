@@ -82,6 +82,7 @@ class ArticleFeatures(NamedTuple):
     entities: tuple[str, ...]
     minhash: bytes  # NUM_PERM uint32 values (the affine32 scheme's hash values have 32 bits)
     title_ids: bytes = b""  # the hashed content words of the title (uint32, ascending, each once)
+    language: Optional[str] = None  # the article's language: a story lists the languages of its articles
 
     def title_terms(self) -> list[int]:
         return numpy.frombuffer(self.title_ids, dtype=numpy.uint32).tolist()
@@ -126,6 +127,7 @@ class ArticleText(NamedTuple):
     source: Optional[str]
     title: Optional[str]
     body: str
+    language: Optional[str] = None
 
 
 def features_of(article: ArticleText, entity_ids: Iterable[str], stopwords: frozenset[str]) -> ArticleFeatures:
@@ -157,6 +159,7 @@ def features_of(article: ArticleText, entity_ids: Iterable[str], stopwords: froz
         tuple(sorted(set(entity_ids))),
         mh.hashvalues.astype(numpy.uint32).tobytes(),
         numpy.array(title_ids, dtype=numpy.uint32).tobytes(),
+        getattr(article, "language", None),
     )
 
 
