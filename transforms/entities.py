@@ -31,6 +31,7 @@ from spacy.util import registry
 
 from schemas import Article, ArticleEntity, EntityMention
 from transforms.gazetteer import Gazetteer, NerRules, derived_id, load_gazetteer, load_ner_rules, normalize_name
+from transforms.multilang import ForeignTagger, foreign_tagger
 
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 # newsbeam's own news NER model, shipped as package data (rebuilt by `python -m benchmarks.train_ner`, see the README).
@@ -73,6 +74,7 @@ class Mention:
     end_char: int
     sentence_index: int
     resolution: str
+    source: str = ""  # what found the span: the model's name, or "gazetteer" (EntityMention.source)
 
 
 # The tagger with newsbeam's news model (README, "The news NER model"): TaggerConfig(**NEWS_TAGGER). Not the default
@@ -233,9 +235,15 @@ class EntityResolver:
     """
 
     def __init__(
-        self, gazetteer: Gazetteer, rules: NerRules, model_labels_win: bool = False, majority_labels: bool = True
+        self,
+        gazetteer: Gazetteer,
+        rules: NerRules,
+        model_labels_win: bool = False,
+        majority_labels: bool = True,
+        model_name: str = "",
     ):
         self._gaz = gazetteer
+        self._model_name = model_name
         self._model_labels_win = model_labels_win
         self._majority = majority_labels
         self._rules = rules.model_copy(
@@ -281,6 +289,7 @@ class EntityResolver:
             else:
                 label = labels.get(normalize_name(span.text), label)
                 mention = self._resolve_unknown(span, label, full_names, sentence)
+            mention.source = "gazetteer" if span.ent_id_ else self._model_name  # the ruler's spans carry an id
             if mention.type == "PERSON":
                 words = self._name_words(span)
                 if len(words) > 1:
@@ -300,7 +309,7 @@ class EntityResolver:
         for m in sorted(inside, key=lambda m: (m.start - m.end, m.start)):
             entry = self._gaz.canonical(m.id_)
             if entry is not None and not taken.intersection(range(m.start, m.end)):
-                out.append((Span(doc, m.start, m.end, label=m.label_), entry.type, entry))
+                out.append((Span(doc, m.start, m.end, label=m.label_, span_id=m.id), entry.type, entry))
                 taken.update(range(m.start, m.end))
         return sorted(out, key=lambda c: c[0].start)
 
@@ -474,7 +483,9 @@ class EntityTagger:
             self.rules,
             model_labels_win=not config.gazetteer_first,
             majority_labels=config.majority_labels,
+            model_name=Path(config.model).name,
         )
+        self._foreign: dict[str, ForeignTagger] = {}  # loaded on first use, once per worker like the English model
 
     def tag(self, texts: list[str]) -> list[list[Mention]]:
         """The mentions of each text, over its whole length: a long text is read in pieces (split_for_model), whose
@@ -489,10 +500,35 @@ class EntityTagger:
             out.append(self._resolver(doc, text, doc_text))
         return out
 
+    def foreign(self, language: str) -> ForeignTagger:
+        """The tagger for text in `language` (not English): its own model (languages.yaml) or the gazetteer only."""
+        if language not in self._foreign:
+            self._foreign[language] = foreign_tagger(language)
+        return self._foreign[language]
+
+    def tag_by_language(self, texts: list[str], languages: list[Optional[str]]) -> list[list[Mention]]:
+        """The mentions of each text, read as its language: English (and a text of unknown language, None) by
+        `tag`, every other language by its ForeignTagger, so no English model ever reads text that is not English."""
+        out: list[Optional[list[Mention]]] = [None] * len(texts)
+        groups: dict[str, list[int]] = {}
+        for i, lang in enumerate(languages):
+            groups.setdefault(lang or "en", []).append(i)
+        for lang, idx in groups.items():
+            tagged = (
+                self.tag([texts[i] for i in idx]) if lang == "en" else self.foreign(lang).tag([texts[i] for i in idx])
+            )
+            for i, mentions in zip(idx, tagged):
+                out[i] = mentions
+        return out
+
     def tag_articles(self, articles: list[Article]) -> list[TaggedArticle]:
-        """Articles with their entities summarized, and their mentions as records."""
+        """Articles with their entities summarized, and their mentions as records. Each article is read as its trusted
+        language (Article.language)."""
         out = []
-        for article, mentions in zip(articles, self.tag([a.body for a in articles])):
+        tagged = self.tag_by_language([a.body for a in articles], [a.language for a in articles])
+        for article, mentions in zip(articles, tagged):
+            language = article.language or "en"
+            gazetteer = self.gazetteer if language == "en" else self.foreign(language).gazetteer
             rows = tuple(
                 EntityMention(
                     article_id=article.article_id,
@@ -505,12 +541,12 @@ class EntityTagger:
                     sentence_index=m.sentence_index,
                     resolution=m.resolution,
                     published_at=article.published_at,
+                    language=language,
+                    source=m.source or None,
                 )
                 for m in mentions
             )
-            out.append(
-                TaggedArticle(article.model_copy(update={"entities": summarize(mentions, self.gazetteer)}), rows)
-            )
+            out.append(TaggedArticle(article.model_copy(update={"entities": summarize(mentions, gazetteer)}), rows))
         return out
 
 
