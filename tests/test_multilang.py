@@ -198,3 +198,17 @@ def test_alias_data_is_valid_and_sourced():
     assert set(COUNTRY_NAME_LOCALES) <= putin
     korea = {r.lang for r in rows if r.name == "North Korea"}
     assert set(COUNTRY_NAME_LOCALES) <= korea
+
+
+def test_the_alert_step_asks_the_gate():
+    """The English alert rules do not run on the German article: run on it anyway (2026-12-02), they fired
+    leader_health_or_death on "Kremlsprecher Dmitri Peskow sagte, Putin werde mit Machthaber ..."."""
+    from apache_beam.utils import shared
+
+    from transforms.analyze import Analyzed, _AnalyzeFn
+
+    fn = _AnalyzeFn(TaggerConfig(), shared.Shared(), None)
+    fn.setup()
+    out = list(fn.process([_article("de")]))
+    assert len(out) == 1 and isinstance(out[0], Analyzed)
+    assert out[0].alerts == () and PUTIN in {m.entity_id for m in out[0].mentions}
