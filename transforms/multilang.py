@@ -58,6 +58,7 @@ COUNTRY_NAME_LOCALES = {
 # Scripts written without spaces between words: one character is one token.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+PREFIX = 3
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)|[。！？]")
 
 
@@ -188,6 +189,10 @@ class Keyer:
         if self.rule and self.rule.lemmatizer == "natasha":
             self._lemma = natasha_lemmatizer()
         self.key = lru_cache(maxsize=1 << 15)(self._key)
+        # With a lemmatizer (a dictionary look-up, about 1 ms a word in pure Python), only the words that can match: an
+        # inflected form shares its first letters with its normal form, so a word whose first PREFIX letters begin no
+        # alias word keeps its own form (AliasMatcher sets this).
+        self.prefixes: Optional[frozenset[str]] = None
 
     def _key(self, word: str) -> str:
         word = unicodedata.normalize("NFC", word).casefold()
@@ -212,6 +217,17 @@ class Keyer:
 
     def __call__(self, text: str) -> list[tuple[int, int, str]]:
         return [(m.start(), m.end(), self.key(m.group(0))) for m in _TOKEN.finditer(text)]
+
+    def text_keys(self, text: str) -> list[tuple[int, int, str]]:
+        """As calling the keyer, for an article's text: a word no alias word can begin with is not lemmatized."""
+        if self.prefixes is None:
+            return self(text)
+        out = []
+        for m in _TOKEN.finditer(text):
+            word = m.group(0)
+            plain = word.casefold().translate(self._letters) if self._letters else word.casefold()
+            out.append((m.start(), m.end(), self.key(word) if plain[:PREFIX] in self.prefixes else plain))
+        return out
 
 
 @lru_cache(maxsize=1)
@@ -260,9 +276,11 @@ class AliasMatcher:
         for keys in ambiguous:
             del self.index[keys]
         self.longest = max((len(k) for k in self.index), default=0)
+        if keyer.rule is not None and keyer.rule.lemmatizer:
+            keyer.prefixes = frozenset(k[:PREFIX] for keys in self.index for k in keys)
 
     def find(self, text: str, tokens: Optional[list] = None) -> list[Match]:
-        tokens = tokens if tokens is not None else self.keyer(text)
+        tokens = tokens if tokens is not None else self.keyer.text_keys(text)
         out, i = [], 0
         while i < len(tokens):
             for n in range(min(self.longest, len(tokens) - i), 0, -1):
