@@ -31,6 +31,7 @@ from spacy.util import registry
 
 from schemas import Article, ArticleEntity, EntityMention
 from transforms.gazetteer import Gazetteer, NerRules, derived_id, load_gazetteer, load_ner_rules, normalize_name
+from transforms.mentions import Mention, split_for_model
 from transforms.multilang import ForeignTagger, foreign_tagger
 
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
@@ -63,18 +64,6 @@ class TaggerConfig:
     # (split_for_model): spaCy refuses texts over nlp.max_length (1,000,000), and a batch's memory grows with its
     # longest text. 7 of BBC's 2,225 texts are longer (the longest 25,452); the median is 1,934.
     piece_chars: int = 10_000
-
-
-@dataclasses.dataclass
-class Mention:
-    entity_id: str
-    canonical_name: str
-    type: str
-    start_char: int
-    end_char: int
-    sentence_index: int
-    resolution: str
-    source: str = ""  # what found the span: the model's name, or "gazetteer" (EntityMention.source)
 
 
 # The tagger with newsbeam's news model (README, "The news NER model"): TaggerConfig(**NEWS_TAGGER). Not the default
@@ -114,30 +103,6 @@ def _title(word: str, keep: frozenset[str]) -> str:
         return word
     titled = word.title().replace("'S", "'s").replace("’S", "’s")
     return titled if len(titled) == len(word) else word
-
-
-# Where a long text may be cut, best first: after a paragraph, a line, a sentence, a space.
-_CUTS = ("\n\n", "\n", ". ", "? ", "! ", " ")
-
-
-def split_for_model(text: str, limit: int) -> list[str]:
-    """`text` in consecutive pieces of at most `limit` characters that join back to it exactly.
-
-    Each cut falls at the last paragraph break in reach, else the last line break, sentence end or
-    space, so that no name is cut in two; only a run of `limit` characters without any of those is cut
-    where the limit falls. The model reads each piece as a text of its own (its context reaches a few
-    tokens, so a cut at a paragraph changes nothing).
-    """
-    if len(text) <= limit:
-        return [text]
-    pieces, pos = [], 0
-    while len(text) - pos > limit:
-        window = text[pos : pos + limit]
-        cut = next((i + len(sep) for sep in _CUTS if (i := window.rfind(sep)) > 0), limit)
-        pieces.append(text[pos : pos + cut])
-        pos += cut
-    pieces.append(text[pos:])
-    return pieces
 
 
 def sentence_starts_of(doc, text: str) -> list[int]:

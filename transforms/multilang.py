@@ -37,6 +37,7 @@ from transforms.gazetteer import (
     load_gazetteer,
 )
 from transforms.language import NerModel, language_gate
+from transforms.mentions import Mention, split_for_model
 
 # The languages whose country names come from pycountry's ISO 3166 translations, and each one's gettext locale.
 COUNTRY_NAME_LOCALES = {
@@ -322,8 +323,6 @@ class SpacyNer:
         self.spec, self.piece_chars, self.batch_size = spec, piece_chars, batch_size
 
     def __call__(self, texts: list[str], known: Optional[Callable[[str], bool]] = None) -> list[list[ModelSpan]]:
-        from transforms.entities import split_for_model
-
         pieces = [split_for_model(t, self.piece_chars) for t in texts]
         docs = self.nlp.pipe((p for ps in pieces for p in ps), batch_size=self.batch_size)
         out = []
@@ -356,8 +355,6 @@ class NatashaNer:
     def __call__(self, texts: list[str], known: Optional[Callable[[str], bool]] = None) -> list[list[ModelSpan]]:
         from natasha import Doc
         from natasha.doc import adapt_spans, inject_morph, sent_words
-
-        from transforms.entities import split_for_model
 
         pieces = [split_for_model(t, self.piece_chars) for t in texts]
         flat = [p for ps in pieces for p in ps]
@@ -443,8 +440,6 @@ class ForeignTagger:
         return [self._mentions(text, spans) for text, spans in zip(texts, model_spans)]
 
     def _mentions(self, text: str, spans: list[ModelSpan]) -> list:
-        from transforms.entities import Mention
-
         starts = sentence_starts(text)
 
         def sentence(pos: int) -> int:
@@ -477,8 +472,6 @@ class ForeignTagger:
     def _unknown(self, span: ModelSpan, surface: str, start: int, end: int, sentence: int, full_names):
         """A name the gazetteer does not know: a one-word person named in full earlier is that person (variant);
         any other gets an id derived from its type and dictionary form ("Ким Чен Ыном" -> "Ким Чен Ын")."""
-        from transforms.entities import Mention
-
         keys = [k for _, _, k in self.keyer(surface)]
         if span.label == "PERSON" and len(keys) == 1:
             for words, entity_id, name in reversed(full_names):
