@@ -212,3 +212,11 @@ def test_the_alert_step_asks_the_gate():
     out = list(fn.process([_article("de")]))
     assert len(out) == 1 and isinstance(out[0], Analyzed)
     assert out[0].alerts == () and PUTIN in {m.entity_id for m in out[0].mentions}
+
+
+def test_languages_without_data_share_one_gazetteer_tagger(tagger):
+    assert tagger.foreign("nl") is tagger.foreign("sv")
+    assert tagger.foreign("nl").model is None and tagger.foreign("nl").lang == "*"
+    (mentions,) = tagger.tag_by_language(["Poetin bezoekt Noord-Korea. Kim Jong Un en NATO."], ["nl"])
+    assert {m.canonical_name for m in mentions} == {"Kim Jong Un", "NATO"}
+    assert {(m.resolution, m.source) for m in mentions} == {("gazetteer", "gazetteer")}

@@ -32,7 +32,7 @@ from spacy.util import registry
 from schemas import Article, ArticleEntity, EntityMention
 from transforms.gazetteer import Gazetteer, NerRules, derived_id, load_gazetteer, load_ner_rules, normalize_name
 from transforms.mentions import Mention, split_for_model
-from transforms.multilang import ForeignTagger, foreign_tagger
+from transforms.multilang import ForeignTagger, data_language, foreign_tagger
 
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 # newsbeam's own news NER model, shipped as package data (rebuilt by `python -m benchmarks.train_ner`, see the README).
@@ -467,9 +467,10 @@ class EntityTagger:
 
     def foreign(self, language: str) -> ForeignTagger:
         """The tagger for text in `language` (not English): its own model (languages.yaml) or the gazetteer only."""
-        if language not in self._foreign:
-            self._foreign[language] = foreign_tagger(language)
-        return self._foreign[language]
+        key = data_language(language)  # the languages newsbeam has nothing of its own for share one tagger
+        if key not in self._foreign:
+            self._foreign[key] = foreign_tagger(key)
+        return self._foreign[key]
 
     def tag_by_language(self, texts: list[str], languages: list[Optional[str]]) -> list[list[Mention]]:
         """The mentions of each text, read as its language: English (and a text of unknown language, None) by

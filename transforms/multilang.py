@@ -495,6 +495,22 @@ class ForeignTagger:
         return start, end
 
 
+ANY_LANGUAGE = "*"
+
+
+def data_language(lang: str) -> str:
+    """`lang` when newsbeam has anything of its own for it (a model, aliases, translated country names, inflection
+    rules), else "*": every such language shares one tagger with the names that are the same in all languages."""
+    own = (
+        language_gate().ner_model(lang) is not None
+        or lang in COUNTRY_NAME_LOCALES
+        or lang in inflection_rules()
+        or any(r.lang == lang for r in alias_rows())
+    )
+    return lang if own else ANY_LANGUAGE
+
+
 def foreign_tagger(lang: str) -> ForeignTagger:
     """The tagger for `lang` as languages.yaml has it: its model if it has one, the gazetteer only otherwise."""
-    return ForeignTagger(lang, language_gate().ner_model(lang))
+    lang = data_language(lang)
+    return ForeignTagger(lang, language_gate().ner_model(lang) if lang != ANY_LANGUAGE else None)
