@@ -498,6 +498,7 @@ class ForeignTagger:
 ANY_LANGUAGE = "*"
 
 
+@lru_cache(maxsize=512)
 def data_language(lang: str) -> str:
     """`lang` when newsbeam has anything of its own for it (a model, aliases, translated country names, inflection
     rules), else "*": every such language shares one tagger with the names that are the same in all languages."""
