@@ -259,3 +259,23 @@ def test_the_driver_writes_each_articles_language_and_where_its_entities_came_fr
         assert PUTIN in {m["entity_id"] for m in mentions if ids[m["article_id"]] == lang}, lang
     alerts = pq.read_table(out / "alerts").to_pylist() if (out / "alerts").exists() else []
     assert {ids[a["article_id"]] for a in alerts} <= {"en"}  # the English rules read English only
+
+
+@pytest.mark.parametrize(
+    "head, expected",
+    [
+        ('<html lang="de-DE">', ("de", "declared")),
+        ("<html class='x' lang=fr>", ("fr", "declared")),
+        ('<html><head><meta http-equiv="Content-Language" content="de"></head>', ("de", "declared")),
+        ('<html lang="x-default">', ("de", "detected")),  # not a language code: detection decides
+        ("<html>", ("de", "detected")),
+    ],
+)
+def test_an_html_page_declares_its_language(head, expected):
+    paragraphs = (DATA / "de.txt").read_text(encoding="utf-8").split("\n\n")
+    html = head + "<body><article>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "</article></body></html>"
+    data = html.encode()
+    raw = RawInput("/in/page.html", data, ".html", size=len(data))
+    article = build_article(raw, ParseConfig(INGESTED_AT), LanguageDetector())
+    assert (article.language, article.language_source) == expected
+    assert article.language_detected == "de"
