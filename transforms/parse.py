@@ -107,8 +107,8 @@ def build_article(raw: RawInput, config: ParseConfig, detect_language: LanguageD
         flags.append(FLAG_URL_DROPPED)
     title = clean_text(parsed.title) if parsed.title else None
     digest = content_hash(body)
-    detected = detect_language(title, body)
-    language, language_source = trusted_language(parsed.language, detected)
+    detected, score = detect_language.detect(title, body)
+    language, language_source = trusted_language(parsed.language, detected, score)
     try:
         return Article(
             article_id=stable_id("art_", digest),
