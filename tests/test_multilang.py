@@ -127,7 +127,7 @@ def test_the_gate_is_data_every_step_can_ask():
     assert gate.serves("ner", "en") and gate.serves("ner", "fr") and gate.serves("ner", "ru")
     assert not gate.serves("ner", "de") and gate.ner_model("de") is None
     assert gate.serves("gazetteer", "ko")
-    assert gate.serves("alerts", "en") and not gate.serves("alerts", "ru")
+    assert gate.serves("alerts", "en") and gate.serves("alerts", "ru") and not gate.serves("alerts", "vi")
     assert gate.serves("alerts", None)  # a body without letters goes where English goes, as before
     assert gate.ner_model("fr").licence == "LGPL-LR"
 
@@ -208,12 +208,16 @@ def test_the_alert_step_asks_the_gate():
     from apache_beam.utils import shared
 
     from transforms.analyze import Analyzed, _AnalyzeFn
+    from transforms.rules import load_rule_pack
 
     fn = _AnalyzeFn(TaggerConfig(), shared.Shared(), None)
     fn.setup()
-    out = list(fn.process([_article("de")]))
-    assert len(out) == 1 and isinstance(out[0], Analyzed)
-    assert out[0].alerts == () and PUTIN in {m.entity_id for m in out[0].mentions}
+    out = list(fn.process([_article("de"), _article("vi")]))
+    assert len(out) == 2 and all(isinstance(o, Analyzed) for o in out)
+    german = {c.rule.id for c in load_rule_pack().language("de").rules}
+    assert {a.rule_id for a in out[0].alerts} <= german and "leader_health_or_death" not in german
+    assert out[1].alerts == ()  # no rule has Vietnamese words
+    assert all(PUTIN in {m.entity_id for m in o.mentions} for o in out)
 
 
 def test_languages_without_data_share_one_gazetteer_tagger(tagger):
@@ -258,7 +262,13 @@ def test_the_driver_writes_each_articles_language_and_where_its_entities_came_fr
     for lang in ids.values():
         assert PUTIN in {m["entity_id"] for m in mentions if ids[m["article_id"]] == lang}, lang
     alerts = pq.read_table(out / "alerts").to_pylist() if (out / "alerts").exists() else []
-    assert {ids[a["article_id"]] for a in alerts} <= {"en"}  # the English rules read English only
+    from transforms.rules import load_rule_pack
+
+    pack = load_rule_pack()
+    for a in alerts:  # a rule fires only in a language it has words in: English words never read German
+        lang = ids[a["article_id"]]
+        assert a["rule_id"] in {c.rule.id for c in pack.language(lang).rules}, (lang, a["rule_id"])
+    assert "vi" not in {ids[a["article_id"]] for a in alerts}
 
 
 @pytest.mark.parametrize(

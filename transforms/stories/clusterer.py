@@ -44,6 +44,12 @@ class StoryConfig:
     # cannot drift from event to event into a section's topic.
     core_size: int = 8
     near_duplicate_threshold: float = 0.8
+    # Across languages words do not meet: an article joins a story none of whose articles is in its language when it
+    # shares at least `cross_language_entities` entities with the story's core, carrying `cross_language_share` of
+    # its entities' weight (idf), within max_gap. Entity ids are the same in every language (Q7747 is Putin,
+    # Poutine and Путин).
+    cross_language_entities: int = 3
+    cross_language_share: float = 0.6
     max_candidates: int = 30  # stories whose cosine is computed per article: the best by the index's dot product
     # Bounds on the window's state, whatever the input's dates: past them the oldest leave the window early (counted in
     # the story_window_evictions metric). About 1.7 KB per article (near-duplicate index, story membership) and a few KB
@@ -152,6 +158,7 @@ class _Story:
     core: int = 0  # articles in the core so far (at most StoryConfig.core_size)
     order: dict = dataclasses.field(default_factory=dict)  # each centroid key's place, strongest first
     cumulative: list = dataclasses.field(default_factory=list)  # squared norm of the strongest 1, 2, ... keys
+    languages: set = dataclasses.field(default_factory=set)  # of its articles
 
 
 class StoryClusterer:
@@ -265,6 +272,19 @@ class StoryClusterer:
             self._index.setdefault(key, set()).add(story.story_id)
         story.index_keys = story.index_keys + new
 
+    @staticmethod
+    def _other_language(f: ArticleFeatures, story: _Story) -> bool:
+        languages = getattr(story, "languages", set())  # a story restored from an older checkpoint has none
+        return bool(f.language and languages and f.language not in languages)
+
+    def _entity_share(self, f: ArticleFeatures, story: _Story) -> float:
+        """The idf-weighted share of the article's entities that the story's core holds; 0 below the minimum count."""
+        shared = [e for e in f.entities if f"e{e}" in story.centroid]
+        if len(shared) < self.config.cross_language_entities:
+            return 0.0
+        total = sum(self._idf(e) for e in f.entities) or 1.0
+        return sum(self._idf(e) for e in shared) / total
+
     def active_stories(self) -> int:
         return len(self._stories)
 
@@ -313,11 +333,15 @@ class StoryClusterer:
                     needed = base
                     if not entity_keys & centroid.keys():
                         needed *= self.config.no_entity_factor
+                    if sim < needed and self._other_language(f, story):
+                        sim, needed = self._entity_share(f, story), self.config.cross_language_share
                     if sim >= needed and sim > best:
                         best_sid, best = sid, sim
         sid = story_id or best_sid or stable_id("sty_", f.article_id)
         story = self._stories.pop(sid, None) or _Story(sid, {}, f.published_at)
         self._grow(story, vec)
+        if f.language:
+            story.languages = getattr(story, "languages", set()) | {f.language}
         story.last_seen = max(story.last_seen, f.published_at)
         self._stories[sid] = story  # most recent last
         # update online statistics and the near-duplicate index after the decision
