@@ -1,0 +1,289 @@
+"""PollFeeds: feeds in, the pages of their new items out as raw records, fetched politely, keyed by host.
+
+    polls | PollFeeds(settings, seen, rejected_at, staging)   -> {'records': RawInput, 'rejected': Rejected}
+
+The source of a feed run, in place of ReadInputs (IngestArticles takes either). The steps:
+- every feed is keyed by its host (`policy.host_key`) into `_FetchByHostFn`, a stateful DoFn whose keyed state
+  holds the host's `HostState` (wall-clock epoch seconds): a runner sends all of a host's requests to one key,
+  so the per-host gap and backoff hold across workers, which a process-local lock cannot promise. A request
+  that must wait sleeps inside the bundle (processing-time timers drop buffered elements when bounded input
+  ends on the local runners, see docs/feeds.md). robots.txt is fetched through the same gate;
+- each fetched feed is parsed, and its items not seen before (`state.unseen`, by guid and canonical URL) become
+  page requests, keyed by host into the same kind of step, which starts from the hosts' state after the feeds
+  (a side input), so a page never follows its feed closer than the gap;
+- each page becomes a `RawInput` carrying its feed item as a fallback (transforms/feeds/items.py); a page that
+  could not be fetched is the item's summary when it has one (empty `data`), else a `rejected` row at stage
+  `fetch` with the fetch error as `error_type`. Every new item counts as one record read: the manifest
+  reconciles items against article, duplicate and rejected rows.
+What each feed's poll returned (`PollOutcome`) and the hosts' final states are staged as one JSON file beside
+the run's tables (`FEED_OUTCOMES`); the driver reads it before the commit and saves the seen store after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from typing import Iterable, Optional
+
+import apache_beam as beam
+from apache_beam.coders import PickleCoder
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.transforms import userstate
+from pydantic import BaseModel, ConfigDict
+
+from schemas import Rejected, Stage
+from transforms import metrics
+from transforms.feeds.client import HostGate, PoliteClient
+from transforms.feeds.fetch import FEED_ACCEPT, FetchConfig, FetchError, FetchResult, Validators
+from transforms.feeds.parse import FeedItem, FeedSource, parse_feed
+from transforms.feeds.policy import HostState, PolitenessRules, host_key
+from transforms.feeds.schedule import stated_interval
+from transforms.feeds.state import item_keys, unseen
+from transforms.read import RawInput
+
+FEED_OUTCOMES = "_feeds.json"  # in the run's staging folder
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+class FetchSettings(BaseModel):
+    """How a feed run fetches: one request's bounds, the per-host rules, and the hosts' state so far."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fetch: FetchConfig = FetchConfig()
+    politeness: PolitenessRules = PolitenessRules()
+    hosts: dict[str, HostState] = {}  # from earlier micro-batches of a stream: the gap holds across them
+
+
+class FeedPoll(BaseModel):
+    """One feed to poll now, with what its previous poll left for a conditional GET."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: FeedSource
+    validators: Validators = Validators()
+
+
+class PollOutcome(BaseModel):
+    """What one poll of a feed gave: the driver's input for the feed's record, schedule and seen keys."""
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str
+    status: Optional[int] = None
+    error: Optional[str] = None  # a FetchError value
+    detail: str = ""
+    unchanged: bool = False
+    validators: Validators = Validators()
+    items: int = 0
+    new_keys: tuple[tuple[str, ...], ...] = ()  # each new item's keys, marked seen once the run is committed
+    stated_interval: Optional[float] = None  # sy:updatePeriod / sy:updateFrequency, in seconds
+    retry_after: Optional[float] = None
+    bozo_reason: Optional[str] = None
+
+
+class PageRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    feed_url: str
+    item: FeedItem
+
+
+class _SeenKeys:
+    """The seen store's keys, as `state.unseen` asks for them."""
+
+    def __init__(self, keys: frozenset[str]):
+        self.keys = keys
+
+    def is_seen(self, keys: Iterable[str]) -> bool:
+        return any(key in self.keys for key in keys)
+
+
+def latest(states: Iterable[HostState]) -> HostState:
+    """The most recent of several states of one host (the one whose last request started last)."""
+    return max(states, key=lambda s: (s.last_start or 0.0, s.not_before), default=HostState())
+
+
+class _FetchByHostFn(beam.DoFn):
+    """(host, (url, validators, payload)) -> (payload, FetchResult), one host's requests in turn, politely."""
+
+    HOSTS = "hosts"
+    HOST = userstate.ReadModifyWriteStateSpec("host", PickleCoder())
+
+    def __init__(self, settings: FetchSettings, accept: str):
+        self._settings, self._accept = settings, accept
+
+    def setup(self):
+        gate = HostGate(self._settings.politeness, clock=time.time)  # epoch seconds: the state outlives a worker
+        self._client = PoliteClient(self._settings.fetch, gate)
+
+    def process(self, element, seeds, host_state=beam.DoFn.StateParam(HOST)):
+        host, (url, validators, payload) = element
+        gate = self._client.gate
+        gate.hosts[host] = host_state.read() or seeds.get(host) or HostState()
+        result = self._client.get(url, validators, self._accept)
+        state = gate.hosts[host]
+        host_state.write(state)
+        yield payload, result
+        yield beam.pvalue.TaggedOutput(self.HOSTS, (host, state))
+
+
+def _fetch_rejected(url: str, result: FetchResult, rejected_at: dt.datetime) -> Rejected:
+    error = result.error or FetchError.CONNECTION
+    status = f"HTTP {result.status}: " if result.status else ""
+    return Rejected(
+        input_uri=url,
+        stage=Stage.FETCH,
+        error_type=error.value,
+        message=f"the page of a feed item could not be fetched and the item has no summary: {status}"
+        f"{result.detail or error.value} ({url})",
+        original_bytes=b"",
+        original_size=0,
+        rejected_at=rejected_at,
+    )
+
+
+class _ReadFeedFn(beam.DoFn):
+    """(FeedPoll, FetchResult) -> a PageRequest per new item; the poll's PollOutcome on its own output."""
+
+    POLLS = "polls"
+
+    def __init__(self, seen: frozenset[str]):
+        self._seen = seen
+
+    def setup(self):
+        self._store = _SeenKeys(self._seen)
+
+    def process(self, element):
+        poll, result = element
+        outcome = PollOutcome(
+            url=poll.source.url,
+            status=result.status,
+            error=result.error.value if result.error else None,
+            detail=result.detail,
+            unchanged=result.unchanged,
+            validators=result.validators if result.ok or result.unchanged else poll.validators,
+            retry_after=result.retry_after,
+        )
+        if result.ok and not result.unchanged:
+            feed = parse_feed(result.body, result.headers.get("content-type"), result.final_url, poll.source.zone)
+            new = unseen(poll.source.url, feed.items, self._store)
+            outcome = outcome.model_copy(
+                update={
+                    "items": len(feed.items),
+                    "new_keys": tuple(item_keys(poll.source.url, item) for item in new),
+                    "stated_interval": stated_interval(feed.update_period, feed.update_frequency),
+                    "bozo_reason": feed.bozo_reason,
+                }
+            )
+            for item in new:
+                yield PageRequest(feed_url=poll.source.url, item=item)
+        yield beam.pvalue.TaggedOutput(self.POLLS, outcome)
+
+
+class _PageRecordFn(beam.DoFn):
+    """(PageRequest, FetchResult | None) -> RawInput, or a rejected row at stage `fetch`; one record read each."""
+
+    def __init__(self, rejected_at: dt.datetime):
+        self._rejected_at = rejected_at
+
+    def process(self, element):
+        request, result = element
+        item = request.item
+        metrics.RECORDS_READ.inc()
+        if result is not None and result.ok:
+            yield RawInput(item.link, result.body, ".html", size=len(result.body), feed_item=item)
+        elif item.summary:
+            yield RawInput(item.link or request.feed_url, b"", ".html", feed_item=item)
+        else:
+            metrics.count_rejected(Stage.FETCH.value)
+            result = result or FetchResult(
+                url="", final_url="", error=FetchError.BAD_URL, detail="the item has no link"
+            )
+            row = _fetch_rejected(item.link or request.feed_url, result, self._rejected_at)
+            yield beam.pvalue.TaggedOutput(PollFeeds.REJECTED, row)
+
+
+def _write_outcomes(polls: list, hosts: list, path: str) -> None:
+    document = {
+        "polls": [p.model_dump(mode="json") for p in sorted(polls, key=lambda p: p.url)],
+        "hosts": {host: state.model_dump(mode="json") for host, state in sorted(hosts)},
+    }
+    parent = path.rsplit("/", 1)[0]
+    if not FileSystems.exists(parent):
+        FileSystems.mkdirs(parent)
+    with FileSystems.create(path) as f:
+        f.write(json.dumps(document).encode("utf-8"))
+
+
+def read_outcomes(staging: str) -> tuple[list[PollOutcome], dict[str, HostState]]:
+    """The polls and host states a feed run staged; none when it staged nothing."""
+    path = FileSystems.join(staging, FEED_OUTCOMES)
+    if not FileSystems.exists(path):
+        return [], {}
+    with FileSystems.open(path) as f:
+        document = json.loads(f.read())
+    polls = [PollOutcome.model_validate(p) for p in document["polls"]]
+    return polls, {host: HostState.model_validate(s) for host, s in document["hosts"].items()}
+
+
+def _keyed(url: str, validators: Optional[Validators], payload):
+    return host_key(url), (url, validators, payload)
+
+
+class PollFeeds(beam.PTransform):
+    """PCollection[FeedPoll] -> {'records': RawInput, 'rejected': Rejected}; outcomes staged beside the tables."""
+
+    RECORDS = "records"
+    REJECTED = "rejected"
+
+    def __init__(self, settings: FetchSettings, seen: frozenset[str], rejected_at: dt.datetime, staging: str):
+        super().__init__()
+        self._settings, self._seen, self._rejected_at, self._staging = settings, seen, rejected_at, staging
+
+    def expand(self, polls):
+        pipeline = polls.pipeline
+        earlier = pipeline | "EarlierHosts" >> beam.Create(sorted(self._settings.hosts.items()))
+        feeds = (
+            polls
+            | "FeedsByHost" >> beam.Map(lambda p: _keyed(p.source.url, p.validators, p))
+            | "FetchFeeds"
+            >> beam.ParDo(_FetchByHostFn(self._settings, FEED_ACCEPT), beam.pvalue.AsDict(earlier)).with_outputs(
+                _FetchByHostFn.HOSTS, main="fetched"
+            )
+        )
+        read = feeds.fetched | "ReadFeeds" >> beam.ParDo(_ReadFeedFn(self._seen)).with_outputs(
+            _ReadFeedFn.POLLS, main="pages"
+        )
+        after_feeds = (earlier, feeds[_FetchByHostFn.HOSTS]) | "HostsAfterFeeds" >> _Latest()
+        with_link, without_link = read.pages | "HasLink" >> beam.Partition(lambda r, _: 0 if r.item.link else 1, 2)
+        pages = (
+            with_link
+            | "PagesByHost" >> beam.Map(lambda r: _keyed(r.item.link, None, r))
+            | "FetchPages"
+            >> beam.ParDo(_FetchByHostFn(self._settings, PAGE_ACCEPT), beam.pvalue.AsDict(after_feeds)).with_outputs(
+                _FetchByHostFn.HOSTS, main="fetched"
+            )
+        )
+        unfetched = without_link | "NoPage" >> beam.Map(lambda r: (r, None))
+        records = (
+            (pages.fetched, unfetched)
+            | "AllPages" >> beam.Flatten()
+            | "ToRecords" >> beam.ParDo(_PageRecordFn(self._rejected_at)).with_outputs(self.REJECTED, main=self.RECORDS)
+        )
+        hosts = (after_feeds, pages[_FetchByHostFn.HOSTS]) | "HostsAfterPages" >> _Latest()
+        path = FileSystems.join(self._staging, FEED_OUTCOMES)
+        _ = (
+            read[_ReadFeedFn.POLLS]
+            | "AllPolls" >> beam.combiners.ToList()
+            | "StageOutcomes" >> beam.Map(_write_outcomes, beam.pvalue.AsList(hosts), path)
+        )
+        return {self.RECORDS: records[self.RECORDS], self.REJECTED: records[self.REJECTED]}
+
+
+class _Latest(beam.PTransform):
+    """(PCollection[(host, HostState)], ...) -> one (host, HostState) per host, the most recent."""
+
+    def expand(self, pcolls):
+        return pcolls | "Flatten" >> beam.Flatten() | "PerHost" >> beam.CombinePerKey(latest)
