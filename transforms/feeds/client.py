@@ -3,8 +3,8 @@
 This is the local form of the politeness rules in `policy` (threads of one process share a `HostGate`);
 a Beam pipeline keys its fetch step by host and keeps the same `HostState` in keyed state instead. Every
 request - robots.txt included - passes the gate, so the gap a host sees is the gap the rules promise.
-Redirect targets are checked against their robots.txt, but a redirect to another host is followed within
-the first host's turn at the gate (one request more to that host, outside its gap; rare for feeds).
+Redirect targets are checked against their robots.txt, and each redirect waits for its host's gap (`hop`)
+inside the request's slot; a redirect to another host takes no slot there (rare for feeds).
 """
 
 from __future__ import annotations
@@ -42,6 +42,17 @@ class HostGate:
                     return
             self.sleep(min(wait, 1.0))  # then checked again: another thread may have finished meanwhile
 
+    def hop(self, host: str) -> None:
+        """A redirect inside a request that holds its slot: wait for the host's gap (not for a slot), then start."""
+        while True:
+            with self._lock:
+                state = self.hosts.get(host, HostState())
+                wait = policy.wait_time(state.model_copy(update={"in_flight": 0}), self.clock(), self.rules)
+                if wait <= 0:
+                    self.hosts[host] = state.model_copy(update={"last_start": self.clock()})
+                    return
+            self.sleep(min(wait, 1.0))
+
     def leave(self, host: str, result: FetchResult) -> None:
         with self._lock:
             state = self.hosts.get(host, HostState())
@@ -59,7 +70,8 @@ class PoliteClient:
     def __init__(self, config: FetchConfig = FetchConfig(), gate: Optional[HostGate] = None, robots: bool = True):
         self.gate = gate or HostGate()
         self.robots = RobotsCache(lambda url: self._gated(self.robots_fetcher, url)) if robots else None
-        self.fetcher = Fetcher(config, allowed=self._allowed if robots else None)
+        hop = lambda url: self.gate.hop(policy.host_key(url))  # noqa: E731 - a redirect waits for its host's gap
+        self.fetcher = Fetcher(config, allowed=self._allowed if robots else None, before_hop=hop)
         self.robots_fetcher = Fetcher(config)  # robots.txt's own redirects are not checked against robots.txt
 
     def _allowed(self, url: str) -> bool:

@@ -97,6 +97,18 @@ class FeedSession:
         self.store.save()
         return line
 
+    def failed(self, polls: list[FeedPoll], error: str, now: float) -> dict:
+        """A run over `polls` failed and committed nothing: each feed counts a failed poll and backs off."""
+        rules = self.settings.schedule
+        for poll in polls:
+            record = self.store.record(poll.source.url)
+            schedule = after_failure(record.schedule or new_schedule(rules), now, "run_failed", rules=rules)
+            self.store.set_record(
+                poll.source.url, record.model_copy(update={"schedule": schedule, "errors": record.errors + 1})
+            )
+        self.store.save()  # no item is marked: they are fetched again on the next poll
+        return {"feeds_polled": len(polls), "feed_items_new": 0, "feed_errors": len(polls), "error": error}
+
     def manifest(self) -> dict:
         """Per feed: polls, new items, errors, last status and HTTP status, next poll."""
         out = {}

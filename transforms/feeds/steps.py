@@ -43,6 +43,7 @@ from transforms.feeds.state import item_keys, unseen
 from transforms.read import RawInput
 
 FEED_OUTCOMES = "_feeds.json"  # in the run's staging folder
+_KEYED = beam.typehints.Tuple[str, beam.typehints.Any]  # the host is a str: a deterministic key coder
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
@@ -247,7 +248,7 @@ class PollFeeds(beam.PTransform):
         earlier = pipeline | "EarlierHosts" >> beam.Create(sorted(self._settings.hosts.items()))
         feeds = (
             polls
-            | "FeedsByHost" >> beam.Map(lambda p: _keyed(p.source.url, p.validators, p))
+            | "FeedsByHost" >> beam.Map(lambda p: _keyed(p.source.url, p.validators, p)).with_output_types(_KEYED)
             | "FetchFeeds"
             >> beam.ParDo(_FetchByHostFn(self._settings, FEED_ACCEPT), beam.pvalue.AsDict(earlier)).with_outputs(
                 _FetchByHostFn.HOSTS, main="fetched"
@@ -260,7 +261,7 @@ class PollFeeds(beam.PTransform):
         with_link, without_link = read.pages | "HasLink" >> beam.Partition(lambda r, _: 0 if r.item.link else 1, 2)
         pages = (
             with_link
-            | "PagesByHost" >> beam.Map(lambda r: _keyed(r.item.link, None, r))
+            | "PagesByHost" >> beam.Map(lambda r: _keyed(r.item.link, None, r)).with_output_types(_KEYED)
             | "FetchPages"
             >> beam.ParDo(_FetchByHostFn(self._settings, PAGE_ACCEPT), beam.pvalue.AsDict(after_feeds)).with_outputs(
                 _FetchByHostFn.HOSTS, main="fetched"
