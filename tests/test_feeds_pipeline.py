@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.news_pipeline import run
-from tests.conftest import ROOT, run_driver
+from tests.conftest import ROOT, run_driver, seed_path
 from tests.feeds_server import FEEDS, FeedServer
 from transforms.feeds.parse import parse_feed
 
@@ -175,13 +175,14 @@ def _wait_for(condition, timeout: float, what: str) -> float:
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def test_a_stream_picks_up_an_item_added_to_its_feed_within_one_interval(server, tmp_path):
+def test_a_stream_picks_up_an_item_added_to_its_feed_within_one_interval_beside_a_watched_folder(server, tmp_path):
     interval = 2.0
     first = ("gv15", "/gv/index_15.html", "Fri, 05 Jun 2009 14:53:47 +0000", "")
     added = ("gv13", "/gv/index_13.html", "Fri, 05 Jun 2009 20:54:35 +0000", "")  # its page reports a blockade
     server.pages["/stream.rss"] = ("application/rss+xml", _rss("Stream", [first]))
-    out = tmp_path / "out"
+    out, watch = tmp_path / "out", tmp_path / "incoming"
     argv = ["--streaming", "--feeds", _feed_list(tmp_path, server.url("stream.rss")), "--output", str(out)]
+    argv += ["--watch", str(watch)]  # both sources in one stream
     argv += ["--feed_interval_s", str(interval), "--max_runtime_s", "120", "--min_host_gap_s", "0.05"]
     log = open(tmp_path / "stream.log", "w")
     proc = subprocess.Popen(
@@ -200,6 +201,10 @@ def test_a_stream_picks_up_an_item_added_to_its_feed_within_one_interval(server,
         )
         print(f"alert {waited:.1f}s after the item was added (interval {interval}s)")
         assert waited <= interval + 10
+        landing = watch / ".seed.tmp"  # a file dropped into the watched folder meanwhile: write, then rename
+        landing.write_bytes(seed_path("000").read_bytes())
+        landing.rename(watch / "seed.txt")
+        _wait_for(lambda: _manifest(out).get("inputs_seen", 0) >= 3, 60, "the dropped file's micro-batch")
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=60)
@@ -208,7 +213,8 @@ def test_a_stream_picks_up_an_item_added_to_its_feed_within_one_interval(server,
     manifest = _manifest(out)
     section = manifest["feeds"][server.url("stream.rss")]
     assert section["new_items"] == 2 and section["errors"] == 0 and section["polls"] >= 2
-    assert manifest["reconciled"] and manifest["inputs_seen"] == 2 and manifest["articles"] == 2
+    assert manifest["reconciled"] and manifest["inputs_seen"] == 3 and manifest["articles"] == 3
+    assert manifest["watch"] == str(watch.resolve())
     seen = json.loads((out / "feeds_seen.json").read_text())["seen"]
     assert f"guid {server.url('stream.rss')} gv13" in seen
 
