@@ -93,11 +93,13 @@ class _Stream:
         self.started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
     def _drop_stale_staging(self) -> None:
-        """Staged files of this spool's batches that a killed run never committed: the redo stages its own."""
+        """Staged files of this spool's batches (and feed polls) that a killed run never committed: a redo stages its
+        own, and a feed poll that was not committed is polled again."""
         staging = Path(self.output) / STAGING
-        if staging.is_dir():
+        prefixes = ((self.spool.prefix + "-",) if self.spool else ()) + ((FEED_BATCH_PREFIX,) if self.feeds else ())
+        if staging.is_dir() and prefixes:
             for folder in staging.iterdir():
-                if folder.name.startswith((self.spool.prefix + "-") if self.spool else FEED_BATCH_PREFIX):
+                if folder.name.startswith(prefixes):
                     shutil.rmtree(folder, ignore_errors=True)
 
     def warm_up(self) -> None:

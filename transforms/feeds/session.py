@@ -65,7 +65,7 @@ class FeedSession:
 
     def source(self, rejected_at: dt.datetime, staging: str) -> PollFeeds:
         fetch = self.settings.fetch.model_copy(update={"hosts": dict(self.hosts)})
-        return PollFeeds(fetch, frozenset(self.store.seen), rejected_at, staging)
+        return PollFeeds(fetch, self.store.path, rejected_at, staging)
 
     def committed(self, outcomes: list[PollOutcome], hosts: dict[str, HostState], now: float) -> dict:
         """Record a committed run's polls: each feed's record and schedule, its new items' keys; then save.

@@ -1,6 +1,6 @@
 """PollFeeds: feeds in, the pages of their new items out as raw records, fetched politely, keyed by host.
 
-    polls | PollFeeds(settings, seen, rejected_at, staging)   -> {'records': RawInput, 'rejected': Rejected}
+    polls | PollFeeds(settings, store_path, rejected_at, staging)   -> {'records': RawInput, 'rejected': Rejected}
 
 The source of a feed run, in place of ReadInputs (IngestArticles takes either). The steps:
 - every feed is keyed by its host (`policy.host_key`) into `_FetchByHostFn`, a stateful DoFn whose keyed state
@@ -8,7 +8,8 @@ The source of a feed run, in place of ReadInputs (IngestArticles takes either). 
   so the per-host gap and backoff hold across workers, which a process-local lock cannot promise. A request
   that must wait sleeps inside the bundle (processing-time timers drop buffered elements when bounded input
   ends on the local runners, see docs/feeds.md). robots.txt is fetched through the same gate;
-- each fetched feed is parsed, and its items not seen before (`state.unseen`, by guid and canonical URL) become
+- each fetched feed is parsed, and its items not seen before (`state.unseen`, by guid and canonical URL, against
+  the seen store in the output folder as the last commit saved it) become
   page requests, keyed by host into the same kind of step, which starts from the hosts' state after the feeds
   (a side input), so a page never follows its feed closer than the gap;
 - each page becomes a `RawInput` carrying its feed item as a fallback (transforms/feeds/items.py); a page that
@@ -39,7 +40,7 @@ from transforms.feeds.fetch import FEED_ACCEPT, FetchConfig, FetchError, FetchRe
 from transforms.feeds.parse import FeedItem, FeedSource, parse_feed
 from transforms.feeds.policy import HostState, PolitenessRules, host_key
 from transforms.feeds.schedule import stated_interval
-from transforms.feeds.state import item_keys, unseen
+from transforms.feeds.state import SeenStore, item_keys, unseen
 from transforms.read import RawInput
 
 FEED_OUTCOMES = "_feeds.json"  # in the run's staging folder
@@ -91,16 +92,6 @@ class PageRequest(BaseModel):
     item: FeedItem
 
 
-class _SeenKeys:
-    """The seen store's keys, as `state.unseen` asks for them."""
-
-    def __init__(self, keys: frozenset[str]):
-        self.keys = keys
-
-    def is_seen(self, keys: Iterable[str]) -> bool:
-        return any(key in self.keys for key in keys)
-
-
 def latest(states: Iterable[HostState]) -> HostState:
     """The most recent of several states of one host (the one whose last request started last)."""
     return max(states, key=lambda s: (s.last_start or 0.0, s.not_before), default=HostState())
@@ -150,11 +141,14 @@ class _ReadFeedFn(beam.DoFn):
 
     POLLS = "polls"
 
-    def __init__(self, seen: frozenset[str]):
-        self._seen = seen
+    def __init__(self, store_path: str):
+        self._store_path = store_path
 
     def setup(self):
-        self._store = _SeenKeys(self._seen)
+        # The store as the last commit left it (the driver saves it only after a commit): read by the workers from the
+        # output folder rather than shipped inside the pipeline, since it holds every key of the retention window.
+        self._store = SeenStore(self._store_path)
+        self._store.load()
 
     def process(self, element):
         poll, result = element
@@ -239,9 +233,9 @@ class PollFeeds(beam.PTransform):
     RECORDS = "records"
     REJECTED = "rejected"
 
-    def __init__(self, settings: FetchSettings, seen: frozenset[str], rejected_at: dt.datetime, staging: str):
+    def __init__(self, settings: FetchSettings, store_path: str, rejected_at: dt.datetime, staging: str):
         super().__init__()
-        self._settings, self._seen, self._rejected_at, self._staging = settings, seen, rejected_at, staging
+        self._settings, self._store_path, self._rejected_at, self._staging = settings, store_path, rejected_at, staging
 
     def expand(self, polls):
         pipeline = polls.pipeline
@@ -254,7 +248,7 @@ class PollFeeds(beam.PTransform):
                 _FetchByHostFn.HOSTS, main="fetched"
             )
         )
-        read = feeds.fetched | "ReadFeeds" >> beam.ParDo(_ReadFeedFn(self._seen)).with_outputs(
+        read = feeds.fetched | "ReadFeeds" >> beam.ParDo(_ReadFeedFn(self._store_path)).with_outputs(
             _ReadFeedFn.POLLS, main="pages"
         )
         after_feeds = (earlier, feeds[_FetchByHostFn.HOSTS]) | "HostsAfterFeeds" >> _Latest()
