@@ -7,14 +7,14 @@ test_feeds_pipeline.py.
 import datetime as dt
 
 from transforms.dates import parse_timestamp
-from transforms.feeds.fetch import Validators
+from transforms.feeds.fetch import FetchError, FetchResult, Validators
 from transforms.feeds.items import apply_item, summary_article, summary_text
 from transforms.feeds.parse import FeedItem, FeedSource
 from transforms.feeds.policy import HostState
 from transforms.feeds.schedule import ScheduleRules
 from transforms.feeds.session import FeedSession, FeedSettings
 from transforms.feeds.state import STORE_NAME
-from transforms.feeds.steps import PollOutcome, latest
+from transforms.feeds.steps import PollOutcome, _validators_after, latest
 from transforms.parsers import ParsedArticle
 
 A, B = "https://a.example/feed", "https://b.example/rss"
@@ -106,3 +106,15 @@ def test_a_summary_becomes_plain_text_and_no_summary_no_article():
     assert article.input_format == "feed_summary" and article.published_from == "feed"
     assert article.title == ITEM.title and article.url == ITEM.link
     assert summary_article(ITEM.model_copy(update={"summary": "<img src='x'>"})) is None
+
+
+def test_a_304_keeps_the_validators_it_does_not_repeat_and_a_failure_keeps_them_all():
+    before = Validators(etag='"1"', last_modified="Thu, 11 Jun 2009 17:15:44 GMT", body_sha256="abc")
+    not_modified = FetchResult(
+        url=A, final_url=A, status=304, headers={"etag": '"1"'}, unchanged=True, body_sha256="abc"
+    )
+    assert _validators_after(before, not_modified) == before
+    changed = FetchResult(url=A, final_url=A, status=200, headers={"etag": '"2"'}, body_sha256="def")
+    assert _validators_after(before, changed) == Validators(etag='"2"', body_sha256="def")
+    failed = FetchResult(url=A, final_url=A, status=500, error=FetchError.HTTP_5XX)
+    assert _validators_after(before, failed) == before

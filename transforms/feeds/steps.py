@@ -136,6 +136,21 @@ def _fetch_rejected(url: str, result: FetchResult, rejected_at: dt.datetime) -> 
     )
 
 
+def _validators_after(before: Validators, result: FetchResult) -> Validators:
+    """What the next poll sends: the response's validators, the stored ones where a 304 repeats none (a failed
+    poll keeps them all)."""
+    if not (result.ok or result.unchanged):
+        return before
+    now = result.validators
+    if not result.unchanged:
+        return now
+    return Validators(
+        etag=now.etag or before.etag,
+        last_modified=now.last_modified or before.last_modified,
+        body_sha256=now.body_sha256 or before.body_sha256,
+    )
+
+
 class _ReadFeedFn(beam.DoFn):
     """(FeedPoll, FetchResult) -> a PageRequest per new item; the poll's PollOutcome on its own output."""
 
@@ -158,7 +173,7 @@ class _ReadFeedFn(beam.DoFn):
             error=result.error.value if result.error else None,
             detail=result.detail,
             unchanged=result.unchanged,
-            validators=result.validators if result.ok or result.unchanged else poll.validators,
+            validators=_validators_after(poll.validators, result),
             retry_after=result.retry_after,
         )
         if result.ok and not result.unchanged:
