@@ -53,6 +53,7 @@ class FetchError(str, enum.Enum):
     CONNECTION = "connection"  # DNS, refused, reset, TLS, a malformed response
     BAD_URL = "bad_url"  # not an absolute http(s) URL (also a redirect to one)
     DECODING = "decoding"  # a corrupt gzip/deflate body
+    HOST_BACKOFF = "host_backoff"  # the host must not be asked for longer than a request's deadline; no request made
 
 
 class FetchConfig(BaseModel):

@@ -7,7 +7,9 @@ The source of a feed run, in place of ReadInputs (IngestArticles takes either). 
   holds the host's `HostState` (wall-clock epoch seconds): a runner sends all of a host's requests to one key,
   so the per-host gap and backoff hold across workers, which a process-local lock cannot promise. A request
   that must wait sleeps inside the bundle (processing-time timers drop buffered elements when bounded input
-  ends on the local runners, see docs/feeds.md). robots.txt is fetched through the same gate;
+  ends on the local runners, see docs/feeds.md), but never longer than a request's deadline for a host's
+  backoff (failures, Retry-After): such a request is not made (`host_backoff`). robots.txt is fetched through
+  the same gate;
 - each fetched feed is parsed, and its items not seen before (`state.unseen`, by guid and canonical URL, against
   the seen store in the output folder as the last commit saved it) become
   page requests, keyed by host into the same kind of step, which starts from the hosts' state after the feeds
@@ -114,11 +116,21 @@ class _FetchByHostFn(beam.DoFn):
         host, (url, validators, payload) = element
         gate = self._client.gate
         gate.hosts[host] = host_state.read() or seeds.get(host) or HostState()
-        result = self._client.get(url, validators, self._accept)
+        backoff = gate.hosts[host].not_before - time.time()
+        if backoff > self._settings.fetch.deadline:  # a sleep that long would hold the run (and a stream) hostage
+            result = _backing_off(url, host, backoff, gate.hosts[host])
+        else:
+            result = self._client.get(url, validators, self._accept)
         state = gate.hosts[host]
         host_state.write(state)
         yield payload, result
         yield beam.pvalue.TaggedOutput(self.HOSTS, (host, state))
+
+
+def _backing_off(url: str, host: str, seconds: float, state: HostState) -> FetchResult:
+    why = f"after {state.failures} failures in a row" if state.failures else "as its Retry-After asked"
+    detail = f"{host} is not asked again for {seconds:.0f} s ({why}); no request was made"
+    return FetchResult(url=url, final_url=url, error=FetchError.HOST_BACKOFF, detail=detail)
 
 
 def _fetch_rejected(url: str, result: FetchResult, rejected_at: dt.datetime) -> Rejected:
