@@ -92,7 +92,8 @@ class PoliteClient:
             rules = self.robots.rules(url)
             self.gate.set_crawl_delay(policy.host_key(url), rules.crawl_delay())
             if not rules.allowed(url):
-                return FetchResult(
-                    url=url, final_url=url, error=FetchError.ROBOTS_DISALLOWED, detail=f"disallowed by {rules.reason}"
-                )
+                # A site whose robots.txt could not be read is treated as down (RFC 9309), and reported as such.
+                down = rules.parsed is None and not rules.allow_all
+                error = FetchError.CONNECTION if down else FetchError.ROBOTS_DISALLOWED
+                return FetchResult(url=url, final_url=url, error=error, detail=f"disallowed by {rules.reason}")
         return self._gated(self.fetcher, url, validators, accept)

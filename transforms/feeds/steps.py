@@ -250,10 +250,6 @@ def read_outcomes(staging: str) -> tuple[list[PollOutcome], dict[str, HostState]
     return polls, {host: HostState.model_validate(s) for host, s in document["hosts"].items()}
 
 
-def _keyed(url: str, validators: Optional[Validators], payload):
-    return host_key(url), (url, validators, payload)
-
-
 class PollFeeds(beam.PTransform):
     """PCollection[FeedPoll] -> {'records': RawInput, 'rejected': Rejected}; outcomes staged beside the tables."""
 
@@ -265,15 +261,11 @@ class PollFeeds(beam.PTransform):
         self._settings, self._store_path, self._rejected_at, self._staging = settings, store_path, rejected_at, staging
 
     def expand(self, polls):
-        pipeline = polls.pipeline
-        earlier = pipeline | "EarlierHosts" >> beam.Create(sorted(self._settings.hosts.items()))
+        earlier = polls.pipeline | "EarlierHosts" >> beam.Create(sorted(self._settings.hosts.items()))
         feeds = (
             polls
-            | "FeedsByHost" >> beam.Map(lambda p: _keyed(p.source.url, p.validators, p)).with_output_types(_KEYED)
-            | "FetchFeeds"
-            >> beam.ParDo(_FetchByHostFn(self._settings, FEED_ACCEPT), beam.pvalue.AsDict(earlier)).with_outputs(
-                _FetchByHostFn.HOSTS, main="fetched"
-            )
+            | "FeedRequests" >> beam.Map(lambda p: (p.source.url, p.validators, p))
+            | "FetchFeeds" >> _FetchByHost(self._settings, FEED_ACCEPT, earlier)
         )
         read = feeds.fetched | "ReadFeeds" >> beam.ParDo(_ReadFeedFn(self._store_path)).with_outputs(
             _ReadFeedFn.POLLS, main="pages"
@@ -282,11 +274,8 @@ class PollFeeds(beam.PTransform):
         with_link, without_link = read.pages | "HasLink" >> beam.Partition(lambda r, _: 0 if r.item.link else 1, 2)
         pages = (
             with_link
-            | "PagesByHost" >> beam.Map(lambda r: _keyed(r.item.link, None, r)).with_output_types(_KEYED)
-            | "FetchPages"
-            >> beam.ParDo(_FetchByHostFn(self._settings, PAGE_ACCEPT), beam.pvalue.AsDict(after_feeds)).with_outputs(
-                _FetchByHostFn.HOSTS, main="fetched"
-            )
+            | "PageRequests" >> beam.Map(lambda r: (r.item.link, None, r))
+            | "FetchPages" >> _FetchByHost(self._settings, PAGE_ACCEPT, after_feeds)
         )
         unfetched = without_link | "NoPage" >> beam.Map(lambda r: (r, None))
         records = (
@@ -302,6 +291,26 @@ class PollFeeds(beam.PTransform):
             | "StageOutcomes" >> beam.Map(_write_outcomes, beam.pvalue.AsList(hosts), path)
         )
         return {self.RECORDS: records[self.RECORDS], self.REJECTED: records[self.REJECTED]}
+
+
+class _FetchByHost(beam.PTransform):
+    """PCollection[(url, validators, payload)] -> {'fetched': (payload, FetchResult), 'hosts': (host, HostState)};
+    `seeds`: a PCollection of (host, HostState) to start each host from."""
+
+    def __init__(self, settings: FetchSettings, accept: str, seeds):
+        super().__init__()
+        self._settings, self._accept, self._seeds = settings, accept, seeds
+
+    def expand(self, requests):
+        fetch = _FetchByHostFn(self._settings, self._accept)
+        return (
+            requests
+            | "ByHost" >> beam.Map(lambda r: (host_key(r[0]), r)).with_output_types(_KEYED)
+            | "Fetch"
+            >> beam.ParDo(fetch, beam.pvalue.AsDict(self._seeds))
+            .with_input_types(_KEYED, beam.typehints.Dict[str, beam.typehints.Any])
+            .with_outputs(_FetchByHostFn.HOSTS, main="fetched")
+        )
 
 
 class _Latest(beam.PTransform):
