@@ -105,6 +105,7 @@ def test_a_batch_run_fetches_every_new_item_once_and_a_second_poll_fetches_nothi
     assert {row["stage"] for row in rejected.values()} == {"fetch"}
     assert "HTTP 404" in rejected[server.url("missing")]["message"]
     assert server.url("missing") in rejected[server.url("missing")]["message"]
+    assert rejected[server.url("missing")]["original_bytes"] == b"not here"  # the 404 page's own words
 
     sections = manifest["feeds"]
     assert sections[server.url("gv/test.rss")]["new_items"] == 15

@@ -46,6 +46,7 @@ from transforms.feeds.state import SeenStore, item_keys, unseen
 from transforms.read import RawInput
 
 FEED_OUTCOMES = "_feeds.json"  # in the run's staging folder
+KEPT_ERROR_BYTES = 64 * 1024  # of an error page's body, in its rejected row
 _KEYED = beam.typehints.Tuple[str, beam.typehints.Any]  # the host is a str: a deterministic key coder
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
@@ -142,8 +143,9 @@ def _fetch_rejected(url: str, result: FetchResult, rejected_at: dt.datetime) -> 
         error_type=error.value,
         message=f"the page of a feed item could not be fetched and the item has no summary: {status}"
         f"{result.detail or error.value} ({url})",
-        original_bytes=b"",
-        original_size=0,
+        original_bytes=result.body[:KEPT_ERROR_BYTES],  # what an error page said (a 404's text), if anything
+        original_size=len(result.body),
+        original_truncated=len(result.body) > KEPT_ERROR_BYTES,
         rejected_at=rejected_at,
     )
 
