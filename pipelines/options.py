@@ -156,7 +156,10 @@ class NewsOptions(PipelineOptions):
             "--min_host_gap_s", type=float, default=5.0, help="Feeds: at least this long between requests to a host."
         )
         parser.add_argument(
-            "--max_host_concurrency", type=int, default=2, help="Feeds: at most this many requests to a host at once."
+            "--max_host_concurrency",
+            type=int,
+            default=2,
+            help="Feeds: at most this many requests to a host at once (the keyed Beam step makes one at a time).",
         )
         parser.add_argument(
             "--fetch_timeout_s",
