@@ -25,6 +25,7 @@ from apache_beam.utils import shared
 from pipelines.chain import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_TOO_MANY_REJECTED,
     SUCCESS,
     ConfigError,
     commit_run,
@@ -89,7 +90,7 @@ def feed_settings(news: NewsOptions) -> FeedSettings:
 
 
 def _contact_ok(value: str) -> bool:
-    return value.startswith("mailto:") and "@" in value or safe_url(value) is not None
+    return (value.startswith("mailto:") and "@" in value) or safe_url(value) is not None
 
 
 def run_feeds_batch(options, config: ChainConfig, settings: FeedSettings) -> int:
@@ -148,4 +149,7 @@ def run_feeds_batch(options, config: ChainConfig, settings: FeedSettings) -> int
         _LOG.error("counts do not reconcile: %s items read but %s rows written", outcome.inputs_seen, outcome.outcomes)
         return EXIT_FAILED
     write_json_atomically(success, {"run_id": run_id, "manifest": MANIFEST})
+    if manifest["rejected"] > news.max_rejected_ratio * max(1, outcome.outcomes):
+        _LOG.error("more than --max_rejected_ratio %.0f%% of the items were rejected", 100 * news.max_rejected_ratio)
+        return EXIT_TOO_MANY_REJECTED
     return EXIT_OK
