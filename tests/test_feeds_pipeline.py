@@ -24,7 +24,7 @@ from tests.feeds_server import FEEDS, FeedServer
 from transforms.feeds.parse import parse_feed
 
 pytestmark = pytest.mark.skipif(not FEEDS.is_dir(), reason=f"the recorded feeds are not here: {FEEDS}")
-GAP = 0.25
+GAP = 0.2
 ROBOTS = b"User-agent: *\nDisallow: /private/\n"
 FAST = ["--min_host_gap_s", str(GAP), "--fetch_timeout_s", "1", "--host_backoff_s", "0"]
 CONTACT = "https://example.org/newsbeam-test"
