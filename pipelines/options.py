@@ -159,7 +159,7 @@ class NewsOptions(PipelineOptions):
             "--max_host_concurrency",
             type=int,
             default=2,
-            help="Feeds: at most this many requests to a host at once (the keyed Beam step makes one at a time).",
+            help="Feeds: at most this many requests to a host at once.",
         )
         parser.add_argument(
             "--fetch_timeout_s",

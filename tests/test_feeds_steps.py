@@ -71,3 +71,25 @@ def test_a_host_backing_off_longer_than_a_request_is_not_asked_at_all(server, tm
     (outcome,), _ = read_outcomes(staging)
     assert outcome.error == "host_backoff" and "after 3 failures" in outcome.detail
     assert len(server.log) == before  # not even robots.txt
+
+
+def _most_at_once(spans: list[tuple[float, float]]) -> int:
+    return max(sum(s <= t < e for s, e in spans) for t, _ in spans)
+
+
+def test_a_host_gets_its_concurrency_and_never_more_while_another_host_goes_ahead(tmp_path):
+    """Two hosts (two servers), four slow pages each, max 2 at once per host, no gap: each server sees exactly
+    2 at once, and the two hosts are fetched at the same time rather than one after the other."""
+    settings = QUICK.model_copy(update={"politeness": PolitenessRules(min_gap=0.0, max_concurrent=2)})
+    with FeedServer(robots=b"") as a, FeedServer(robots=b"") as b:
+        links = [a.url(f"slow?{n}") for n in range(4)] + [b.url(f"slow?{n}") for n in range(4)]
+        items = "".join(f"<item><guid>{n}</guid><link>{link}</link></item>" for n, link in enumerate(links))
+        a.pages["/mixed.rss"] = ("application/rss+xml", f"<rss><channel>{items}</channel></rss>".encode())
+        with make_test_pipeline() as p:
+            polls = p | beam.Create([FeedPoll(source=FeedSource(url=a.url("mixed.rss")))])
+            out = polls | PollFeeds(settings, str(tmp_path / "seen.json"), NOW, str(tmp_path / "staging"))
+            assert_that(out[PollFeeds.RECORDS] | beam.Map(lambda r: r.uri), equal_to(links))
+        spans_a = [(r.start, r.end) for r in a.requests("/slow")]
+        spans_b = [(r.start, r.end) for r in b.requests("/slow")]
+    assert _most_at_once(spans_a) == 2 and _most_at_once(spans_b) == 2
+    assert _most_at_once(spans_a + spans_b) >= 3  # the hosts overlapped: one host's wait did not hold the other

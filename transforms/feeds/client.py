@@ -42,6 +42,17 @@ class HostGate:
                     return
             self.sleep(min(wait, 1.0))  # then checked again: another thread may have finished meanwhile
 
+    def seed(self, host: str, state: HostState) -> None:
+        """Start a host from `state` (kept elsewhere: Beam's keyed state) unless this gate already knows it better."""
+        with self._lock:
+            known = self.hosts.get(host)
+            if known is None or (known.last_start or 0.0) < (state.last_start or 0.0):
+                self.hosts[host] = state.model_copy(update={"in_flight": known.in_flight if known else 0})
+
+    def state(self, host: str) -> HostState:
+        with self._lock:
+            return self.hosts.get(host, HostState())
+
     def hop(self, host: str) -> None:
         """A redirect inside a request that holds its slot: wait for the host's gap (not for a slot), then start."""
         while True:

@@ -27,12 +27,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Optional
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms import userstate
+from apache_beam.utils.windowed_value import WindowedValue
 from pydantic import BaseModel, ConfigDict
 
 from schemas import Rejected, Stage
@@ -59,6 +61,7 @@ class FetchSettings(BaseModel):
     fetch: FetchConfig = FetchConfig()
     politeness: PolitenessRules = PolitenessRules()
     hosts: dict[str, HostState] = {}  # from earlier micro-batches of a stream: the gap holds across them
+    threads: int = 16  # requests in flight at once per worker, over all hosts (each host within its own limits)
 
 
 class FeedPoll(BaseModel):
@@ -101,7 +104,13 @@ def latest(states: Iterable[HostState]) -> HostState:
 
 
 class _FetchByHostFn(beam.DoFn):
-    """(host, (url, validators, payload)) -> (payload, FetchResult), one host's requests in turn, politely."""
+    """(host, (url, validators, payload)) -> (payload, FetchResult), politely, the requests of a bundle in threads.
+
+    The keyed state holds each host's `HostState` between bundles and workers. Within a bundle the requests run on
+    a thread pool behind one `HostGate`, which holds every host to its gap and to `max_concurrent` requests at once
+    while other hosts go ahead: a sleep for one host's gap does not hold the others. The results are emitted when
+    the bundle finishes, with the timestamp and window of the element that asked for them.
+    """
 
     HOSTS = "hosts"
     HOST = userstate.ReadModifyWriteStateSpec("host", PickleCoder())
@@ -112,20 +121,47 @@ class _FetchByHostFn(beam.DoFn):
     def setup(self):
         gate = HostGate(self._settings.politeness, clock=time.time)  # epoch seconds: the state outlives a worker
         self._client = PoliteClient(self._settings.fetch, gate)
+        self._pool = ThreadPoolExecutor(max_workers=self._settings.threads, thread_name_prefix="fetch")
 
-    def process(self, element, seeds, host_state=beam.DoFn.StateParam(HOST)):
+    def start_bundle(self):
+        self._pending = []
+
+    def process(
+        self,
+        element,
+        seeds,
+        host_state=beam.DoFn.StateParam(HOST),
+        timestamp=beam.DoFn.TimestampParam,
+        window=beam.DoFn.WindowParam,
+    ):
         host, (url, validators, payload) = element
         gate = self._client.gate
-        gate.hosts[host] = host_state.read() or seeds.get(host) or HostState()
-        backoff = gate.hosts[host].not_before - time.time()
+        gate.seed(host, host_state.read() or seeds.get(host) or HostState())
+        future = self._pool.submit(self._fetch, host, url, validators)
+        self._pending.append((host, payload, future, timestamp, window))
+        # What this worker knows of the host now, for the next bundle of its key (requests still in flight here are not
+        # the next bundle's: it starts with none in flight).
+        host_state.write(gate.state(host).model_copy(update={"in_flight": 0}))
+
+    def _fetch(self, host: str, url: str, validators: Optional[Validators]) -> FetchResult:
+        state = self._client.gate.state(host)
+        backoff = state.not_before - time.time()
         if backoff > self._settings.fetch.deadline:  # a sleep that long would hold the run (and a stream) hostage
-            result = _backing_off(url, host, backoff, gate.hosts[host])
-        else:
-            result = self._client.get(url, validators, self._accept)
-        state = gate.hosts[host]
-        host_state.write(state)
-        yield payload, result
-        yield beam.pvalue.TaggedOutput(self.HOSTS, (host, state))
+            return _backing_off(url, host, backoff, state)
+        return self._client.get(url, validators, self._accept)
+
+    def finish_bundle(self):
+        last = {}
+        for host, payload, future, timestamp, window in self._pending:
+            yield WindowedValue((payload, future.result()), timestamp, [window])
+            last[host] = (timestamp, window)
+        for host, (timestamp, window) in last.items():
+            state = self._client.gate.state(host)
+            yield beam.pvalue.TaggedOutput(self.HOSTS, WindowedValue((host, state), timestamp, [window]))
+        self._pending = []
+
+    def teardown(self):
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _backing_off(url: str, host: str, seconds: float, state: HostState) -> FetchResult:
