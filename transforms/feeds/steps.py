@@ -34,6 +34,7 @@ import apache_beam as beam
 from apache_beam.coders import PickleCoder
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms import userstate
+from apache_beam.transforms.util import ReshufflePerKey
 from apache_beam.utils.windowed_value import WindowedValue
 from pydantic import BaseModel, ConfigDict
 
@@ -344,6 +345,10 @@ class _FetchByHost(beam.PTransform):
         return (
             requests
             | "ByHost" >> beam.Map(lambda r: (host_key(r[0]), r)).with_output_types(_KEYED)
+            # A shuffle by host in front of the stateful step: a cluster runner does this for a stateful DoFn itself,
+            # but Beam's local FnApiRunner hands a fused stage's input to its workers element by element, so one host
+            # could be fetched by two workers at once; after a grouping, it hands out whole keys.
+            | "GroupHosts" >> ReshufflePerKey()
             | "Fetch"
             >> beam.ParDo(fetch, beam.pvalue.AsDict(self._seeds))
             .with_input_types(_KEYED, beam.typehints.Dict[str, beam.typehints.Any])
