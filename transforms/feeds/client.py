@@ -30,6 +30,7 @@ class HostGate:
     ):
         self.rules, self.clock, self.sleep = rules, clock, sleep
         self.hosts: dict[str, HostState] = {}
+        self._hopping: dict[str, int] = {}  # redirects waiting for their host's gap: they go before new requests
         self._lock = threading.Lock()
 
     def enter(self, host: str) -> None:
@@ -37,6 +38,8 @@ class HostGate:
             with self._lock:
                 state = self.hosts.get(host, HostState())
                 wait = policy.wait_time(state, self.clock(), self.rules)
+                if wait <= 0 and self._hopping.get(host):
+                    wait = policy.FULL_RECHECK  # a request in flight has a redirect to follow first
                 if wait <= 0:
                     self.hosts[host] = policy.started(state, self.clock())
                     return
@@ -54,15 +57,22 @@ class HostGate:
             return self.hosts.get(host, HostState())
 
     def hop(self, host: str) -> None:
-        """A redirect inside a request that holds its slot: wait for the host's gap (not for a slot), then start."""
-        while True:
+        """A redirect inside a request that holds its slot: wait for the host's gap (not for a slot), then start,
+        before any new request to the host (else new requests could starve it past its request's deadline)."""
+        with self._lock:
+            self._hopping[host] = self._hopping.get(host, 0) + 1
+        try:
+            while True:
+                with self._lock:
+                    state = self.hosts.get(host, HostState())
+                    wait = policy.wait_time(state.model_copy(update={"in_flight": 0}), self.clock(), self.rules)
+                    if wait <= 0:
+                        self.hosts[host] = state.model_copy(update={"last_start": self.clock()})
+                        return
+                self.sleep(min(wait, 1.0))
+        finally:
             with self._lock:
-                state = self.hosts.get(host, HostState())
-                wait = policy.wait_time(state.model_copy(update={"in_flight": 0}), self.clock(), self.rules)
-                if wait <= 0:
-                    self.hosts[host] = state.model_copy(update={"last_start": self.clock()})
-                    return
-            self.sleep(min(wait, 1.0))
+                self._hopping[host] -= 1
 
     def leave(self, host: str, result: FetchResult) -> None:
         with self._lock:
