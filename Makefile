@@ -1,4 +1,5 @@
 # make run   set up .venv if needed, then run the pipeline on sample_data/ into output/
+# make feeds-demo   poll the recorded Global Voices feed, served on 127.0.0.1, into output_feeds/
 # make test  set up .venv if needed, check the code with ruff, then run the test suite (installs Debian's chromium)
 # make lint  ruff check and ruff format --check (ruff.toml); `make format` rewrites the code in ruff's format
 # make report   output/report.html from output/ (runs the pipeline first when there is no output)
@@ -8,7 +9,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.newsbeam-installed
 
-.PHONY: setup run test lint format clean report screenshot browser constraints
+.PHONY: setup run feeds-demo test lint format clean report screenshot browser constraints
 
 setup: $(STAMP)
 
@@ -32,6 +33,10 @@ constraints:
 
 run: $(STAMP)
 	$(PY) -m pipelines.news_pipeline --input sample_data --output output
+
+# The recorded Global Voices site (../shared) served on 127.0.0.1 and polled as a feed: no internet needed.
+feeds-demo: $(STAMP)
+	$(PY) -m pipelines.feeds_demo --output output_feeds
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

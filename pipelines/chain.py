@@ -82,22 +82,25 @@ def chain_config(news) -> ChainConfig:
     )
 
 
-def build_pipeline(pipeline: beam.Pipeline, inputs: list, config: ChainConfig, context: RunContext):
-    """The chain over `inputs` (paths or FileSplits) into staged Parquet; emits (table, partition, rows) per file."""
-    uris = pipeline | "ListInputs" >> beam.Create([as_input(item) for item in inputs])
+def build_pipeline(pipeline: beam.Pipeline, inputs: list, config: ChainConfig, context: RunContext, source=None):
+    """The chain over `inputs` (paths or FileSplits; FeedPolls with a feed `source`) into staged Parquet; emits
+    (table, partition, rows) per file."""
+    uris = pipeline | "ListInputs" >> beam.Create(inputs if source else [as_input(item) for item in inputs])
     if not context.micro_batch:  # a stream's micro-batches run in one process: nothing to spread
         uris = uris | "SpreadFiles" >> beam.Reshuffle()
     return (
         uris
-        | "Ingest" >> IngestArticles(config, context)
+        | "Ingest" >> IngestArticles(config, context, source)
         | "WriteTables" >> WriteTables(context.staging, context.batch_id, context.row_group_bytes)
     )
 
 
-def run_pipeline(runner, options, inputs: list, config: ChainConfig, context: RunContext) -> Optional[dict]:
+def run_pipeline(
+    runner, options, inputs: list, config: ChainConfig, context: RunContext, source=None
+) -> Optional[dict]:
     """Build and run the chain over `inputs` to the end; newsbeam's counters (None where the runner has none)."""
     pipeline = beam.Pipeline(runner=runner, options=options)
-    build_pipeline(pipeline, inputs, config, context)
+    build_pipeline(pipeline, inputs, config, context, source)
     result = pipeline.run()
     result.wait_until_finish()
     counts = counters(result)
@@ -119,19 +122,22 @@ DEFAULT_CHUNK_RECORDS = 1250
 DEFAULT_LOOKBACK_DAYS = 7.0
 
 
-def run_chunks(runner, options, chunks: list[list], config: ChainConfig, context: RunContext) -> Optional[dict]:
+def run_chunks(
+    runner, options, chunks: list[list], config: ChainConfig, context: RunContext, source=None
+) -> Optional[dict]:
     """Run the chain over each chunk in turn and leave one staged file per table and partition; the summed counters.
 
     One chunk is one pipeline, as always. Several chunks (an input larger than --chunk_records) run
     one bounded pipeline each, in input order, so memory stays that of one chunk: each chunk stages its
     own files, later chunks know the earlier chunks' content hashes (exact copies across chunks are
     duplicates), the story stage hands its state to the next chunk through a checkpoint file, and at
-    the end the chunk files are merged (transforms/compact.py). The local runner is closed here, once,
+    the end the chunk files are merged (transforms/compact.py). A feed run's `source` (PollFeeds) reads its
+    one chunk of FeedPolls in place of the files. The local runner is closed here, once,
     when its pipelines are done: its worker server's memory goes back before the merge takes some.
     """
     try:
         if len(chunks) == 1:
-            return run_pipeline(runner, options, chunks[0], config, context)
+            return run_pipeline(runner, options, chunks[0], config, context, source)
         total = _run_each_chunk(runner, options, chunks, config, context)
     finally:
         if isinstance(runner, LocalRunner):

@@ -122,10 +122,23 @@ def run(argv=None) -> int:
     except ConfigError as err:
         print(f"newsbeam: {err}", file=sys.stderr)
         return EXIT_CONFIG
+    feeds = None
+    if news.feeds:
+        from pipelines.feed_run import feed_settings  # feeds' imports only when feeds are read
+
+        try:
+            feeds = feed_settings(news)
+        except ConfigError as err:
+            print(f"newsbeam: {err}", file=sys.stderr)
+            return EXIT_CONFIG
     if options.view_as(StandardOptions).streaming or news.watch:
         from pipelines.stream import run_stream
 
-        return run_stream(options, config)
+        return run_stream(options, config, feeds)
+    if feeds is not None:
+        from pipelines.feed_run import run_feeds_batch
+
+        return run_feeds_batch(options, config, feeds)
     try:
         paths, skipped, (since, until) = _inputs(news)
     except (OSError, ValueError) as err:

@@ -137,6 +137,46 @@ class NewsOptions(PipelineOptions):
             "--max_batch_files", type=int, default=500, help="Streaming: at most this many files per micro-batch."
         )
         parser.add_argument(
+            "--feeds",
+            default=None,
+            help=(
+                "A feed list (one RSS/Atom URL a line, or OPML): poll each feed once and fetch its new articles "
+                "(batch, instead of --input), or poll each on its schedule (--streaming). See docs/feeds.md."
+            ),
+        )
+        parser.add_argument(
+            "--contact_url",
+            default=None,
+            help="Feeds: a URL or mailto: put in the User-Agent so site owners can reach whoever runs newsbeam.",
+        )
+        parser.add_argument(
+            "--feed_interval_s",
+            type=float,
+            default=None,
+            help="Feeds, streaming: poll each feed this often (default: its sy:updatePeriod, else 6 h, adapted).",
+        )
+        parser.add_argument(
+            "--min_host_gap_s", type=float, default=5.0, help="Feeds: at least this long between requests to a host."
+        )
+        parser.add_argument(
+            "--max_host_concurrency",
+            type=int,
+            default=2,
+            help="Feeds: at most this many requests to a host at once.",
+        )
+        parser.add_argument(
+            "--fetch_timeout_s",
+            type=float,
+            default=60.0,
+            help="Feeds: the longest one request may take, redirects included, whatever the server does.",
+        )
+        parser.add_argument(
+            "--host_backoff_s",
+            type=float,
+            default=60.0,
+            help="Feeds: a host that timed out or failed waits this long more for each failure in a row.",
+        )
+        parser.add_argument(
             "--chunk_records",
             type=int,
             default=None,

@@ -17,6 +17,9 @@ What carries from one micro-batch to the next, in this process:
 - the stream's watermark (the newest strong published_at accepted), which decides what is too
   late; it is saved in each batch's _DONE.json, so a restart resumes from it.
 
+With --feeds (docs/feeds.md), with or without --watch, each poll of the feeds that are due is a micro-batch
+of its own through the same chain and commit; the feeds' seen store is saved after that commit.
+
 SIGINT, SIGTERM or --max_runtime_s stop the stream after the micro-batch in flight is committed;
 a second signal stops at once, and the batch in flight is processed again on the next start.
 """
@@ -28,7 +31,6 @@ import gc
 import logging
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -42,9 +44,12 @@ from apache_beam.utils import shared
 from pipelines.chain import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, SUCCESS, commit_run, run_pipeline, versions
 from pipelines.options import NewsOptions
 from runtime.runner import LocalRunner
+from runtime.stop import StopSignal
 from schemas import Rejected
 from schemas.tables import TABLES
 from transforms.errors import InputRejected, Reason, describe
+from transforms.feeds.session import FeedSession, FeedSettings
+from transforms.feeds.steps import read_outcomes
 from transforms.ingest import ChainConfig, RunContext, warm_up_worker
 from transforms.lookback import extend_lookback, first_ingested_at, read_lookback
 from transforms.sink import (
@@ -60,33 +65,11 @@ from transforms.spool import Spool, SpoolBatch
 from transforms.windows import stream_watermark
 
 _LOG = logging.getLogger("newsbeam.stream")
-
-
-class _StopSignal:
-    """The first SIGINT/SIGTERM asks for a clean stop after the batch in flight; a second one stops at once."""
-
-    def __init__(self):
-        self.requested: Optional[str] = None
-        self._previous = {}
-
-    def install(self) -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._previous[sig] = signal.signal(sig, self._handle)
-
-    def restore(self) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-    def _handle(self, signum, frame):
-        name = signal.Signals(signum).name
-        if self.requested is not None:
-            raise KeyboardInterrupt(f"second {name}")
-        self.requested = name
-        _LOG.warning("%s: stopping after the micro-batch in flight", name)
+FEED_BATCH_PREFIX = "feeds-"  # a feed micro-batch's id: the prefix and the poll's time in ms
 
 
 class _Stream:
-    def __init__(self, options: PipelineOptions, config: ChainConfig):
+    def __init__(self, options: PipelineOptions, config: ChainConfig, feeds: Optional[FeedSession] = None):
         self.options = options
         self.config = config
         options.view_as(StandardOptions).streaming = False  # each micro-batch is a bounded pipeline
@@ -95,11 +78,12 @@ class _Stream:
         ).pipeline_type_check = False  # checked once by the batch tests; costs ~0.3 s a batch
         self.news = options.view_as(NewsOptions)
         self.output = self.news.output.rstrip("/")
-        self.spool = Spool(self.news.watch)
+        self.spool = Spool(self.news.watch) if self.news.watch else None
+        self.feeds = feeds
         self.handle = shared.Shared()
         self.totals = {"inputs_seen": 0, **{t: 0 for t in TABLES}, "alerts_log_appended": 0, "files_set_aside": 0}
         self.batches: list[dict] = []
-        done = self.spool.done_infos()
+        done = self.spool.done_infos() if self.spool else []
         for info in done:  # the manifest sums the whole stream, across restarts
             self._add(info)
         last = done[-1] if done else {}
@@ -109,11 +93,13 @@ class _Stream:
         self.started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
     def _drop_stale_staging(self) -> None:
-        """Staged files of this spool's batches that a killed run never committed: the redo stages its own."""
+        """Staged files of this spool's batches (and feed polls) that a killed run never committed: a redo stages its
+        own, and a feed poll that was not committed is polled again."""
         staging = Path(self.output) / STAGING
-        if staging.is_dir():
+        prefixes = ((self.spool.prefix + "-",) if self.spool else ()) + ((FEED_BATCH_PREFIX,) if self.feeds else ())
+        if staging.is_dir() and prefixes:
             for folder in staging.iterdir():
-                if folder.name.startswith(self.spool.prefix + "-"):
+                if folder.name.startswith(prefixes):
                     shutil.rmtree(folder, ignore_errors=True)
 
     def warm_up(self) -> None:
@@ -167,6 +153,42 @@ class _Stream:
             info["files"],
             info.get("articles", 0),
             info.get("duplicates", 0),
+            info.get("rejected", 0),
+            info.get("alerts", 0),
+            info["seconds"],
+        )
+        return info
+
+    def process_feeds(self) -> dict:
+        """Poll the feeds that are due as one micro-batch and commit it; the feeds' store is saved after the commit.
+        A failed run commits nothing and counts as a failed poll of each feed (they back off, then are polled again).
+        """
+        clock, now = time.monotonic(), dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        polls = self.feeds.due(time.time())
+        batch_id = run_id = f"{FEED_BATCH_PREFIX}{int(time.time() * 1000)}"
+        info = {"batch_id": batch_id, "files": 0, "feeds_polled": len(polls), "watermark_before": _iso(self.watermark)}
+        context = self._context(now, batch_id, self.lookback, staging_dir(self.output, run_id))
+        watermark = self.watermark
+        try:
+            source = self.feeds.source(now, context.staging)
+            counts = run_pipeline(LocalRunner(in_process=True), self.options, polls, self.config, context, source)
+            outcomes, hosts = read_outcomes(context.staging)
+        except Exception as err:  # noqa: BLE001 - the feeds back off; the stream goes on
+            _LOG.exception("feed micro-batch %s failed; nothing of it was committed", batch_id)
+            shutil.rmtree(context.staging, ignore_errors=True)
+            info.update(self.feeds.failed(polls, describe(err), time.time()))
+        else:
+            info.update(self._commit(run_id, batch_id, counts))
+            info.update(self.feeds.committed(outcomes, hosts, time.time()))  # after the commit: a crash re-fetches
+            self._move_watermark(watermark, info.pop("article_files", []))
+        info.update(watermark=_iso(self.watermark), seconds=round(time.monotonic() - clock, 3), ingested_at=_iso(now))
+        self._add(info)
+        _LOG.info(
+            "feeds %s: %d polled, %d new items -> %s articles, %s rejected, %s alerts in %.2fs",
+            batch_id,
+            len(polls),
+            info.get("feed_items_new", 0),
+            info.get("articles", 0),
             info.get("rejected", 0),
             info.get("alerts", 0),
             info["seconds"],
@@ -281,8 +303,9 @@ class _Stream:
             "mode": "streaming",
             "state": state,
             "stop_reason": stop_reason,
-            "watch": str(self.spool.folder),
-            "input": str(self.spool.folder),
+            "watch": str(self.spool.folder) if self.spool else None,
+            "input": str(self.spool.folder) if self.spool else self.news.feeds,
+            **({"feeds": self.feeds.manifest()} if self.feeds else {}),
             "batches": len(self.batches),
             **self.totals,
             "reconciled": reconciled,
@@ -306,12 +329,14 @@ def _iso(value: Optional[dt.datetime]) -> Optional[str]:
     return value.isoformat() if value else None
 
 
-def run_stream(options: PipelineOptions, config: ChainConfig) -> int:
-    """The streaming driver loop; returns an exit code like the batch driver."""
+def run_stream(options: PipelineOptions, config: ChainConfig, feeds: Optional[FeedSettings] = None) -> int:
+    """The streaming driver loop; returns an exit code like the batch driver. `feeds`: poll them too, each on
+    its schedule, each poll a micro-batch through the same commit as the watched folder's."""
     news = options.view_as(NewsOptions)
-    if not news.watch:
+    if not news.watch and feeds is None:
         print(
-            "newsbeam: --streaming needs --watch DIR (the spool folder to watch); see docs/streaming.md",
+            "newsbeam: --streaming needs --watch DIR (the spool folder to watch) or --feeds FILE; "
+            "see docs/streaming.md and docs/feeds.md",
             file=sys.stderr,
         )
         return EXIT_CONFIG
@@ -323,28 +348,30 @@ def run_stream(options: PipelineOptions, config: ChainConfig) -> int:
         )
         return EXIT_CONFIG
     try:
-        Path(news.watch).mkdir(parents=True, exist_ok=True)
+        if news.watch:
+            Path(news.watch).mkdir(parents=True, exist_ok=True)
         Path(news.output).mkdir(parents=True, exist_ok=True)
     except OSError as err:
         print(f"newsbeam: {err}", file=sys.stderr)
         return EXIT_CONFIG
     success = Path(news.output) / SUCCESS
     success.unlink(missing_ok=True)  # a batch run's marker does not describe a stream
-    stream = _Stream(options, config)
-    stop = _StopSignal()
+    stream = _Stream(options, config, FeedSession(feeds, news.output) if feeds else None)
+    stop = StopSignal()
     stop.install()
     deadline = time.monotonic() + news.max_runtime_s if news.max_runtime_s else None
     reason = None
     try:
         stream.warm_up()
-        recovered = stream.spool.pending()
+        recovered = stream.spool.pending() if stream.spool else []
         if recovered:
             _LOG.warning("resuming %d micro-batches a previous run claimed but did not finish", len(recovered))
         for spool_batch in recovered:
             stream.process(spool_batch, redo=True)
             stream.write_manifest("running")
         stream.write_manifest("running")
-        print(f"newsbeam: watching {stream.spool.folder} -> {news.output} (stop with Ctrl-C or SIGTERM)", flush=True)
+        watched = " and ".join(([str(stream.spool.folder)] if stream.spool else []) + ([news.feeds] if feeds else []))
+        print(f"newsbeam: watching {watched} -> {news.output} (stop with Ctrl-C or SIGTERM)", flush=True)
         while True:
             if stop.requested:
                 reason = stop.requested
@@ -352,7 +379,13 @@ def run_stream(options: PipelineOptions, config: ChainConfig) -> int:
             if deadline is not None and time.monotonic() >= deadline:
                 reason = "max_runtime_s"
                 break
-            claimed = stream.spool.claim(news.max_batch_files, dt.datetime.now(dt.timezone.utc))
+            if stream.feeds is not None and stream.feeds.next_poll() <= time.time():
+                stream.process_feeds()
+                stream.write_manifest("running")
+                continue
+            claimed = (
+                stream.spool.claim(news.max_batch_files, dt.datetime.now(dt.timezone.utc)) if stream.spool else None
+            )
             if claimed is None:
                 time.sleep(news.poll_interval_s)
                 continue
@@ -365,7 +398,7 @@ def run_stream(options: PipelineOptions, config: ChainConfig) -> int:
     except Exception:
         _LOG.exception(
             "the stream failed; claimed files stay in %s and are processed again on the next start",
-            stream.spool.batches,
+            stream.spool.batches if stream.spool else "the spool",
         )
         stream.write_manifest("failed", "error")
         return EXIT_FAILED

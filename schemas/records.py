@@ -31,12 +31,14 @@ class Stage(str, Enum):
     STORIES = "stories"  # story features
     WRITE = "write"  # the article's row could not be converted for Parquet
     BATCH = "batch"  # streaming: a micro-batch of this one file failed, and the file was set aside
+    FETCH = "fetch"  # feeds: a feed item's page could not be fetched and the item has no summary to stand in
 
 
 class PublishedAtSource(str, Enum):
     """Where `published_at` came from, from most to least trustworthy."""
 
     METADATA = "metadata"  # a field of the input (JSON key, HTML meta, markdown date line, sidecar)
+    FEED = "feed"  # the feed item's date, where the page had none or only a day (transforms/feeds/items.py)
     TEXT = "text"  # a dateline found in the article text
     FILE = "file"  # the file's path (…/2024/06/12/…, dt=2024-06-12, 2024-06-12_x.txt)
     MODIFIED = "modified"  # the input file's modification time (a JSONL file's, for each of its lines)

@@ -1,9 +1,9 @@
 """A local HTTP server for the feed tests: the recorded feeds and site, plus the ways servers misbehave.
 
-Serves ../shared/corpus/feeds read in place, and a handful of hostile endpoints (a timeout, a slow drip, a
-redirect loop, an oversized body, a gzip bomb, a 503 with Retry-After, a robots.txt with Disallow and
-Crawl-delay). Every request is logged with the server's own monotonic clock, so the tests measure the gaps
-and the concurrency a host really saw, not what the client believes it did.
+Serves ../shared/corpus/feeds read in place, the pages a test puts in `pages`, and a handful of hostile
+endpoints (a timeout, a slow drip, a redirect loop, an oversized body, a gzip bomb, a 503 with Retry-After,
+a robots.txt with Disallow and Crawl-delay). Every request is logged with the server's own monotonic clock,
+so the tests measure the gaps and the concurrency a host really saw, not what the client believes it did.
 """
 
 from __future__ import annotations
@@ -63,6 +63,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _route(self):
         path = self.path.split("?", 1)[0]
+        if path in self.server.pages:
+            return self._page(*self.server.pages[path])
         hostile = {
             "/robots.txt": lambda: self._send(200, self.server.robots, {"Content-Type": "text/plain"}),
             "/missing": lambda: self._send(404, b"not here"),
@@ -98,6 +100,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(304, b"", {"ETag": etag})
         kind = "text/html; charset=utf-8" if local.suffix == ".html" else "application/rss+xml"
         self._send(200, body, {"Content-Type": kind, **({} if noetag else {"ETag": etag})})
+
+    def _page(self, content_type: str, body: bytes):
+        """A page or feed the test wrote (FeedServer.pages), with an ETag, so a second GET can be a 304."""
+        body = body.replace(PLACEHOLDER, self.server.base.encode())
+        etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+        if self.headers.get("If-None-Match") == etag:
+            return self._send(304, b"", {"ETag": etag})
+        self._send(200, body, {"Content-Type": content_type, "ETag": etag})
 
     def _sleep(self):
         time.sleep(self.server.sleep_seconds)  # past the client's read timeout, before any header
@@ -140,6 +150,7 @@ class FeedServer(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.robots, self.sleep_seconds = robots, sleep_seconds
         self.log: list[LoggedRequest] = []
+        self.pages: dict[str, tuple[str, bytes]] = {}  # path -> (content type, body): what a test serves
         self.lock = threading.Lock()
         self.base = f"http://127.0.0.1:{self.server_address[1]}/"
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)

@@ -91,6 +91,8 @@ def test_bad_urls_and_refused_connections_are_errors_not_exceptions(server):
     dead = closed.url("/x")
     closed.server_close()  # bound then closed: nothing listens there
     assert Fetcher(QUICK).get(dead).error == FetchError.CONNECTION, port
+    down = PoliteClient(QUICK, gate=HostGate(NO_WAIT)).get(dead)  # its robots.txt unreachable: the site is down
+    assert down.error == FetchError.CONNECTION and "robots.txt unreachable" in down.detail
 
 
 def test_retry_after_is_read_and_the_host_is_not_asked_again_before_it(server):

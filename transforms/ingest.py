@@ -1,4 +1,4 @@
-"""IngestArticles: the batch chain from input files to the records of every table.
+"""IngestArticles: the batch chain from input files (or feeds) to the records of every table.
 
 uris | IngestArticles(config, context)   -> {'articles', 'entity_mentions', 'entity_counts', 'alerts', 'stories',
                                              'story_alerts', 'story_alert_events', 'duplicates', 'rejected'}
@@ -88,8 +88,11 @@ class RunContext:
 class IngestArticles(beam.PTransform):
     """PCollection[str uri | FileSplit] -> dict of PCollections keyed by table name."""
 
-    def __init__(self, config: ChainConfig, context: RunContext):
+    def __init__(self, config: ChainConfig, context: RunContext, source: Optional[beam.PTransform] = None):
+        """`source` reads the input into {'records': RawInput, 'rejected': Rejected}: ReadInputs over paths by
+        default, PollFeeds over FeedPolls for feeds (transforms/feeds/steps.py)."""
         super().__init__()
+        self._source = source
         self._parse = ParseConfig(context.ingested_at, config.max_body_bytes, config.progress_interval_s)
         self._config = config
         self._context = context
@@ -97,7 +100,7 @@ class IngestArticles(beam.PTransform):
         self._tagger_handle = context.tagger_handle or shared.Shared()
 
     def expand(self, uris):
-        read = uris | "Read" >> ReadInputs(self._config.max_input_bytes, self._context.ingested_at)
+        read = uris | "Read" >> (self._source or ReadInputs(self._config.max_input_bytes, self._context.ingested_at))
         records = read[ReadInputs.RECORDS]
         if not self._context.micro_batch:
             records = (

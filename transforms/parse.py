@@ -22,6 +22,7 @@ from schemas import Article, PublishedAtSource, Sidecar
 from transforms import metrics
 from transforms.dates import date_from_path, parse_timestamp
 from transforms.errors import InputRejected, Reason
+from transforms.feeds.items import FLAG_FROM_SUMMARY, apply_item, summary_article
 from transforms.language import LanguageDetector, trusted_language
 from transforms.parsers import PARSERS, ParsedArticle, detect_format, domain_of, format_of, parse_html
 from transforms.read import RawInput, parse_sidecar, rejected_row
@@ -84,22 +85,46 @@ def _first_error(err: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
-def build_article(raw: RawInput, config: ParseConfig, detect_language: LanguageDetector) -> Article:
-    """One raw record as an Article, or InputRejected saying why not."""
+def _parse_input(raw: RawInput) -> tuple[ParsedArticle, str, str]:
+    """(parsed, its format, its clean body) of one raw record, or InputRejected saying why not."""
     format_of(raw.extension)  # an unsupported extension is the clearest reason, even for binary content
     text = decode_bytes(raw.data)
     fmt = detect_format(raw.extension, text)
-    parsed = parse_html(text) if fmt == "html" else PARSERS[fmt](text)
+    if fmt == "html":
+        parsed = parse_html(text, raw.uri if raw.feed_item else None)
+    else:
+        parsed = PARSERS[fmt](text)
     if raw.line is None:
         _apply_sidecar(parsed, raw.sidecar)
     body = unwrap(clean_text(parsed.body))  # same length: offsets into it hold for the wrapped text too
     if not body:
         hint = " (the JSON has no non-empty 'maintext', 'text' or 'body' field)" if fmt in ("json", "jsonl") else ""
         raise InputRejected(Reason.MISSING_BODY, hint)
+    return parsed, fmt, body
+
+
+def _parse_feed_page(raw: RawInput) -> tuple[ParsedArticle, str, str, list[str]]:
+    """A feed item's page with the item as its fallback; the item's summary when the page gives no article."""
+    try:
+        parsed, fmt, body = _parse_input(raw)
+    except InputRejected:
+        parsed = summary_article(raw.feed_item)
+        if parsed is None:
+            raise
+        return parsed, parsed.input_format, clean_text(parsed.body), [FLAG_FROM_SUMMARY]
+    apply_item(parsed, raw.feed_item, raw.uri, parse_timestamp)
+    return parsed, fmt, body, []
+
+
+def build_article(raw: RawInput, config: ParseConfig, detect_language: LanguageDetector) -> Article:
+    """One raw record as an Article, or InputRejected saying why not."""
+    if raw.feed_item is not None:
+        parsed, fmt, body, flags = _parse_feed_page(raw)
+    else:
+        (parsed, fmt, body), flags = _parse_input(raw), []
     size = len(body.encode("utf-8"))
     if size > config.max_body_bytes:
         raise InputRejected(Reason.BODY_TOO_LARGE, f"{size:,} bytes (cap {config.max_body_bytes:,})")
-    flags: list[str] = []
     published_at, published_from = _published(parsed, raw, config.ingested_at, flags)
     if published_at > config.ingested_at + FUTURE_TOLERANCE:
         flags.append(FLAG_FUTURE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -20,6 +20,9 @@ from schemas import Rejected
 from transforms import metrics
 from transforms.errors import InputRejected, Reason, describe
 from transforms.inputs import LINE_FORMATS, SIDECAR_SUFFIX, FileSplit, extension_of, modified_at, open_input
+
+if TYPE_CHECKING:
+    from transforms.feeds.parse import FeedItem
 
 _BLOCK = 1 << 20
 
@@ -37,6 +40,9 @@ class RawInput:
     truncated: bool = False
     sidecar: Optional[str] = None  # the text of <file>.meta.json, if there is one
     modified_at: Optional[dt.datetime] = None  # the file's modification time (UTC), when the file system reports it
+    # A page fetched for a feed item: the item fills in what the page lacks (transforms/feeds/items.py); empty `data`
+    # means the page could not be fetched and the item's summary is the article.
+    feed_item: Optional["FeedItem"] = None
 
 
 def rejected_row(raw: RawInput, err: InputRejected, rejected_at: dt.datetime) -> Rejected:

@@ -40,7 +40,12 @@ from transforms.inputs import extension_of
 from transforms.parse import FLAG_FUTURE
 from transforms.read import RawInput, original_bytes, rejected_row
 
-_STRONG = {PublishedAtSource.METADATA.value, PublishedAtSource.TEXT.value, PublishedAtSource.FILE.value}
+_STRONG = {
+    PublishedAtSource.METADATA.value,
+    PublishedAtSource.FEED.value,
+    PublishedAtSource.TEXT.value,
+    PublishedAtSource.FILE.value,
+}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _ROUTE_KEY = "stream"
 

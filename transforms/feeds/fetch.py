@@ -53,6 +53,7 @@ class FetchError(str, enum.Enum):
     CONNECTION = "connection"  # DNS, refused, reset, TLS, a malformed response
     BAD_URL = "bad_url"  # not an absolute http(s) URL (also a redirect to one)
     DECODING = "decoding"  # a corrupt gzip/deflate body
+    HOST_BACKOFF = "host_backoff"  # the host must not be asked for longer than a request's deadline; no request made
 
 
 class FetchConfig(BaseModel):
@@ -159,9 +160,12 @@ class Fetcher:
         config: FetchConfig = FetchConfig(),
         clock: Callable[[], float] = time.monotonic,
         allowed: Optional[Callable[[str], bool]] = None,
+        before_hop: Optional[Callable[[str], None]] = None,
     ):
-        """`allowed` is asked about every redirect target (robots.txt): a redirect must not lead around it."""
-        self.config, self.clock, self.allowed = config, clock, allowed
+        """`allowed` is asked about every redirect target (robots.txt): a redirect must not lead around it.
+        `before_hop` is called with each redirect target before it is requested (the polite client waits for
+        the host's gap there: a redirect is a request too)."""
+        self.config, self.clock, self.allowed, self.before_hop = config, clock, allowed, before_hop
         self.pool = watched_pool_manager(num_pools=64, maxsize=4, retries=False)
         self.headers = {"User-Agent": config.user_agent, "Accept-Encoding": "gzip, deflate"}
 
@@ -195,6 +199,8 @@ class Fetcher:
         """Each response of the redirect chain as it arrives; the last one carries the body."""
         while True:
             conditional = _conditional(validators if not hop.chain else None)  # the validators are the URL's
+            if hop.chain and self.before_hop is not None:
+                self.before_hop(hop.final_url)
             response = self._request(hop.final_url, {**self.headers, "Accept": accept, **conditional}, end)
             headers = {k.lower(): v for k, v in response.headers.items()}
             hop = hop._replace(status=response.status, headers=headers)
