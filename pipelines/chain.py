@@ -33,7 +33,7 @@ from transforms.ingest import ChainConfig, IngestArticles, RunContext
 from transforms.inputs import as_input
 from transforms.lookback import with_chunk
 from transforms.rules import RulePackError, load_rule_pack
-from transforms.sink import CommitResult, WriteTables, append_alerts_log, commit
+from transforms.sink import MANIFEST, CommitResult, WriteTables, append_alerts_log, commit, write_json_atomically
 from transforms.stories import BreakingConfig, StoryCheckpoint, StoryConfig
 from transforms.windows import WindowConfig
 
@@ -254,3 +254,44 @@ def commit_run(output: str, run_id: str, batch_id: str, counts: Optional[dict]) 
     committed = commit(output, run_id, batch_id)
     appended = append_alerts_log(output, committed.files)
     return RunOutcome(committed, appended, None if counts is None else counts.get("records_read", 0))
+
+
+def clear_success(output: str) -> None:
+    """Delete the previous run's _SUCCESS marker: sensors must not mistake it for this run's."""
+    success = f"{output.rstrip('/')}/{SUCCESS}"
+    if FileSystems.exists(success):
+        FileSystems.delete([success])
+
+
+def run_record(outcome: RunOutcome, counts: Optional[dict], runner_name: str, started: dt.datetime, clock: float):
+    """The manifest fields every batch run has: rows, reconciliation, rejects by stage, files, versions, timing."""
+    return {
+        **outcome.summary(),
+        "rejected_by_stage": rejected_by_stage(counts),
+        "counts": counts or {},
+        "files": sorted(outcome.committed.files),
+        "removed_stale_files": outcome.committed.removed,
+        "versions": versions(),
+        "runner": runner_name,
+        "started_at": started.isoformat(),
+        "ended_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "seconds": round(time.monotonic() - clock, 3),
+    }
+
+
+def finish_run(output: str, manifest: dict, outcome: RunOutcome, max_rejected_ratio: float, line: str) -> int:
+    """Write the manifest and print the run's line; then the exit code: failed when the counts do not reconcile,
+    else the _SUCCESS marker, and too many rejected past `max_rejected_ratio` (the marker is still written)."""
+    write_json_atomically(f"{output.rstrip('/')}/{MANIFEST}", manifest)
+    print(line)
+    if outcome.reconciled is False:
+        _LOG.error("counts do not reconcile: %s inputs read but %s rows written", outcome.inputs_seen, outcome.outcomes)
+        return EXIT_FAILED
+    write_json_atomically(f"{output.rstrip('/')}/{SUCCESS}", {"run_id": manifest["run_id"], "manifest": MANIFEST})
+    ratio = manifest["rejected"] / max(1, outcome.outcomes)
+    if ratio > max_rejected_ratio:
+        _LOG.error(
+            "%.0f%% of inputs were rejected, over --max_rejected_ratio %.0f%%", 100 * ratio, 100 * max_rejected_ratio
+        )
+        return EXIT_TOO_MANY_REJECTED
+    return EXIT_OK

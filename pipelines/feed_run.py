@@ -18,21 +18,10 @@ import logging
 import time
 import uuid
 
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import StandardOptions
 from apache_beam.utils import shared
 
-from pipelines.chain import (
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_TOO_MANY_REJECTED,
-    SUCCESS,
-    ConfigError,
-    commit_run,
-    rejected_by_stage,
-    run_chunks,
-    versions,
-)
+from pipelines.chain import EXIT_FAILED, ConfigError, clear_success, commit_run, finish_run, run_chunks, run_record
 from pipelines.options import NewsOptions
 from runtime.runner import LocalRunner
 from transforms.feeds.fetch import FetchConfig
@@ -43,7 +32,7 @@ from transforms.feeds.session import FeedSession, FeedSettings
 from transforms.feeds.steps import FetchSettings, read_outcomes
 from transforms.ingest import ChainConfig, RunContext, warm_up_worker
 from transforms.lookback import read_lookback
-from transforms.sink import MANIFEST, staging_dir, write_json_atomically
+from transforms.sink import staging_dir
 from transforms.urls import safe_url
 
 _LOG = logging.getLogger("newsbeam.feeds")
@@ -99,9 +88,7 @@ def run_feeds_batch(options, config: ChainConfig, settings: FeedSettings) -> int
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     batch_id = "feeds-" + hashlib.sha256(run_id.encode()).hexdigest()[:12]  # every poll is a batch of its own
-    success = f"{news.output.rstrip('/')}/{SUCCESS}"
-    if FileSystems.exists(success):
-        FileSystems.delete([success])  # sensors must not mistake the previous run's marker for this one
+    clear_success(news.output)
     session = FeedSession(settings, news.output)
     polls = session.due(time.time(), everything=True)
     tagger = shared.Shared()
@@ -121,35 +108,19 @@ def run_feeds_batch(options, config: ChainConfig, settings: FeedSettings) -> int
         return EXIT_FAILED
     outcome = commit_run(news.output, run_id, batch_id, counts)
     line = session.committed(outcomes, hosts, time.time())  # after the commit: a crash before it fetches again
+    runner_name = type(runner).__name__ if runner else options.view_as(StandardOptions).runner
     manifest = {
         "run_id": run_id,
         "batch_id": batch_id,
         "input": news.feeds,
         "ingested_at": started.isoformat(),
-        **outcome.summary(),
         **line,
-        "rejected_by_stage": rejected_by_stage(counts),
-        "counts": counts or {},
-        "files": sorted(outcome.committed.files),
-        "removed_stale_files": outcome.committed.removed,
         "feeds": session.manifest(),
-        "versions": versions(),
-        "runner": type(runner).__name__ if runner else options.view_as(StandardOptions).runner,
-        "started_at": started.isoformat(),
-        "ended_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "seconds": round(time.monotonic() - clock, 3),
+        **run_record(outcome, counts, runner_name, started, clock),
     }
-    write_json_atomically(f"{news.output.rstrip('/')}/{MANIFEST}", manifest)
-    print(
+    summary = (
         f"newsbeam: {len(outcomes)} feeds polled, {line['feed_items_new']} new items -> {manifest['articles']} "
         f"articles, {manifest['duplicates']} duplicates, {manifest['rejected']} rejected, {manifest['alerts']} "
         f"alerts ({manifest['seconds']:.1f}s); tables in {news.output}"
     )
-    if outcome.reconciled is False:
-        _LOG.error("counts do not reconcile: %s items read but %s rows written", outcome.inputs_seen, outcome.outcomes)
-        return EXIT_FAILED
-    write_json_atomically(success, {"run_id": run_id, "manifest": MANIFEST})
-    if manifest["rejected"] > news.max_rejected_ratio * max(1, outcome.outcomes):
-        _LOG.error("more than --max_rejected_ratio %.0f%% of the items were rejected", 100 * news.max_rejected_ratio)
-        return EXIT_TOO_MANY_REJECTED
-    return EXIT_OK
+    return finish_run(news.output, manifest, outcome, news.max_rejected_ratio, summary)

@@ -33,7 +33,6 @@ import time
 import uuid
 from typing import Optional
 
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.utils import shared
 
@@ -42,14 +41,13 @@ from pipelines.chain import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
-    EXIT_TOO_MANY_REJECTED,
-    SUCCESS,
     ConfigError,
     chain_config,
+    clear_success,
     commit_run,
-    rejected_by_stage,
+    finish_run,
     run_chunks,
-    versions,
+    run_record,
 )
 from pipelines.flags import unknown_flag_message
 from pipelines.options import NewsOptions
@@ -57,7 +55,7 @@ from runtime.runner import LocalRunner, exit_process
 from transforms.ingest import RunContext, warm_up_worker
 from transforms.inputs import plan_chunks, resolve_inputs, select_by_date
 from transforms.lookback import first_ingested_at, read_lookback
-from transforms.sink import MANIFEST, staging_dir, write_json_atomically
+from transforms.sink import staging_dir
 
 _LOG = logging.getLogger("newsbeam")
 
@@ -149,9 +147,7 @@ def run(argv=None) -> int:
     batch_id = batch_id_of(paths)
     # A rerun of the same inputs keeps their first ingestion time, so its tables are byte-identical.
     ingested_at = first_ingested_at(news.output, batch_id) or started
-    success = FileSystems.join(news.output, SUCCESS)
-    if FileSystems.exists(success):
-        FileSystems.delete([success])  # sensors must not mistake the previous run's marker for this one
+    clear_success(news.output)
     tagger = shared.Shared()  # one handle for every chunk: the local runner's worker server loads the model for it once
     runner = None
     if options.view_as(StandardOptions).runner is None:
@@ -177,6 +173,7 @@ def run(argv=None) -> int:
         return EXIT_FAILED
 
     outcome = commit_run(news.output, run_id, batch_id, counts)
+    runner_name = type(runner).__name__ if runner else options.view_as(StandardOptions).runner
     manifest = {
         "run_id": run_id,
         "batch_id": batch_id,
@@ -185,39 +182,16 @@ def run(argv=None) -> int:
         "input_files_skipped_by_date": len(skipped),
         "date_range": [str(since) if since else None, str(until) if until else None],
         "ingested_at": ingested_at.isoformat(),
-        **outcome.summary(),
-        "rejected_by_stage": rejected_by_stage(counts),
-        "counts": counts or {},
         "chunks": len(chunks),
         "chunk_records": chunk_records,
-        "files": sorted(outcome.committed.files),
-        "removed_stale_files": outcome.committed.removed,
-        "versions": versions(),
-        "runner": type(runner).__name__ if runner else options.view_as(StandardOptions).runner,
-        "started_at": started.isoformat(),
-        "ended_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "seconds": round(time.monotonic() - clock, 3),
+        **run_record(outcome, counts, runner_name, started, clock),
     }
-    write_json_atomically(f"{news.output.rstrip('/')}/{MANIFEST}", manifest)
-    print(
+    line = (
         f"newsbeam: {outcome.inputs_seen if outcome.inputs_seen is not None else '?'} inputs read -> "
         f"{manifest['articles']} articles, {manifest['duplicates']} duplicates, {manifest['rejected']} rejected, "
-        f"{manifest['alerts']} alerts "
-        f"({manifest['seconds']:.1f}s); tables in {news.output}"
+        f"{manifest['alerts']} alerts ({manifest['seconds']:.1f}s); tables in {news.output}"
     )
-    if outcome.reconciled is False:
-        _LOG.error("counts do not reconcile: %s inputs read but %s rows written", outcome.inputs_seen, outcome.outcomes)
-        return EXIT_FAILED
-    write_json_atomically(success, {"run_id": run_id, "manifest": MANIFEST})
-    ratio = manifest["rejected"] / max(1, outcome.outcomes)
-    if ratio > news.max_rejected_ratio:
-        _LOG.error(
-            "%.0f%% of inputs were rejected, over --max_rejected_ratio %.0f%%",
-            100 * ratio,
-            100 * news.max_rejected_ratio,
-        )
-        return EXIT_TOO_MANY_REJECTED
-    return EXIT_OK
+    return finish_run(news.output, manifest, outcome, news.max_rejected_ratio, line)
 
 
 def main() -> None:
