@@ -22,38 +22,38 @@
 
 -- view: articles
 CREATE OR REPLACE VIEW articles AS
-SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/articles/*/*.parquet', hive_partitioning = true);
+SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/articles/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 -- view: entity_mentions
 CREATE OR REPLACE VIEW entity_mentions AS
-SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/entity_mentions/*/*.parquet', hive_partitioning = true);
+SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/entity_mentions/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 -- view: alerts
 -- One row per rule that fired on an article, with its evidence sentence and offsets into articles.body.
 CREATE OR REPLACE VIEW alerts AS
-SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/alerts/*/*.parquet', hive_partitioning = true);
+SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/alerts/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 -- view: stories
 -- Each run writes the state of every story it touched: several rows per story_id over runs.
 CREATE OR REPLACE VIEW stories AS
-SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/stories/*/*.parquet', hive_partitioning = true);
+SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/stories/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 -- view: story_alerts
 CREATE OR REPLACE VIEW story_alerts AS
-SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/story_alerts/*/*.parquet', hive_partitioning = true);
+SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/story_alerts/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 -- view: story_alert_events
 -- Every version of every story alert: new, then each change of status, sources or articles.
 CREATE OR REPLACE VIEW story_alert_events AS
-SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/story_alert_events/*/*.parquet', hive_partitioning = true);
+SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/story_alert_events/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 -- view: duplicates
 CREATE OR REPLACE VIEW duplicates AS
-SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/duplicates/*/*.parquet', hive_partitioning = true);
+SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/duplicates/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 -- view: rejected
 CREATE OR REPLACE VIEW rejected AS
-SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/rejected/*/*.parquet', hive_partitioning = true);
+SELECT * FROM read_parquet(getvariable('newsbeam_output') || '/rejected/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 -- view: current_stories
 -- The latest state of each story.
@@ -76,7 +76,7 @@ CREATE OR REPLACE VIEW entity_counts AS
 SELECT window_start, window_end, entity_id,
        min(name) AS name, min(type) AS type,
        sum(mentions) AS mentions, sum(articles) AS articles
-FROM read_parquet(getvariable('newsbeam_output') || '/entity_counts/*/*.parquet', hive_partitioning = true)
+FROM read_parquet(getvariable('newsbeam_output') || '/entity_counts/*/*.parquet', hive_partitioning = true, union_by_name = true)
 GROUP BY window_start, window_end, entity_id;
 
 -- question: stories_gaining_sources_last_hour

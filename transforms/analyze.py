@@ -3,8 +3,8 @@
     articles | AnalyzeArticles(tagger, rules_path)  ->  {'analyzed': Analyzed, 'rejected': Rejected}
 
 Tagging runs on batches of articles (`nlp.pipe`), each article read as its own language (EntityTagger.tag_articles);
-the alert rules and the story features run on each article, the rules only on the languages they serve
-(transforms/data/languages.yaml). These were three steps; they are one so that an article newsbeam fails on at
+the alert rules and the story features run on each article, the rules only in the languages the rule pack has
+words for (its `languages`). These were three steps; they are one so that an article newsbeam fails on at
 any of them leaves the run whole: it becomes one `rejected` row (stage `tag`, `alerts` or `stories`, see
 transforms/dead_letters.py) and no row of it is written anywhere else, while every other article goes
 on. A batch whose tagging fails is tagged again one article at a time, so only the article that fails
@@ -23,7 +23,6 @@ from transforms.alerts import AlertEngine
 from transforms.dead_letters import FailureLog, rejected_article
 from transforms.entities import TaggedArticle, TaggerConfig, load_tagger
 from transforms.errors import Reason
-from transforms.language import language_gate
 from transforms.rules import cached_rule_pack
 from transforms.stories import StoryInput, load_stopwords, story_input
 
@@ -48,7 +47,6 @@ class _AnalyzeFn(beam.DoFn):
         self._engine = AlertEngine(cached_rule_pack(self._rules_path), self._tagger.gazetteer)
         self._stopwords = load_stopwords()
         self._failures = FailureLog()
-        self._gate = language_gate()
 
     def process(self, batch: list[Article]):
         for item in self._tag(batch):
@@ -74,9 +72,8 @@ class _AnalyzeFn(beam.DoFn):
     def _analyze(self, tagged: TaggedArticle):
         article = tagged.article
         try:
-            # The rules' words are English (transforms/data/languages.yaml, step alerts): other languages get none.
-            serves = self._gate.serves("alerts", article.language)
-            alerts = tuple(self._engine(article, tagged.mentions)) if serves else ()
+            # The rule pack says which languages it serves: a rule fires only in a language it has words for.
+            alerts = tuple(self._engine(article, tagged.mentions))
         except Exception as err:  # noqa: BLE001 - a dead letter, logged and counted in _reject
             yield self._reject(article, Reason.ALERTS_FAILED, err)
             return

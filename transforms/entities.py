@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, NamedTuple, Optional
@@ -451,6 +452,7 @@ class EntityTagger:
             model_name=Path(config.model).name,
         )
         self._foreign: dict[str, ForeignTagger] = {}  # loaded on first use, once per worker like the English model
+        self._foreign_lock = threading.Lock()
 
     def tag(self, texts: list[str]) -> list[list[Mention]]:
         """The mentions of each text, over its whole length: a long text is read in pieces (split_for_model), whose
@@ -468,9 +470,10 @@ class EntityTagger:
     def foreign(self, language: str) -> ForeignTagger:
         """The tagger for text in `language` (not English): its own model (languages.yaml) or the gazetteer only."""
         key = data_language(language)  # the languages newsbeam has nothing of its own for share one tagger
-        if key not in self._foreign:
-            self._foreign[key] = foreign_tagger(key)
-        return self._foreign[key]
+        with self._foreign_lock:  # one tagger is shared by a worker's threads: load each model once
+            if key not in self._foreign:
+                self._foreign[key] = foreign_tagger(key)
+            return self._foreign[key]
 
     def tag_by_language(self, texts: list[str], languages: list[Optional[str]]) -> list[list[Mention]]:
         """The mentions of each text, read as its language: English (and a text of unknown language, None) by

@@ -187,6 +187,9 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0).lower().replace("’", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
+STEM_KEY = 2  # letters of a stem that index it; every stem (x*) has at least this many
+
+
 class Phrases:
     """A set of lemma phrases compiled for matching over token lists. With `irregular` (English), the last word of
     each is inflected; without it (other languages) words match as written, and a word ending in * matches every
@@ -194,10 +197,14 @@ class Phrases:
 
     def __init__(self, phrases: tuple[str, ...], irregular: Optional[dict[str, tuple[str, ...]]]):
         self.patterns: dict[str, list[tuple[tuple, str]]] = {}
-        self.prefixed: list[tuple[str, tuple, str]] = []  # (stem, slots, phrase) for a phrase whose first word is x*
+        # A phrase whose first word is a stem (x*), indexed by the stem's first STEM_KEY letters: a token's own first
+        # letters find the few stems it can begin with, so most tokens cost one dict lookup, as exact words do.
+        self.prefixed: dict[str, list[tuple[str, tuple, str]]] = {}
         for phrase in phrases:
             if irregular is None:
                 slots = [w[:-1].lower() if w.endswith("*") else frozenset({w.lower()}) for w in phrase.split()]
+                if any(isinstance(s, str) and len(s) < STEM_KEY for s in slots):
+                    raise ValueError(f"{phrase!r}: a stem (word*) needs at least {STEM_KEY} letters")
             else:
                 words = [t for t, _, _ in tokenize(phrase)]
                 if not words:
@@ -208,7 +215,7 @@ class Phrases:
             if not slots:
                 continue
             if isinstance(slots[0], str):
-                self.prefixed.append((slots[0], tuple(slots), phrase))
+                self.prefixed.setdefault(slots[0][:STEM_KEY], []).append((slots[0], tuple(slots), phrase))
                 continue
             for first in slots[0]:
                 self.patterns.setdefault(first, []).append((tuple(slots), phrase))
@@ -216,12 +223,16 @@ class Phrases:
     def find(self, tokens: list[str], lo: int = 0, hi: Optional[int] = None) -> list[tuple[int, int, str]]:
         """(first token, end token, phrase) of every match inside tokens[lo:hi]."""
         hi = len(tokens) if hi is None else hi
-        if not self.prefixed and self.patterns.keys().isdisjoint(tokens[lo:hi]):
+        window = tokens[lo:hi]
+        if self.patterns.keys().isdisjoint(window) and (
+            not self.prefixed or self.prefixed.keys().isdisjoint(t[:STEM_KEY] for t in window)
+        ):
             return []  # most sentences hold no phrase: one pass in C, not in Python
         found = []
         for i in range(lo, hi):
             candidates = list(self.patterns.get(tokens[i], ()))
-            candidates += [(slots, p) for stem, slots, p in self.prefixed if tokens[i].startswith(stem)]
+            stems = self.prefixed.get(tokens[i][:STEM_KEY], ()) if self.prefixed else ()
+            candidates += [(slots, p) for stem, slots, p in stems if tokens[i].startswith(stem)]
             for slots, phrase in candidates:
                 end = i + len(slots)
                 if end <= hi and all(_fits(slots[k], tokens[i + k]) for k in range(1, len(slots))):
@@ -323,6 +334,8 @@ def load_rule_pack(path: Optional[str] = None) -> CompiledPack:
         return CompiledPack(RulePack.model_validate(data))
     except ValidationError as err:
         raise RulePackError(_format_error(err, where)) from None
+    except ValueError as err:  # a word the matcher cannot compile (a stem too short)
+        raise RulePackError(f"{where}: invalid rule pack: {err}") from None
 
 
 @lru_cache(maxsize=4)

@@ -267,15 +267,14 @@ class StoryClusterer:
         story.order = {k: i for i, (k, _) in enumerate(ordered)}
         story.cumulative = list(itertools.accumulate(w * w for _, w in ordered))
         story.norm = math.sqrt(story.cumulative[-1]) or 1.0
-        new = tuple(k for k in sorted(story.centroid) if k not in story.index_keys)
+        new = tuple(sorted(story.centroid.keys() - set(story.index_keys)))
         for key in new:
             self._index.setdefault(key, set()).add(story.story_id)
         story.index_keys = story.index_keys + new
 
     @staticmethod
     def _other_language(f: ArticleFeatures, story: _Story) -> bool:
-        languages = getattr(story, "languages", set())  # a story restored from an older checkpoint has none
-        return bool(f.language and languages and f.language not in languages)
+        return bool(f.language and story.languages and f.language not in story.languages)
 
     def _entity_share(self, f: ArticleFeatures, story: _Story) -> float:
         """The idf-weighted share of the article's entities that the story's core holds; 0 below the minimum count."""
@@ -300,7 +299,7 @@ class StoryClusterer:
         stories = self._stories
         for k in sorted(vec):
             w = vec[k]
-            for sid in sorted(self._index.get(k, ())):
+            for sid in self._index.get(k, ()):  # each story's sum still runs in key order: deterministic
                 story = stories[sid]
                 partial[sid] = partial.get(sid, 0.0) + w * story.centroid[k] / story.norm
         return [sid for sid, _ in _by_weight(partial.items())[: self.config.max_candidates]]
@@ -323,6 +322,7 @@ class StoryClusterer:
                 best_sid, best = self._story_of[near_of], 1.0
             else:
                 entity_keys = {f"e{e}" for e in f.entities}
+                cross_sid, cross = None, 0.0
                 rank = {k: i for i, k in enumerate(vec)}
                 base = self._threshold(len(vec))
                 for sid in self._candidates(vec):
@@ -333,15 +333,19 @@ class StoryClusterer:
                     needed = base
                     if not entity_keys & centroid.keys():
                         needed *= self.config.no_entity_factor
-                    if sim < needed and self._other_language(f, story):
-                        sim, needed = self._entity_share(f, story), self.config.cross_language_share
                     if sim >= needed and sim > best:
                         best_sid, best = sid, sim
+                    elif sim < needed and self._other_language(f, story):
+                        share = self._entity_share(f, story)  # a different score: ranked among its own kind only
+                        if share >= self.config.cross_language_share and share > cross:
+                            cross_sid, cross = sid, share
+                if best_sid is None and cross_sid is not None:  # no story in its words: one in its entities
+                    best_sid, best = cross_sid, cross
         sid = story_id or best_sid or stable_id("sty_", f.article_id)
         story = self._stories.pop(sid, None) or _Story(sid, {}, f.published_at)
         self._grow(story, vec)
         if f.language:
-            story.languages = getattr(story, "languages", set()) | {f.language}
+            story.languages.add(f.language)
         story.last_seen = max(story.last_seen, f.published_at)
         self._stories[sid] = story  # most recent last
         # update online statistics and the near-duplicate index after the decision
