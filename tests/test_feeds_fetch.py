@@ -106,6 +106,19 @@ def test_retry_after_is_read_and_the_host_is_not_asked_again_before_it(server):
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", dt.datetime(2015, 10, 21, 7, 27).timestamp()) == 60
 
 
+def test_a_redirect_to_a_host_in_backoff_ends_at_once_not_after_the_backoff():
+    """A redirect waits for its host's gap, but never past its request's deadline: a host backing off for an hour
+    (Retry-After, failures) makes the hop give up at once, so no thread, bundle or stream is held."""
+    from transforms.feeds.policy import HostState
+
+    gate = HostGate(NO_WAIT)
+    gate.seed("slow.example", HostState(not_before=gate.clock() + 3600))
+    began = time.monotonic()
+    assert gate.hop("slow.example", 1.5) is False
+    assert time.monotonic() - began < 0.5
+    assert gate.hop("free.example", 1.5) is True
+
+
 def test_robots_txt_disallow_means_no_request_and_crawl_delay_widens_the_gap():
     with FeedServer() as server:  # its own server: the per-host log starts empty
         client = PoliteClient(QUICK, gate=HostGate(PolitenessRules(min_gap=0.2)))

@@ -56,9 +56,11 @@ class HostGate:
         with self._lock:
             return self.hosts.get(host, HostState())
 
-    def hop(self, host: str) -> None:
+    def hop(self, host: str, seconds_left: float = float("inf")) -> bool:
         """A redirect inside a request that holds its slot: wait for the host's gap (not for a slot), then start,
-        before any new request to the host (else new requests could starve it past its request's deadline)."""
+        before any new request to the host (else new requests could starve it past its request's deadline).
+        False, at once, when the host may not be asked within `seconds_left` (its gap, a backoff, a Retry-After)."""
+        until = self.clock() + seconds_left
         with self._lock:
             self._hopping[host] = self._hopping.get(host, 0) + 1
         try:
@@ -68,7 +70,9 @@ class HostGate:
                     wait = policy.wait_time(state.model_copy(update={"in_flight": 0}), self.clock(), self.rules)
                     if wait <= 0:
                         self.hosts[host] = state.model_copy(update={"last_start": self.clock()})
-                        return
+                        return True
+                    if wait > until - self.clock():
+                        return False
                 self.sleep(min(wait, 1.0))
         finally:
             with self._lock:
@@ -91,7 +95,7 @@ class PoliteClient:
     def __init__(self, config: FetchConfig = FetchConfig(), gate: Optional[HostGate] = None, robots: bool = True):
         self.gate = gate or HostGate()
         self.robots = RobotsCache(lambda url: self._gated(self.robots_fetcher, url)) if robots else None
-        hop = lambda url: self.gate.hop(policy.host_key(url))  # noqa: E731 - a redirect waits for its host's gap
+        hop = lambda url, left: self.gate.hop(policy.host_key(url), left)  # noqa: E731 - a redirect waits its gap
         self.fetcher = Fetcher(config, allowed=self._allowed if robots else None, before_hop=hop)
         self.robots_fetcher = Fetcher(config)  # robots.txt's own redirects are not checked against robots.txt
 

@@ -160,11 +160,12 @@ class Fetcher:
         config: FetchConfig = FetchConfig(),
         clock: Callable[[], float] = time.monotonic,
         allowed: Optional[Callable[[str], bool]] = None,
-        before_hop: Optional[Callable[[str], None]] = None,
+        before_hop: Optional[Callable[[str, float], bool]] = None,
     ):
         """`allowed` is asked about every redirect target (robots.txt): a redirect must not lead around it.
-        `before_hop` is called with each redirect target before it is requested (the polite client waits for
-        the host's gap there: a redirect is a request too)."""
+        `before_hop(target, seconds_left)` is called with each redirect target before it is requested (the polite
+        client waits for the host's gap there: a redirect is a request too); False means the host may not be asked
+        before the deadline, and the request ends as host_backoff."""
         self.config, self.clock, self.allowed, self.before_hop = config, clock, allowed, before_hop
         self.pool = watched_pool_manager(num_pools=64, maxsize=4, retries=False)
         self.headers = {"User-Agent": config.user_agent, "Accept-Encoding": "gzip, deflate"}
@@ -199,8 +200,8 @@ class Fetcher:
         """Each response of the redirect chain as it arrives; the last one carries the body."""
         while True:
             conditional = _conditional(validators if not hop.chain else None)  # the validators are the URL's
-            if hop.chain and self.before_hop is not None:
-                self.before_hop(hop.final_url)
+            if hop.chain and self.before_hop is not None and not self.before_hop(hop.final_url, end - self.clock()):
+                raise _Stop(FetchError.HOST_BACKOFF, f"redirect to {hop.final_url}: its host may not be asked in time")
             response = self._request(hop.final_url, {**self.headers, "Accept": accept, **conditional}, end)
             headers = {k.lower(): v for k, v in response.headers.items()}
             hop = hop._replace(status=response.status, headers=headers)
