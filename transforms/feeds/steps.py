@@ -107,7 +107,10 @@ def latest(states: Iterable[HostState]) -> HostState:
 class _FetchByHostFn(beam.DoFn):
     """(host, (url, validators, payload)) -> (payload, FetchResult), politely, the requests of a bundle in threads.
 
-    The keyed state holds each host's `HostState` between bundles and workers. Within a bundle the requests run on
+    The keyed state holds each host's `HostState` between bundles and workers, as this worker knew it when the
+    element arrived: requests still queued or in flight in this bundle are not in it yet, so a next bundle of the key
+    on another worker can come sooner than the gap after them (the `hosts` output, written when the bundle finishes,
+    carries the whole state to the next poll and run). Within a bundle the requests run on
     a thread pool behind one `HostGate`, which holds every host to its gap and to `max_concurrent` requests at once
     while other hosts go ahead: a sleep for one host's gap does not hold the others. The results are emitted when
     the bundle finishes, with the timestamp and window of the element that asked for them.
