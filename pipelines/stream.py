@@ -87,7 +87,11 @@ class _Stream:
         for info in done:  # the manifest sums the whole stream, across restarts
             self._add(info)
         last = done[-1] if done else {}
-        self.watermark = dt.datetime.fromisoformat(last["watermark"]) if last.get("watermark") else None
+        marks = [last.get("watermark")]
+        if feeds is not None and feeds.store.stream:  # the feed micro-batches of the stream before a restart
+            self._add(feeds.store.stream.get("totals", {}), batch=False)
+            marks.append(feeds.store.stream.get("watermark"))
+        self.watermark = max((dt.datetime.fromisoformat(m) for m in marks if m), default=None)
         self.lookback = read_lookback(self.output, "", self.news.story_lookback_days)
         self._drop_stale_staging()
         self.started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -179,8 +183,10 @@ class _Stream:
             info.update(self.feeds.failed(polls, describe(err), time.time()))
         else:
             info.update(self._commit(run_id, batch_id, counts))
-            info.update(self.feeds.committed(outcomes, hosts, time.time()))  # after the commit: a crash re-fetches
             self._move_watermark(watermark, info.pop("article_files", []))
+            state = {"watermark": _iso(self.watermark), "totals": self._feed_totals(info)}
+            # After the commit: a crash in between fetches again rather than loses.
+            info.update(self.feeds.committed(outcomes, hosts, time.time(), state))
         info.update(watermark=_iso(self.watermark), seconds=round(time.monotonic() - clock, 3), ingested_at=_iso(now))
         self._add(info)
         _LOG.info(
@@ -283,11 +289,17 @@ class _Stream:
         stage_records(staging_dir(self.output, run_id), part, "rejected", [row])
         return self._commit(run_id, part, {"records_read": 1})  # the file counts as one input
 
-    def _add(self, info: dict) -> None:
+    def _add(self, info: dict, batch: bool = True) -> None:
         for key in self.totals:
             self.totals[key] += info.get(key) or 0
         self.totals["files_set_aside"] += len(info.get("set_aside", []))
-        self.batches.append(info)
+        if batch:
+            self.batches.append(info)
+
+    def _feed_totals(self, info: dict) -> dict:
+        """The stream's feed micro-batches so far, with this one, summed: saved with the feeds' store for a restart."""
+        before = self.feeds.store.stream.get("totals", {})
+        return {key: (before.get(key) or 0) + (info.get(key) or 0) for key in self.totals if key != "files_set_aside"}
 
     def _move_watermark(self, before: Optional[dt.datetime], article_files: list[str]) -> None:
         """The stream's watermark after a micro-batch: from `before`, over the articles it committed."""

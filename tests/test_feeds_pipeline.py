@@ -219,8 +219,11 @@ def test_a_stream_picks_up_an_item_added_to_its_feed_within_one_interval_beside_
     assert section["new_items"] == 2 and section["errors"] == 0 and section["polls"] >= 2
     assert manifest["reconciled"] and manifest["inputs_seen"] == 3 and manifest["articles"] == 3
     assert manifest["watch"] == str(watch.resolve())
-    seen = json.loads((out / "feeds_seen.json").read_text())["seen"]
-    assert f"guid {server.url('stream.rss')} gv13" in seen
+    store = json.loads((out / "feeds_seen.json").read_text())
+    assert f"guid {server.url('stream.rss')} gv13" in store["seen"]
+    # What a restart takes up again: the feed micro-batches' totals (the dropped file is the folder's) and watermark.
+    assert store["stream"]["totals"]["inputs_seen"] == 2 and store["stream"]["totals"]["articles"] == 2
+    assert store["stream"]["watermark"] is not None
 
 
 def _alerts(output: Path) -> list[dict]:

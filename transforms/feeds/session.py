@@ -67,8 +67,11 @@ class FeedSession:
         fetch = self.settings.fetch.model_copy(update={"hosts": dict(self.hosts)})
         return PollFeeds(fetch, self.store.path, rejected_at, staging)
 
-    def committed(self, outcomes: list[PollOutcome], hosts: dict[str, HostState], now: float) -> dict:
-        """Record a committed run's polls: each feed's record and schedule, its new items' keys; then save.
+    def committed(
+        self, outcomes: list[PollOutcome], hosts: dict[str, HostState], now: float, stream: Optional[dict] = None
+    ) -> dict:
+        """Record a committed run's polls: each feed's record and schedule, its new items' keys, and a stream's
+        state after the batch (`stream`: its feed totals and watermark); then save.
 
         Returns the run's line for the manifest: polls, new items, errors."""
         self.hosts.update(hosts)
@@ -94,6 +97,8 @@ class FeedSession:
                 self.store.mark(keys)
             line["feed_items_new"] += len(outcome.new_keys)
             line["feed_errors"] += failed
+        if stream is not None and stream != self.store.stream:
+            self.store.stream, self.store.dirty = stream, True
         self.store.save()
         return line
 

@@ -110,6 +110,9 @@ class SeenStore:
         self.path, self.retention_days = path, retention_days
         self.seen: dict[str, str] = {}  # key -> ISO date last seen
         self.feeds: dict[str, FeedRecord] = {}  # feed URL -> record
+        # A stream's feed micro-batches, summed, and its watermark after the last: what a restart takes up again (a
+        # watched folder keeps its own in its done files).
+        self.stream: dict = {}
         self.dirty = False
 
     @classmethod
@@ -129,6 +132,7 @@ class SeenStore:
             raise ValueError(f"{self.path}: unknown store version {document.get('version')!r}")
         self.seen = dict(document.get("seen", {}))
         self.feeds = {url: FeedRecord.model_validate(record) for url, record in document.get("feeds", {}).items()}
+        self.stream = dict(document.get("stream", {}))
 
     def record(self, feed_url: str) -> FeedRecord:
         return self.feeds.get(feed_url, FeedRecord())
@@ -160,6 +164,7 @@ class SeenStore:
             "version": FORMAT_VERSION,
             "feeds": {url: record.model_dump(mode="json") for url, record in sorted(self.feeds.items())},
             "seen": dict(sorted(self.seen.items())),
+            **({"stream": self.stream} if self.stream else {}),
         }
         atomic_write(self.path, json.dumps(document, ensure_ascii=False, indent=0).encode("utf-8"))
         self.dirty = False
