@@ -316,10 +316,12 @@ class SpacyNer:
 
     def __init__(self, spec: NerModel, piece_chars: int = 10_000, batch_size: int = 16):
         import spacy
+        from spacy.util import get_package_path, load_meta
 
-        nlp = spacy.load(spec.name)
+        # The package's meta.json lists its pipes: the model is loaded once, with only what the NER needs.
+        pipes = load_meta(get_package_path(spec.name) / "meta.json").get("pipeline", [])
         keep = {"tok2vec", "ner"}
-        self.nlp = spacy.load(spec.name, exclude=[p for p in nlp.pipe_names if p not in keep])
+        self.nlp = spacy.load(spec.name, exclude=[p for p in pipes if p not in keep])
         self.spec, self.piece_chars, self.batch_size = spec, piece_chars, batch_size
 
     def __call__(self, texts: list[str], known: Optional[Callable[[str], bool]] = None) -> list[list[ModelSpan]]:
