@@ -78,6 +78,22 @@ class _Sentence(NamedTuple):
     lang: CompiledLanguage  # the rules, negations and status cues of the article's language
 
 
+class _SentenceActors:
+    """A sentence's actors (transforms/actors.py), computed on the first `get` and shared by the rules reading it."""
+
+    def __init__(self, finder: ActorFinder, mentions, span: tuple[int, int], tokens, known, lang: CompiledLanguage):
+        self._args = finder, mentions, span, tokens, known, lang.language
+        self._actors: Optional[list[Actor]] = None
+
+    def get(self) -> list[Actor]:
+        if self._actors is None:
+            finder, mentions, (start, end), tokens, known, language = self._args
+            inside = [m for m in mentions if start <= m.start_char and m.end_char <= end]
+            words = [t for t, _, _ in tokens]
+            self._actors = finder(inside, words, tokens, start, known, language)
+        return self._actors
+
+
 @dataclasses.dataclass
 class Evaluation:
     """What one rule made of one sentence; `fired` says whether it alerts, `reason` why not."""
@@ -132,16 +148,16 @@ class AlertEngine:
             text = article.body[start:end]
             tokens = tokenize(text)
             words = [t for t, _, _ in tokens]
-            in_sentence = None  # the sentence's mentions, found once a trigger is in it (most sentences have none)
+            actors = None  # the sentence's actors, found once a rule gets that far (most sentences have no trigger)
             for compiled in lang.rules:
                 triggers = compiled.triggers.find(words)
                 if triggers:
-                    if in_sentence is None:
-                        in_sentence = [m for m in mentions if start <= m.start_char and m.end_char <= end]
                     if known is None:
                         known = self._find_actors.article_roles(article.body, sentences, mentions, lang.language)
+                    if actors is None:  # one list for every rule that reads the sentence, made when first asked
+                        actors = _SentenceActors(self._find_actors, mentions, (start, end), tokens, known, lang)
                     sentence = _Sentence((start, end), text, tokens, words, lang)
-                    ev = self._evaluate(compiled, sentence, triggers, in_sentence, known, article)
+                    ev = self._evaluate(compiled, sentence, triggers, actors, article)
                     if ev.fired:
                         self._date(article, compiled, ev)
                     out.append(ev)
@@ -175,8 +191,8 @@ class AlertEngine:
 
     # --- one rule, one sentence ---------------------------------------------------------------
 
-    def _evaluate(  # noqa: PLR0913 - one sentence, its matches and what the article knows
-        self, compiled: CompiledRule, sentence: _Sentence, triggers, mentions, known, article: Article
+    def _evaluate(
+        self, compiled: CompiledRule, sentence: _Sentence, triggers, sentence_actors: "_SentenceActors", article
     ) -> Evaluation:
         rule = compiled.rule
         span, text, tokens, words, lang = sentence
@@ -215,7 +231,7 @@ class AlertEngine:
                 ev.reason = f"no required context cue within {window} of the trigger"
                 return ev
             ev.cues.append(f"context:{found[2]}")
-        actors = self._find_actors(mentions, words, tokens, span[0], known, lang.language)
+        actors = sentence_actors.get()
         kinds = rule.actors
         matching = {a.entity_id for a in actors if a.kinds & set(kinds.kinds)}
         if len(matching) < kinds.min_distinct or (
