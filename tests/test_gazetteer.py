@@ -66,3 +66,27 @@ def test_rules_load():
     rules = load_ner_rules()
     assert "PERSON" in rules.keep_labels and "DATE" not in rules.keep_labels
     assert "Square" in rules.facility_heads and "Mr" in rules.honorifics
+
+
+def _gazetteer_csv(name):
+    import csv
+    from importlib import resources
+
+    text = resources.files("transforms").joinpath("data", "gazetteer", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+def test_entity_qids_are_well_formed_and_unique():
+    entities = _gazetteer_csv("entities.csv")
+    ids = [row["id"] for row in entities if row["id"]]
+    assert all(re.fullmatch(r"Q[1-9][0-9]*", i) for i in ids), [i for i in ids if not re.fullmatch(r"Q[1-9][0-9]*", i)]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    country_ids = {row["id"] for row in _gazetteer_csv("countries.csv") if row["id"]}
+    assert not set(ids) & country_ids, sorted(set(ids) & country_ids)
+
+
+def test_every_recorded_qid_source_names_its_row():
+    by_name = {row["name"]: row["id"] for row in _gazetteer_csv("entities.csv")}
+    sources = _gazetteer_csv("qid_sources.csv")
+    assert sources and all(row["evidence"].strip() for row in sources)
+    assert [(row["name"], row["id"]) for row in sources if by_name.get(row["name"]) != row["id"]] == []

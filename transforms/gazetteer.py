@@ -8,6 +8,8 @@ Data (package data under transforms/data/):
   agencies, cities and places. `id` is a Wikidata QID where one is recorded; a blank id becomes a
   deterministic id derived from the type and the normalized name, the same id an unknown name of
   that type and form gets.
+- gazetteer/qid_sources.csv: id, name, evidence: where each QID added without Wikidata access was
+  seen paired with that entity in stored public material (documentation only, not loaded).
 - ner_rules.yaml: labels kept, honorifics, facility head words, … (see NerRules).
 
 An alias that names two entries (say "Georgia") is ambiguous: it is not matched, so the model
