@@ -201,9 +201,15 @@ class AlertEngine:
             rule.id, span, trigger=text[tokens[t_first][1] : tokens[t_end - 1][2]], trigger_start=tokens[t_first][1]
         )
         excluded = compiled.exclude.find(words)
-        if excluded:
-            ev.reason = f"excluded by {excluded[0][2]!r} (another sense of the trigger)"
+        near = compiled.exclude_near.find(words) if compiled.exclude_near else []
+        if near:  # "talks with Lawson …, not with creditor banks": only the triggers with no such word near them count
+            reach = rule.exclude_window_tokens
+            triggers = [t for t in triggers if not any(t[0] - reach <= x[1] and x[0] <= t[1] + reach for x in near)]
+        if excluded or not triggers:
+            ev.reason = f"excluded by {(excluded or near)[0][2]!r} (another sense of the trigger)"
             return ev
+        t_first, t_end, trigger = triggers[0]
+        ev.trigger, ev.trigger_start = text[tokens[t_first][1] : tokens[t_end - 1][2]], tokens[t_first][1]
         ev.cues.append(f"trigger:{trigger}")
         if compiled.require:
             found = None
@@ -234,7 +240,8 @@ class AlertEngine:
         actors = sentence_actors.get()
         kinds = rule.actors
         matching = {a.entity_id for a in actors if a.kinds & set(kinds.kinds)}
-        if len(matching) < kinds.min_distinct or (
+        several = any(a.many for a in actors if a.kinds & set(kinds.kinds))  # "ministers meet": parties of their own
+        if len(matching) + several < kinds.min_distinct or (
             kinds.require_kind and not any(a.kinds & set(kinds.require_kind) for a in actors)
         ):
             need = f"{kinds.min_distinct} distinct {'/'.join(kinds.kinds)}" + (

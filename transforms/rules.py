@@ -79,6 +79,7 @@ class LanguageRule(_Model):
     triggers: tuple[str, ...] = Field(min_length=1)
     require_any: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    exclude_near: tuple[str, ...] = ()
 
 
 class PackLanguage(_Model):
@@ -103,6 +104,8 @@ class Rule(_Model):
         None, ge=1, le=60, description="Cues must lie this close to the trigger; None: the whole sentence."
     )
     date_is_cue: bool = False  # a date within the window stands for a required cue ("elections next Sunday")
+    exclude_near: tuple[str, ...] = ()  # exclusions that count only within exclude_window_tokens of a trigger
+    exclude_window_tokens: int = Field(12, ge=1, le=60, description="How near a trigger `exclude_near` words count.")
     actors: ActorConstraint
     exclude: tuple[str, ...] = ()
     languages: dict[str, LanguageRule] = {}  # the rule in other languages; a language not listed never fires it
@@ -144,7 +147,7 @@ class RulePack(_Model):
         for rule in self.rules:
             for code, words in [("en", rule), *rule.languages.items()]:
                 sets = self.cue_sets if code == "en" else self._language(code, rule).cue_sets
-                for field in ("triggers", "require_any", "exclude"):
+                for field in ("triggers", "require_any", "exclude", "exclude_near"):
                     for word in getattr(words, field):
                         if word.startswith("@") and word[1:] not in sets:
                             raise ValueError(
@@ -267,6 +270,7 @@ class CompiledRule:
         self.triggers = Phrases(expand(words.triggers), irregular)
         self.require = Phrases(expand(words.require_any), irregular)
         self.exclude = Phrases(expand(words.exclude), irregular)
+        self.exclude_near = Phrases(expand(words.exclude_near), irregular)
         # The triggers' past-tense forms ("met", "visited", "held"): for a past-tense rule a trigger in one of these
         # is the evidence of tense its required cues otherwise give. English only: elsewhere the cues say it.
         self.past_forms = frozenset(
