@@ -105,7 +105,7 @@ class Rule(_Model):
     )
     date_is_cue: bool = False  # a date within the window stands for a required cue ("elections next Sunday")
     exclude_near: tuple[str, ...] = ()  # exclusions that count only within exclude_window_tokens of a trigger
-    exclude_window_tokens: int = Field(12, ge=1, le=60, description="How near a trigger `exclude_near` words count.")
+    exclude_window_tokens: int = Field(4, ge=1, le=60, description="How near a trigger `exclude_near` words count.")
     actors: ActorConstraint
     exclude: tuple[str, ...] = ()
     languages: dict[str, LanguageRule] = {}  # the rule in other languages; a language not listed never fires it
