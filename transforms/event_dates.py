@@ -47,6 +47,7 @@ _MONTH = "(" + "|".join(sorted([*_MONTH_EN[1:-4].split("|"), *_FOREIGN_MONTHS], 
 _MONTH_START = re.compile(_MONTH + r"\b", re.I)
 _DASH = r"\s*(?:[-–—]|to|through|until|et|au|und|bis|и|по)\s*"
 _YEAR = r"(?:,?\s+(\d{4}))?"
+_LEADS = r"(?:in|for|by|until|from|since|early|late|mid)"
 _WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}
 
 _PATTERNS = [
@@ -55,7 +56,8 @@ _PATTERNS = [
     ("day_range_dm", re.compile(rf"\b(\d{{1,2}})\.?{_DASH}(\d{{1,2}})\.?\s+{_MONTH}{_YEAR}", re.I)),
     ("date", re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b{_YEAR}", re.I)),
     ("date_dm", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+{_MONTH}{_YEAR}", re.I)),
-    ("month_year", re.compile(rf"\b(?:in\s+){_MONTH_EN}\s+(\d{{4}})\b", re.I)),
+    # "in April 1988", "by April 1988", "April 1988": the year belongs to the month, before a bare "by April" reads it.
+    ("month_year", re.compile(rf"\b(?:{_LEADS}[-\s]+)?{_MONTH_EN},?\s+(\d{{4}})\b", re.I)),
     (
         "relative",
         re.compile(
