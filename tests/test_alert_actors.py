@@ -139,3 +139,12 @@ def test_a_plural_title_or_an_international_body_stands_for_several_parties():
     assert one.role == "foreign_minister" and not one.many
     (minister,) = actors("The foreign minister will visit Brussels next week.")
     assert not minister.many
+
+
+def test_an_undated_article_takes_a_date_with_no_year_as_near(run):
+    text = "The opposition is preparing for a general election on 12 June, its leader told supporters."
+    article, undated = run(text, published_at=None)
+    assert article.published_at_source == "ingested"
+    assert "election" in undated
+    _, far = run("The opposition is preparing for a general election in 2031, its leader told supporters.", None)
+    assert "election" not in far

@@ -38,6 +38,7 @@ _ABBREVIATION = re.compile(
 )
 _BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+")
 _DAY = re.compile(r"(?:^|\D)\d{1,2}$")
+_YEAR = re.compile(r"\b(?:1[89]|2[01])\d\d\b|\b(?:this|next|last) year\b", re.I)
 NEGATION_WINDOW = 3
 MAX_ACTORS = 8
 # A past event that ended this long before publication is background, not news. For a rule of any tense (an
@@ -271,7 +272,10 @@ class AlertEngine:
             k = near[0] if near else len(tokens)
             window = rule.window_tokens or len(tokens)
             published = article.published_at.date()
-            if rule.tense == "future":  # a plan's date is ahead: after the day of publication
+            if rule.tense == "any" and article.published_at_source in ("modified", "ingested"):  # written when?
+                # A date with no year ("in May", "on 5 May") names the nearest such day: near, whenever it was written.
+                near_in_time = not _YEAR.search(date_text)
+            elif rule.tense == "future":  # a plan's date is ahead: after the day of publication
                 near_in_time = s is not None and published < s <= published + DATE_CUE_HORIZON
             else:
                 near_in_time = (e is None or e >= published - BACKGROUND_AFTER) and (
