@@ -20,6 +20,7 @@ D = dt.date
         ("Kim first met Putin in July 2000.", "past", D(2000, 7, 1), D(2000, 7, 31)),
         ("Presidential elections are due by April 2026.", "any", D(2026, 4, 1), D(2026, 4, 30)),
         ("The vote is set for November, 2025.", "future", D(2025, 11, 1), D(2025, 11, 30)),
+        ("An election is expected in the autumn.", "any", D(2024, 9, 1), D(2024, 11, 30)),
         ("The missile was fired on Wednesday.", "past", D(2024, 6, 12), D(2024, 6, 12)),
         ("They will meet on Wednesday.", "future", D(2024, 6, 19), D(2024, 6, 19)),
         ("Earlier this year, Putin gifted Kim a car.", "any", D(2024, 1, 1), D(2024, 6, 17)),

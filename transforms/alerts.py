@@ -206,6 +206,9 @@ class AlertEngine:
         if near:  # "talks with Lawson …, not with creditor banks": only the triggers with no such word near them count
             reach = rule.exclude_window_tokens
             triggers = [t for t in triggers if not any(t[0] - reach <= x[1] and x[0] <= t[1] + reach for x in near)]
+        undated = compiled.exclude_undated.find(words) if compiled.exclude_undated else []
+        if undated and not excluded and triggers and self._date_cue(article, rule, sentence, triggers) is None:
+            excluded = undated  # "the next election" with no date; "the next election, expected on 5 May" stays
         if excluded or not triggers:
             ev.reason = f"excluded by {(excluded or near)[0][2]!r} (another sense of the trigger)"
             return ev

@@ -63,6 +63,7 @@ _PATTERNS = [
         re.compile(
             r"\b(earlier this year|earlier this month|earlier this week|next week|this week|later this week"
             r"|next month|this month|later this month|this summer|this autumn|this fall|this winter|this spring"
+            r"|in the (?:spring|summer|autumn|fall|winter)"
             r"|this year|next year|in the coming weeks|in the coming days|coming weeks|tomorrow|today|yesterday"
             r"|last week|last month)\b",
             re.I,
@@ -127,8 +128,8 @@ def _relative(phrase: str, base: dt.date) -> tuple[dt.date, dt.date]:
     if p == "last month":
         y, m = (base.year - 1, 12) if base.month == 1 else (base.year, base.month - 1)
         return dt.date(y, m, 1), _end_of_month(y, m)
-    if p.startswith("this ") and p[5:] in _SEASONS:
-        first, last = _SEASONS[p[5:]]
+    if p.startswith(("this ", "in the ")) and p.split()[-1] in _SEASONS:  # "in the spring": this year's
+        first, last = _SEASONS[p.split()[-1]]
         start = dt.date(base.year, first, 1)
         end_year = base.year + 1 if last < first else base.year
         return start, _end_of_month(end_year, last)
