@@ -15,6 +15,9 @@ Each actor has kinds a rule's actor constraint reads (docs/rules.md):
 - an organization: `organization` and `group`, plus `international_body`, `government` (and `state`) or `party`
   when roles.yaml's `bodies` lists it; any other organization (a company, a club) is none of those;
 - a noun for a government, an armed group or states ("the government", "rebels", "the two countries").
+
+An actor that stands for several parties (`many`: a plural title with no name, "finance ministers"; an international
+body; "the two countries") counts one more toward a rule's `min_distinct`: "EU ministers meet" is a meeting.
 """
 
 from __future__ import annotations
