@@ -6,6 +6,7 @@ import json
 import pytest
 
 from tests.conftest import INGESTED_AT, seed_path
+from transforms.actors import ActorFinder
 from transforms.alerts import AlertEngine
 from transforms.entities import EntityTagger, TaggerConfig
 from transforms.gazetteer import load_gazetteer
@@ -123,3 +124,27 @@ def test_the_seed_visit_still_fires_with_its_actors(run):
     assert "summit_announced" in alerts
     ids = {a.entity_id for a in alerts["summit_announced"].actors}
     assert "Q7747" in ids  # Vladimir Putin
+
+
+def test_a_plural_title_or_an_international_body_stands_for_several_parties():
+    finder = ActorFinder(load_gazetteer(), load_role_book())
+
+    def actors(text):
+        tokens = tokenize(text)
+        return finder([], [t for t, _, _ in tokens], tokens, 0)
+
+    (ministers,) = actors("Foreign ministers will meet in Brussels next week.")
+    assert ministers.many and ministers.role == "foreign_minister"
+    (one,) = actors("The Minister of Foreign Affairs will visit Brussels next week.")
+    assert one.role == "foreign_minister" and not one.many
+    (minister,) = actors("The foreign minister will visit Brussels next week.")
+    assert not minister.many
+
+
+def test_an_undated_article_takes_a_date_with_no_year_as_near(run):
+    text = "The opposition is preparing for a general election on 12 June, its leader told supporters."
+    article, undated = run(text, published_at=None)
+    assert article.published_at_source == "ingested"
+    assert "election" in undated
+    _, far = run("The opposition is preparing for a general election in 2031, its leader told supporters.", None)
+    assert "election" not in far

@@ -15,6 +15,9 @@ Each actor has kinds a rule's actor constraint reads (docs/rules.md):
 - an organization: `organization` and `group`, plus `international_body`, `government` (and `state`) or `party`
   when roles.yaml's `bodies` lists it; any other organization (a company, a club) is none of those;
 - a noun for a government, an armed group or states ("the government", "rebels", "the two countries").
+
+An actor that stands for several parties (`many`: a plural title with no name, "finance ministers"; an international
+body; "the two countries") counts one more toward a rule's `min_distinct`: "EU ministers meet" is a meeting.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Actor:
     role: Optional[str] = None
     role_country: Optional[str] = None  # the entity id of the country the role belongs to, where stated
     mention: Optional[EntityMention] = None
+    many: bool = False  # stands for several parties: "finance ministers", "the two countries", the G7 or the EU
 
 
 class ActorFinder:
@@ -99,14 +103,15 @@ class ActorFinder:
         for k, title in enumerate(titles):
             inside = any(i < title[1] and title[0] < j for i, j in spans)
             if k not in held and not inside and title[2].stands_alone:
-                actor = self._title_actor(title, mentions, spans, words, tokens)
+                actor = self._title_actor(title, mentions, spans, words, language)
                 if actor is not None:
                     actors.append(actor)
         for a, b, kind in self._book.groups(words, language):
             if not any(i < b and a < j for i, j in spans):
                 name = " ".join(words[a:b])
                 kinds = {kind, "state"} if kind in ("government", "state") else {kind, "group"}
-                actors.append(Actor(stable_id("grp_", kind, name), name, "NORP", frozenset(kinds)))
+                many = kind == "state"  # "the two countries"
+                actors.append(Actor(stable_id("grp_", kind, name), name, "NORP", frozenset(kinds), many=many))
         return actors
 
     @staticmethod
@@ -130,7 +135,7 @@ class ActorFinder:
                 kinds |= {body, "state"} if body == "government" else {body}
         elif m.type == "NORP":
             kinds.add("group")
-        return Actor(m.entity_id, name, m.type, frozenset(kinds), mention=m)
+        return Actor(m.entity_id, name, m.type, frozenset(kinds), mention=m, many="international_body" in kinds)
 
     def _with_gazetteer_role(self, actor: Actor) -> Actor:
         entry = self._gaz.canonical(actor.entity_id)
@@ -147,7 +152,7 @@ class ActorFinder:
         country = owner.entity_id if owner is not None and owner.entity_id in self._gaz.country_ids else None
         return dataclasses.replace(actor, kinds=actor.kinds | set(role.kinds), role=role.role, role_country=country)
 
-    def _title_actor(self, title, mentions, spans, words, tokens) -> Optional[Actor]:
+    def _title_actor(self, title, mentions, spans, words, language) -> Optional[Actor]:
         a, b, role = title
         owner = self._owner(title, mentions, spans, words)
         if owner is not None and not self._is_public(owner):
@@ -156,8 +161,15 @@ class ActorFinder:
         entry = self._gaz.canonical(country) if country else None
         written = " ".join(words[a:b])
         name = f"{written} ({entry.name})" if entry else written
+        plural = language == "en" and _plural(words[b - 1], role)
         return Actor(
-            stable_id("role_", role.role, country or ""), name, "PERSON", frozenset(role.kinds), role.role, country
+            stable_id("role_", role.role, country or ""),
+            name,
+            "PERSON",
+            frozenset(role.kinds),
+            role.role,
+            country,
+            many=plural,
         )
 
     def _is_public(self, m: EntityMention) -> bool:
@@ -181,3 +193,9 @@ class ActorFinder:
             if i == b and m.type in ("GPE", "NORP"):  # "le président russe", "Президент России"
                 return m
         return None
+
+
+def _plural(word: str, role: RoleDef) -> bool:
+    """An English title written in the plural ("finance ministers"): its last word is none of the role's titles' own
+    last words ("minister of foreign affairs" ends in an s and is one official)."""
+    return word.endswith("s") and word not in {t.split()[-1] for t in role.titles}

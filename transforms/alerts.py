@@ -38,6 +38,7 @@ _ABBREVIATION = re.compile(
 )
 _BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+")
 _DAY = re.compile(r"(?:^|\D)\d{1,2}$")
+_YEAR = re.compile(r"\b(?:1[89]|2[01])\d\d\b|\b(?:this|next|last) year\b", re.I)
 NEGATION_WINDOW = 3
 MAX_ACTORS = 8
 # A past event that ended this long before publication is background, not news. For a rule of any tense (an
@@ -201,9 +202,18 @@ class AlertEngine:
             rule.id, span, trigger=text[tokens[t_first][1] : tokens[t_end - 1][2]], trigger_start=tokens[t_first][1]
         )
         excluded = compiled.exclude.find(words)
-        if excluded:
-            ev.reason = f"excluded by {excluded[0][2]!r} (another sense of the trigger)"
+        near = compiled.exclude_near.find(words) if compiled.exclude_near else []
+        if near:  # "talks with Lawson …, not with creditor banks": only the triggers with no such word near them count
+            reach = rule.exclude_window_tokens
+            triggers = [t for t in triggers if not any(t[0] - reach <= x[1] and x[0] <= t[1] + reach for x in near)]
+        undated = compiled.exclude_undated.find(words) if compiled.exclude_undated else []
+        if undated and not excluded and triggers and self._date_cue(article, rule, sentence, triggers) is None:
+            excluded = undated  # "the next election" with no date; "the next election, expected on 5 May" stays
+        if excluded or not triggers:
+            ev.reason = f"excluded by {(excluded or near)[0][2]!r} (another sense of the trigger)"
             return ev
+        t_first, t_end, trigger = triggers[0]
+        ev.trigger, ev.trigger_start = text[tokens[t_first][1] : tokens[t_end - 1][2]], tokens[t_first][1]
         ev.cues.append(f"trigger:{trigger}")
         if compiled.require:
             found = None
@@ -234,7 +244,8 @@ class AlertEngine:
         actors = sentence_actors.get()
         kinds = rule.actors
         matching = {a.entity_id for a in actors if a.kinds & set(kinds.kinds)}
-        if len(matching) < kinds.min_distinct or (
+        several = any(a.many for a in actors if a.kinds & set(kinds.kinds))  # "ministers meet": parties of their own
+        if len(matching) + several < kinds.min_distinct or (
             kinds.require_kind and not any(a.kinds & set(kinds.require_kind) for a in actors)
         ):
             need = f"{kinds.min_distinct} distinct {'/'.join(kinds.kinds)}" + (
@@ -264,7 +275,10 @@ class AlertEngine:
             k = near[0] if near else len(tokens)
             window = rule.window_tokens or len(tokens)
             published = article.published_at.date()
-            if rule.tense == "future":  # a plan's date is ahead: after the day of publication
+            if rule.tense == "any" and article.published_at_source in ("modified", "ingested"):  # written when?
+                # A date with no year ("in May", "on 5 May") names the nearest such day: near, whenever it was written.
+                near_in_time = not _YEAR.search(date_text)
+            elif rule.tense == "future":  # a plan's date is ahead: after the day of publication
                 near_in_time = s is not None and published < s <= published + DATE_CUE_HORIZON
             else:
                 near_in_time = (e is None or e >= published - BACKGROUND_AFTER) and (

@@ -47,6 +47,7 @@ _MONTH = "(" + "|".join(sorted([*_MONTH_EN[1:-4].split("|"), *_FOREIGN_MONTHS], 
 _MONTH_START = re.compile(_MONTH + r"\b", re.I)
 _DASH = r"\s*(?:[-–—]|to|through|until|et|au|und|bis|и|по)\s*"
 _YEAR = r"(?:,?\s+(\d{4}))?"
+_LEADS = r"(?:in|for|by|until|from|since|early|late|mid)"
 _WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}
 
 _PATTERNS = [
@@ -55,12 +56,14 @@ _PATTERNS = [
     ("day_range_dm", re.compile(rf"\b(\d{{1,2}})\.?{_DASH}(\d{{1,2}})\.?\s+{_MONTH}{_YEAR}", re.I)),
     ("date", re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b{_YEAR}", re.I)),
     ("date_dm", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+{_MONTH}{_YEAR}", re.I)),
-    ("month_year", re.compile(rf"\b(?:in\s+){_MONTH_EN}\s+(\d{{4}})\b", re.I)),
+    # "in April 1988", "by April 1988", "April 1988": the year belongs to the month, before a bare "by April" reads it.
+    ("month_year", re.compile(rf"\b(?:{_LEADS}[-\s]+)?{_MONTH_EN},?\s+(\d{{4}})\b", re.I)),
     (
         "relative",
         re.compile(
             r"\b(earlier this year|earlier this month|earlier this week|next week|this week|later this week"
             r"|next month|this month|later this month|this summer|this autumn|this fall|this winter|this spring"
+            r"|in the (?:spring|summer|autumn|fall|winter)"
             r"|this year|next year|in the coming weeks|in the coming days|coming weeks|tomorrow|today|yesterday"
             r"|last week|last month)\b",
             re.I,
@@ -125,8 +128,8 @@ def _relative(phrase: str, base: dt.date) -> tuple[dt.date, dt.date]:
     if p == "last month":
         y, m = (base.year - 1, 12) if base.month == 1 else (base.year, base.month - 1)
         return dt.date(y, m, 1), _end_of_month(y, m)
-    if p.startswith("this ") and p[5:] in _SEASONS:
-        first, last = _SEASONS[p[5:]]
+    if p.startswith(("this ", "in the ")) and p.split()[-1] in _SEASONS:  # "in the spring": this year's
+        first, last = _SEASONS[p.split()[-1]]
         start = dt.date(base.year, first, 1)
         end_year = base.year + 1 if last < first else base.year
         return start, _end_of_month(end_year, last)

@@ -79,6 +79,7 @@ class LanguageRule(_Model):
     triggers: tuple[str, ...] = Field(min_length=1)
     require_any: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    exclude_near: tuple[str, ...] = ()
 
 
 class PackLanguage(_Model):
@@ -103,6 +104,9 @@ class Rule(_Model):
         None, ge=1, le=60, description="Cues must lie this close to the trigger; None: the whole sentence."
     )
     date_is_cue: bool = False  # a date within the window stands for a required cue ("elections next Sunday")
+    exclude_near: tuple[str, ...] = ()  # exclusions that count only within exclude_window_tokens of a trigger
+    exclude_undated: tuple[str, ...] = ()  # exclusions that hold only when no date near a trigger is the rule's cue
+    exclude_window_tokens: int = Field(4, ge=1, le=60, description="How near a trigger `exclude_near` words count.")
     actors: ActorConstraint
     exclude: tuple[str, ...] = ()
     languages: dict[str, LanguageRule] = {}  # the rule in other languages; a language not listed never fires it
@@ -144,8 +148,8 @@ class RulePack(_Model):
         for rule in self.rules:
             for code, words in [("en", rule), *rule.languages.items()]:
                 sets = self.cue_sets if code == "en" else self._language(code, rule).cue_sets
-                for field in ("triggers", "require_any", "exclude"):
-                    for word in getattr(words, field):
+                for field in ("triggers", "require_any", "exclude", "exclude_near", "exclude_undated"):
+                    for word in getattr(words, field, ()):
                         if word.startswith("@") and word[1:] not in sets:
                             raise ValueError(
                                 f"rule {rule.id} ({code}): {field} names cue set {word!r}, which is not defined"
@@ -267,6 +271,8 @@ class CompiledRule:
         self.triggers = Phrases(expand(words.triggers), irregular)
         self.require = Phrases(expand(words.require_any), irregular)
         self.exclude = Phrases(expand(words.exclude), irregular)
+        self.exclude_near = Phrases(expand(words.exclude_near), irregular)
+        self.exclude_undated = Phrases(expand(words.exclude_undated if english else ()), irregular)
         # The triggers' past-tense forms ("met", "visited", "held"): for a past-tense rule a trigger in one of these
         # is the evidence of tense its required cues otherwise give. English only: elsewhere the cues say it.
         self.past_forms = frozenset(
