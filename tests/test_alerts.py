@@ -82,6 +82,21 @@ def test_relative_dates_are_not_resolved_without_a_publish_date(tagger, engine, 
     assert "no publish date" in alert.event_date_note
 
 
+def undated_alerts(text, tagger, engine, detect):
+    data = text.encode()
+    article = build_article(RawInput("/undated.txt", data, ".txt", size=len(data)), ParseConfig(INGESTED_AT), detect)
+    assert article.published_at_source == "ingested"
+    (tagged,) = tagger.tag_articles([article])
+    return {a.rule_id: a for a in engine(tagged.article, tagged.mentions)}
+
+
+def test_an_undated_article_reads_a_year_before_it_was_stored_as_background(tagger, engine, detect):
+    recent = "Police arrested hundreds of protesters who gathered in the streets of Lisbon on Saturday."
+    assert "protest" in undated_alerts(recent, tagger, engine, detect)
+    old = "Police arrested hundreds of protesters who gathered in the streets of Lisbon in 1991."
+    assert "protest" not in undated_alerts(old, tagger, engine, detect)
+
+
 def test_sentence_splitter_keeps_abbreviations():
     text = "The U.S. and Mr. Kim met. Talks went well!\nNext line here."
     assert [text[s:e] for s, e in split_sentences(text)] == [

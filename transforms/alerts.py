@@ -39,6 +39,7 @@ _ABBREVIATION = re.compile(
 _BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+")
 _DAY = re.compile(r"(?:^|\D)\d{1,2}$")
 _YEAR = re.compile(r"\b(?:1[89]|2[01])\d\d\b|\b(?:this|next|last) year\b", re.I)
+_NUMERIC_YEAR = re.compile(r"\b(?:1[89]|2[01])\d\d\b")
 NEGATION_WINDOW = 3
 MAX_ACTORS = 8
 # A past event that ended this long before publication is background, not news. For a rule of any tense (an
@@ -174,6 +175,12 @@ class AlertEngine:
             return
         if article.published_at_source in ("modified", "ingested"):
             ev.date_text, ev.date_note = text, "no publish date for this article: relative dates were not resolved"
+            # It was written before it was stored: a year before that ("in 1989") is background for a rule of past or
+            # any tense, whenever the article was written.
+            if compiled.rule.tense != "future" and _NUMERIC_YEAR.search(text) and e is not None:
+                if e.year < article.published_at.year:
+                    ev.fired = False
+                    ev.reason = f"background: the event ({text}) is in a year before the article was stored"
             return
         ev.event_start, ev.event_end, ev.date_text = s, e, text
         published, tense = article.published_at.date(), compiled.rule.tense
