@@ -126,6 +126,12 @@ def test_a_bad_rule_pack_is_a_clear_error(tmp_path):
     )
     with pytest.raises(RulePackError, match="negations"):
         load_rule_pack(str(boolean))  # YAML reads a bare `no` as false: caught at load, not mid-run
+    status = tmp_path / "status.yaml"
+    pack["rules"][1]["require_any"] = []
+    pack["rules"][1]["not_status"] = ["abandoned"]
+    status.write_text(yaml.safe_dump(pack))
+    with pytest.raises(RulePackError, match="not_status"):
+        load_rule_pack(str(status))
 
 
 @pytest.mark.slow

@@ -266,6 +266,9 @@ class AlertEngine:
         ev.status, ev.rank, status_cue = self._status(lang, words, t_index)
         if status_cue:
             ev.cues.append(f"status:{status_cue}")
+        if ev.status in rule.not_status:  # "campaigners have called off a demonstration": none takes place
+            ev.reason = f"status {ev.status!r} ({status_cue!r}): the event does not take place"
+            return ev
         ev.fired = True
         ev.reason = "fired"
         return ev

@@ -109,6 +109,7 @@ class Rule(_Model):
     exclude_window_tokens: int = Field(4, ge=1, le=60, description="How near a trigger `exclude_near` words count.")
     actors: ActorConstraint
     exclude: tuple[str, ...] = ()
+    not_status: tuple[str, ...] = ()  # statuses that say the event is not taking place ("called off"): no alert
     languages: dict[str, LanguageRule] = {}  # the rule in other languages; a language not listed never fires it
 
     @field_validator("cameo")
@@ -146,6 +147,9 @@ class RulePack(_Model):
             if unknown:
                 raise ValueError(f"languages.{code}.status_cues: {unknown} are not statuses of status_levels")
         for rule in self.rules:
+            unknown = sorted(set(rule.not_status) - statuses)
+            if unknown:
+                raise ValueError(f"rule {rule.id}: not_status {unknown} are not statuses of status_levels")
             for code, words in [("en", rule), *rule.languages.items()]:
                 sets = self.cue_sets if code == "en" else self._language(code, rule).cue_sets
                 for field in ("triggers", "require_any", "exclude", "exclude_near", "exclude_undated"):
