@@ -50,6 +50,24 @@ BACKGROUND_AFTER_ANY = dt.timedelta(days=365)
 DATE_CUE_HORIZON = dt.timedelta(days=183)
 
 
+_CLAUSE_END = frozenset({",", ";", ":", "(", ")", '"', "that", "which", "who", "when", "after", "although", "but"})
+_PASSIVE = frozenset({"be", "been", "being", "is", "are", "was", "were"})
+JOINT_SUBJECT_TOKENS = 8
+
+
+def _joint_subject(words: list[str], verb: int) -> bool:
+    """The verb's subject joins two parties ("The EU and the US have agreed to"): an "and" in its clause before it.
+    A passive ("a plan had been agreed to") names no parties."""
+    if verb and words[verb - 1] in _PASSIVE:
+        return False
+    for k in range(verb - 1, max(-1, verb - 1 - JOINT_SUBJECT_TOKENS), -1):
+        if words[k] in _CLAUSE_END:
+            return False
+        if words[k] == "and":
+            return True
+    return False
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence: ends at . ! ? before a capital, and at line breaks; not after "U.S." or "Mr"."""
     spans, start = [], 0
@@ -235,6 +253,8 @@ class AlertEngine:
                     for c in compiled.require.find(words, lo, hi)  # a cue may hold the trigger ("is visiting")
                     if not (t_first <= c[0] and c[1] <= t_end) and not self._negated(lang, words, c[0])
                 ]
+                if trigger in compiled.cue_triggers and _joint_subject(words, t_first):
+                    cues.insert(0, (t_first, t_end, f"the trigger {trigger!r} states it, of a joint subject"))
                 if rule.tense == "past" and words[t_end - 1] in compiled.past_forms:
                     cues.insert(0, (t_first, t_end, f"past tense {words[t_end - 1]!r}"))
                 if cues:
