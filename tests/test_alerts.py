@@ -95,6 +95,8 @@ def test_an_undated_article_reads_a_year_before_it_was_stored_as_background(tagg
     assert "protest" in undated_alerts(recent, tagger, engine, detect)
     old = "Police arrested hundreds of protesters who gathered in the streets of Lisbon in 1991."
     assert "protest" not in undated_alerts(old, tagger, engine, detect)
+    expected = "Thousands of protesters are expected to gather in the streets of Lisbon in 2005."
+    assert undated_alerts(expected, tagger, engine, detect)["protest"].status == "expected"  # written before 2005
 
 
 def test_sentence_splitter_keeps_abbreviations():

@@ -194,9 +194,10 @@ class AlertEngine:
         if article.published_at_source in ("modified", "ingested"):
             ev.date_text, ev.date_note = text, "no publish date for this article: relative dates were not resolved"
             # It was written before it was stored: a year before that ("in 1989") is background for a rule of past or
-            # any tense, whenever the article was written.
+            # any tense, whenever the article was written; unless the sentence expects it ("a referendum, expected in
+            # 2006": written before then).
             if compiled.rule.tense != "future" and _NUMERIC_YEAR.search(text) and e is not None:
-                if e.year < article.published_at.year:
+                if e.year < article.published_at.year and not self.pack.levels[ev.status].prospective:
                     ev.fired = False
                     ev.reason = f"background: the event ({text}) is in a year before the article was stored"
             return
