@@ -82,6 +82,23 @@ def test_relative_dates_are_not_resolved_without_a_publish_date(tagger, engine, 
     assert "no publish date" in alert.event_date_note
 
 
+def undated_alerts(text, tagger, engine, detect):
+    data = text.encode()
+    article = build_article(RawInput("/undated.txt", data, ".txt", size=len(data)), ParseConfig(INGESTED_AT), detect)
+    assert article.published_at_source == "ingested"
+    (tagged,) = tagger.tag_articles([article])
+    return {a.rule_id: a for a in engine(tagged.article, tagged.mentions)}
+
+
+def test_an_undated_article_reads_a_year_before_it_was_stored_as_background(tagger, engine, detect):
+    recent = "Police arrested hundreds of protesters who gathered in the streets of Lisbon on Saturday."
+    assert "protest" in undated_alerts(recent, tagger, engine, detect)
+    old = "Police arrested hundreds of protesters who gathered in the streets of Lisbon in 1991."
+    assert "protest" not in undated_alerts(old, tagger, engine, detect)
+    expected = "Thousands of protesters are expected to gather in the streets of Lisbon in 2005."
+    assert undated_alerts(expected, tagger, engine, detect)["protest"].status == "expected"  # written before 2005
+
+
 def test_sentence_splitter_keeps_abbreviations():
     text = "The U.S. and Mr. Kim met. Talks went well!\nNext line here."
     assert [text[s:e] for s, e in split_sentences(text)] == [
@@ -111,6 +128,12 @@ def test_a_bad_rule_pack_is_a_clear_error(tmp_path):
     )
     with pytest.raises(RulePackError, match="negations"):
         load_rule_pack(str(boolean))  # YAML reads a bare `no` as false: caught at load, not mid-run
+    status = tmp_path / "status.yaml"
+    pack["rules"][1]["require_any"] = []
+    pack["rules"][1]["not_status"] = ["abandoned"]
+    status.write_text(yaml.safe_dump(pack))
+    with pytest.raises(RulePackError, match="not_status"):
+        load_rule_pack(str(status))
 
 
 @pytest.mark.slow

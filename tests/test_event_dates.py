@@ -25,6 +25,8 @@ D = dt.date
         ("They will meet on Wednesday.", "future", D(2024, 6, 19), D(2024, 6, 19)),
         ("Earlier this year, Putin gifted Kim a car.", "any", D(2024, 1, 1), D(2024, 6, 17)),
         ("The election will be held on March 3.", "future", D(2025, 3, 3), D(2025, 3, 3)),
+        ("Campaigning began for an expected October election.", "future", D(2024, 10, 1), D(2024, 10, 31)),
+        ("A June summit is planned in Rome.", "any", D(2024, 6, 1), D(2024, 6, 30)),
     ],
 )
 def test_resolves_ranges_and_relative_dates(sentence, tense, start, end):
@@ -42,3 +44,7 @@ def test_the_date_that_dates_the_report_is_passed_over():
 
 def test_no_date_and_may_the_verb():
     assert resolve_event_dates("Putin may visit soon.", BASE, "future") == (None, None, None)
+
+
+def test_a_name_before_may_is_no_month():
+    assert resolve_event_dates("As the minister May said, a vote is near.", BASE, "any") == (None, None, None)

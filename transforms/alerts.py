@@ -39,6 +39,7 @@ _ABBREVIATION = re.compile(
 _BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+")
 _DAY = re.compile(r"(?:^|\D)\d{1,2}$")
 _YEAR = re.compile(r"\b(?:1[89]|2[01])\d\d\b|\b(?:this|next|last) year\b", re.I)
+_NUMERIC_YEAR = re.compile(r"\b(?:1[89]|2[01])\d\d\b")
 NEGATION_WINDOW = 3
 MAX_ACTORS = 8
 # A past event that ended this long before publication is background, not news. For a rule of any tense (an
@@ -47,6 +48,24 @@ BACKGROUND_AFTER = dt.timedelta(days=30)
 BACKGROUND_AFTER_ANY = dt.timedelta(days=365)
 # A date stands for a rule's cue (`date_is_cue`) only when it is this near: "not due until 1988" is no news.
 DATE_CUE_HORIZON = dt.timedelta(days=183)
+
+
+_CLAUSE_END = frozenset({",", ";", ":", "(", ")", '"', "that", "which", "who", "when", "after", "although", "but"})
+_PASSIVE = frozenset({"be", "been", "being", "is", "are", "was", "were"})
+JOINT_SUBJECT_TOKENS = 8
+
+
+def _joint_subject(words: list[str], verb: int) -> bool:
+    """The verb's subject joins two parties ("The EU and the US have agreed to"): an "and" in its clause before it.
+    A passive ("a plan had been agreed to") names no parties."""
+    if verb and words[verb - 1] in _PASSIVE:
+        return False
+    for k in range(verb - 1, max(-1, verb - 1 - JOINT_SUBJECT_TOKENS), -1):
+        if words[k] in _CLAUSE_END:
+            return False
+        if words[k] == "and":
+            return True
+    return False
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -174,6 +193,13 @@ class AlertEngine:
             return
         if article.published_at_source in ("modified", "ingested"):
             ev.date_text, ev.date_note = text, "no publish date for this article: relative dates were not resolved"
+            # It was written before it was stored: a year before that ("in 1989") is background for a rule of past or
+            # any tense, whenever the article was written; unless the sentence expects it ("a referendum, expected in
+            # 2006": written before then).
+            if compiled.rule.tense != "future" and _NUMERIC_YEAR.search(text) and e is not None:
+                if e.year < article.published_at.year and not self.pack.levels[ev.status].prospective:
+                    ev.fired = False
+                    ev.reason = f"background: the event ({text}) is in a year before the article was stored"
             return
         ev.event_start, ev.event_end, ev.date_text = s, e, text
         published, tense = article.published_at.date(), compiled.rule.tense
@@ -228,6 +254,8 @@ class AlertEngine:
                     for c in compiled.require.find(words, lo, hi)  # a cue may hold the trigger ("is visiting")
                     if not (t_first <= c[0] and c[1] <= t_end) and not self._negated(lang, words, c[0])
                 ]
+                if trigger in compiled.cue_triggers and _joint_subject(words, t_first):
+                    cues.insert(0, (t_first, t_end, f"the trigger {trigger!r} states it, of a joint subject"))
                 if rule.tense == "past" and words[t_end - 1] in compiled.past_forms:
                     cues.insert(0, (t_first, t_end, f"past tense {words[t_end - 1]!r}"))
                 if cues:
@@ -259,6 +287,9 @@ class AlertEngine:
         ev.status, ev.rank, status_cue = self._status(lang, words, t_index)
         if status_cue:
             ev.cues.append(f"status:{status_cue}")
+        if ev.status in rule.not_status:  # "campaigners have called off a demonstration": none takes place
+            ev.reason = f"status {ev.status!r} ({status_cue!r}): the event does not take place"
+            return ev
         ev.fired = True
         ev.reason = "fired"
         return ev

@@ -78,6 +78,15 @@ _PATTERNS = [
     # A month with no day ("in April", "next May", "scheduled for June"): the whole month. After the shapes
     # with a day, which win where they overlap; "May" only after a preposition, never the verb.
     ("month_only", re.compile(rf"\b(in|for|by|next|this|until|from|since|early|late|mid)[-\s]+{_MONTH_EN}\b", re.I)),
+    # A month before a noun, after an article and at most a participle: "a May election", "an anticipated June
+    # summit". Capitalised full names only, so "May" is never the verb ("the minister may call").
+    (
+        "month_attributive",
+        re.compile(
+            r"\b(?:[Aa]n?|[Tt]he)\s+(?:[a-z]+(?:ed|ing)\s+)?(January|February|March|April|May|June|July|August"
+            r"|September|October|November|December)\s+(?=[a-z])"
+        ),
+    ),
     ("year_only", re.compile(r"\b(?:in|by|until|during|for)\s+((?:19|20)\d{2})\b(?![-–/]\d)", re.I)),
 ]
 _SEASONS = {"summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2), "spring": (3, 5)}
@@ -252,6 +261,10 @@ def _resolve_one(kind, m, base, base_day, tense):
             if lead == "since" and dt.date(y, mo, 1) > base_day:
                 y -= 1
             return dt.date(y, mo, 1), _end_of_month(y, mo), m.group(0)
+        if kind == "month_attributive":
+            mo = _month(g[0])
+            y = _year_for(mo, 1, base_day, None, tense)
+            return dt.date(y, mo, 1), _end_of_month(y, mo), m.group(0).strip()
         if kind == "year_only":
             y = int(g[0])
             return dt.date(y, 1, 1), dt.date(y, 12, 31), m.group(0)

@@ -100,6 +100,7 @@ class Rule(_Model):
     tense: Literal["future", "past", "any"] = "any"
     triggers: tuple[str, ...] = Field(min_length=1)
     require_any: tuple[str, ...] = ()
+    cue_triggers: tuple[str, ...] = ()  # triggers that state the event ("X and Y agreed to"): no cue needed (English)
     window_tokens: Optional[int] = Field(
         None, ge=1, le=60, description="Cues must lie this close to the trigger; None: the whole sentence."
     )
@@ -109,6 +110,7 @@ class Rule(_Model):
     exclude_window_tokens: int = Field(4, ge=1, le=60, description="How near a trigger `exclude_near` words count.")
     actors: ActorConstraint
     exclude: tuple[str, ...] = ()
+    not_status: tuple[str, ...] = ()  # statuses that say the event is not taking place ("called off"): no alert
     languages: dict[str, LanguageRule] = {}  # the rule in other languages; a language not listed never fires it
 
     @field_validator("cameo")
@@ -146,9 +148,12 @@ class RulePack(_Model):
             if unknown:
                 raise ValueError(f"languages.{code}.status_cues: {unknown} are not statuses of status_levels")
         for rule in self.rules:
+            unknown = sorted(set(rule.not_status) - statuses)
+            if unknown:
+                raise ValueError(f"rule {rule.id}: not_status {unknown} are not statuses of status_levels")
             for code, words in [("en", rule), *rule.languages.items()]:
                 sets = self.cue_sets if code == "en" else self._language(code, rule).cue_sets
-                for field in ("triggers", "require_any", "exclude", "exclude_near", "exclude_undated"):
+                for field in ("triggers", "cue_triggers", "require_any", "exclude", "exclude_near", "exclude_undated"):
                     for word in getattr(words, field, ()):
                         if word.startswith("@") and word[1:] not in sets:
                             raise ValueError(
@@ -268,7 +273,9 @@ class CompiledRule:
                 out.extend(sets[w[1:]] if w.startswith("@") else [w])
             return tuple(out)
 
-        self.triggers = Phrases(expand(words.triggers), irregular)
+        cue_triggers = expand(rule.cue_triggers) if english else ()
+        self.triggers = Phrases(expand(words.triggers) + cue_triggers, irregular)
+        self.cue_triggers = frozenset(cue_triggers)
         self.require = Phrases(expand(words.require_any), irregular)
         self.exclude = Phrases(expand(words.exclude), irregular)
         self.exclude_near = Phrases(expand(words.exclude_near), irregular)
