@@ -48,3 +48,22 @@ def test_no_date_and_may_the_verb():
 
 def test_a_name_before_may_is_no_month():
     assert resolve_event_dates("As the minister May said, a vote is near.", BASE, "any") == (None, None, None)
+
+
+def test_the_may_government_is_no_month_but_a_may_election_is():
+    assert resolve_event_dates("The May government said it would act.", BASE, "any") == (None, None, None)
+    assert resolve_event_dates("Labour expects a May election.", BASE, "future")[2] == "a May"
+
+
+def test_a_season_with_its_year_is_not_this_years_and_a_future_one_is_the_next():
+    assert resolve_event_dates("Protests broke out in the spring of 1989.", BASE, "past") == (None, None, None)
+    december = dt.datetime(2024, 12, 10, tzinfo=dt.timezone.utc)
+    assert resolve_event_dates("Leaders will meet in the spring.", december, "future")[:2] == (
+        D(2025, 3, 1),
+        D(2025, 5, 31),
+    )
+    july = dt.datetime(2024, 7, 15, tzinfo=dt.timezone.utc)
+    assert resolve_event_dates("An anticipated June summit was announced.", july, "future")[:2] == (
+        D(2025, 6, 1),
+        D(2025, 6, 30),
+    )

@@ -68,6 +68,13 @@ def _joint_subject(words: list[str], verb: int) -> bool:
     return False
 
 
+def written_no_earlier_than(article: Article) -> int:
+    """The latest year an undated article names, up to the year it was stored: it was written in or after it."""
+    stored = article.published_at.year
+    years = [int(y) for y in _NUMERIC_YEAR.findall(article.body) if int(y) <= stored]
+    return max(years, default=0)
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence: ends at . ! ? before a capital, and at line breaks; not after "U.S." or "Mr"."""
     spans, start = [], 0
@@ -193,13 +200,13 @@ class AlertEngine:
             return
         if article.published_at_source in ("modified", "ingested"):
             ev.date_text, ev.date_note = text, "no publish date for this article: relative dates were not resolved"
-            # It was written before it was stored: a year before that ("in 1989") is background for a rule of past or
-            # any tense, whenever the article was written; unless the sentence expects it ("a referendum, expected in
-            # 2006": written before then).
+            # It was written no earlier than the latest year it names (and before it was stored): an event in an
+            # earlier year ("in 1989" in an article that also names 2005) is background for a rule of past or any
+            # tense; unless the sentence expects it ("a referendum, expected in 2006": written before then).
             if compiled.rule.tense != "future" and _NUMERIC_YEAR.search(text) and e is not None:
-                if e.year < article.published_at.year and not self.pack.levels[ev.status].prospective:
+                if e.year < written_no_earlier_than(article) and not self.pack.levels[ev.status].prospective:
                     ev.fired = False
-                    ev.reason = f"background: the event ({text}) is in a year before the article was stored"
+                    ev.reason = f"background: the event ({text}) is in a year before the latest the article names"
             return
         ev.event_start, ev.event_end, ev.date_text = s, e, text
         published, tense = article.published_at.date(), compiled.rule.tense
@@ -254,7 +261,11 @@ class AlertEngine:
                     for c in compiled.require.find(words, lo, hi)  # a cue may hold the trigger ("is visiting")
                     if not (t_first <= c[0] and c[1] <= t_end) and not self._negated(lang, words, c[0])
                 ]
-                if trigger in compiled.cue_triggers and _joint_subject(words, t_first):
+                if (
+                    trigger in compiled.cue_triggers
+                    and _joint_subject(words, t_first)
+                    and not self._negated(lang, words, t_first)  # "X and Y have not agreed to"
+                ):
                     cues.insert(0, (t_first, t_end, f"the trigger {trigger!r} states it, of a joint subject"))
                 if rule.tense == "past" and words[t_end - 1] in compiled.past_forms:
                     cues.insert(0, (t_first, t_end, f"past tense {words[t_end - 1]!r}"))

@@ -63,7 +63,7 @@ _PATTERNS = [
         re.compile(
             r"\b(earlier this year|earlier this month|earlier this week|next week|this week|later this week"
             r"|next month|this month|later this month|this summer|this autumn|this fall|this winter|this spring"
-            r"|in the (?:spring|summer|autumn|fall|winter)"
+            r"|in the (?:spring|summer|autumn|fall|winter)(?!\s+of\b)"  # not "in the spring of 1989"
             r"|this year|next year|in the coming weeks|in the coming days|coming weeks|tomorrow|today|yesterday"
             r"|last week|last month)\b",
             re.I,
@@ -83,8 +83,8 @@ _PATTERNS = [
     (
         "month_attributive",
         re.compile(
-            r"\b(?:[Aa]n?|[Tt]he)\s+(?:[a-z]+(?:ed|ing)\s+)?(January|February|March|April|May|June|July|August"
-            r"|September|October|November|December)\s+(?=[a-z])"
+            r"\b(?:(?:[Aa]n?|[Tt]he)\s+(?:[a-z]+(?:ed|ing)\s+)?(January|February|March|April|June|July|August"
+            r"|September|October|November|December)|[Aa]n?\s+(?:[a-z]+(?:ed|ing)\s+)?(May))\s+(?=[a-z])"
         ),
     ),
     ("year_only", re.compile(r"\b(?:in|by|until|during|for)\s+((?:19|20)\d{2})\b(?![-–/]\d)", re.I)),
@@ -120,7 +120,7 @@ def _end_of_month(year: int, month: int) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _relative(phrase: str, base: dt.date) -> tuple[dt.date, dt.date]:
+def _relative(phrase: str, base: dt.date, tense: str = "any") -> tuple[dt.date, dt.date]:
     p = phrase.lower()
     monday = base - dt.timedelta(days=base.weekday())
     if p in ("next week",):
@@ -139,9 +139,11 @@ def _relative(phrase: str, base: dt.date) -> tuple[dt.date, dt.date]:
         return dt.date(y, m, 1), _end_of_month(y, m)
     if p.startswith(("this ", "in the ")) and p.split()[-1] in _SEASONS:  # "in the spring": this year's
         first, last = _SEASONS[p.split()[-1]]
-        start = dt.date(base.year, first, 1)
-        end_year = base.year + 1 if last < first else base.year
-        return start, _end_of_month(end_year, last)
+        year = base.year
+        if tense == "future" and _end_of_month(year + (last < first), last) < base:  # the next one, not a past one
+            year += 1
+        end_year = year + 1 if last < first else year
+        return dt.date(year, first, 1), _end_of_month(end_year, last)
     if p.startswith("earlier this "):
         period = p[len("earlier this ") :]
         first = {"year": dt.date(base.year, 1, 1), "month": dt.date(base.year, base.month, 1), "week": monday}[period]
@@ -261,9 +263,12 @@ def _resolve_one(kind, m, base, base_day, tense):
             if lead == "since" and dt.date(y, mo, 1) > base_day:
                 y -= 1
             return dt.date(y, mo, 1), _end_of_month(y, mo), m.group(0)
-        if kind == "month_attributive":
-            mo = _month(g[0])
-            y = _year_for(mo, 1, base_day, None, tense)
+        if kind == "month_attributive":  # "the May government" is no month: May only after "a"/"an"
+            mo, y = _month(g[0] or g[1]), base_day.year
+            if tense == "future" and _end_of_month(y, mo) < base_day:  # "an anticipated June summit" in July
+                y += 1
+            elif tense == "past" and dt.date(y, mo, 1) > base_day:
+                y -= 1
             return dt.date(y, mo, 1), _end_of_month(y, mo), m.group(0).strip()
         if kind == "year_only":
             y = int(g[0])
@@ -272,7 +277,7 @@ def _resolve_one(kind, m, base, base_day, tense):
             mo, y = _month(g[0]), int(g[1])
             return dt.date(y, mo, 1), _end_of_month(y, mo), m.group(0)
         if kind == "relative":
-            start, end = _relative(g[0], base_day)
+            start, end = _relative(g[0], base_day, tense)
             return start, end, m.group(0)
         if kind == "weekday":
             day = _weekday(m.group(0), base_day, tense)
