@@ -282,7 +282,9 @@ class AlertEngine:
             ev.cues.append(f"context:{found[2]}")
         actors = sentence_actors.get()
         kinds = rule.actors
-        matching = {a.entity_id for a in actors if a.kinds & set(kinds.kinds)}
+        # Distinct parties: an official and the country whose official they are are one ("Britain's prime minister
+        # signed for Britain").
+        matching = {a.role_country or a.entity_id for a in actors if a.kinds & set(kinds.kinds)}
         several = any(a.many for a in actors if a.kinds & set(kinds.kinds))  # "ministers meet": parties of their own
         if len(matching) + several < kinds.min_distinct or (
             kinds.require_kind and not any(a.kinds & set(kinds.require_kind) for a in actors)
