@@ -38,12 +38,12 @@ def main(argv=None) -> None:
 
     import spacy
 
-    from transforms.entities import NER_ONLY_EXCLUDE, EntityTagger, TaggerConfig
+    from transforms.entities import NER_ONLY_EXCLUDE, EntityTagger, TaggerConfig, model_location
 
     texts = load_texts(args.corpus, args.limit)
     words = sum(len(t.split()) for t in texts)
     config = TaggerConfig()
-    baseline = spacy.load(config.model, exclude=NER_ONLY_EXCLUDE)
+    baseline = spacy.load(model_location(config.model), exclude=NER_ONLY_EXCLUDE)
     tagger = EntityTagger(config)
     list(baseline.pipe(texts[:20])), tagger.tag(texts[:20])  # warm up both
     a, b = [], []

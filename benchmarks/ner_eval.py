@@ -2,10 +2,11 @@
 
     python -m benchmarks.ner_eval --conll ../shared/corpus/conll2003/eng.testa
 
-    python -m benchmarks.ner_eval --conll ../shared/corpus/conll2003/eng.testa --news   # with the news model
+    python -m benchmarks.ner_eval --conll ../shared/corpus/conll2003/eng.testa --small  # the tagger before 2026-12-03
 
 Three columns: the raw small OntoNotes model (en_core_web_sm, NER only), the raw model the tagger loads (the news
-model with --news, `--model PATH` for another), and the whole newsbeam tagger (model, gazetteer, resolver).
+model by default, the small one with --small, `--model PATH` for another), and the whole newsbeam tagger (model,
+gazetteer, resolver).
 
 Each -DOCSTART- document becomes one text (tokens joined by spaces, one sentence a line), so
 document-level rules (variants, label consistency, headline handling) work as they do on news.
@@ -136,7 +137,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conll", required=True, type=Path)
     parser.add_argument(
-        "--news", action="store_true", help="the tagger with the news model (TaggerConfig(**NEWS_TAGGER))"
+        "--small", action="store_true", help="the tagger with spaCy's small model (TaggerConfig(**SMALL_TAGGER))"
     )
     parser.add_argument("--model", default=None, help="the tagger's model, a name or path (default: TaggerConfig's)")
     parser.add_argument("--set", action="append", default=[], help="a TaggerConfig field, e.g. title_caps=false")
@@ -146,8 +147,8 @@ def main(argv=None) -> None:
 
     from transforms.entities import (
         NER_ONLY_EXCLUDE,
-        NEWS_TAGGER,
         SMALL_MODEL,
+        SMALL_TAGGER,
         EntityTagger,
         TaggerConfig,
         model_location,
@@ -156,7 +157,7 @@ def main(argv=None) -> None:
     pairs = (item.partition("=") for item in args.set)
     fields = {k: v.lower() == "true" if v.lower() in ("true", "false") else v for k, _, v in pairs}
     config = TaggerConfig(
-        **{**(NEWS_TAGGER if args.news else {}), **({"model": args.model} if args.model else {}), **fields}
+        **{**(SMALL_TAGGER if args.small else {}), **({"model": args.model} if args.model else {}), **fields}
     )
     docs = read_conll(args.conll)
     texts = [d[0] for d in docs]

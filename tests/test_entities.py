@@ -189,11 +189,18 @@ def test_a_bare_name_with_no_antecedent_is_not_guessed(tagger):
 
 
 def test_unknown_names_get_deterministic_ids(tagger):
-    a = tagger.tag(["Zorblat Quendyk, a farmer, spoke to reporters in Lisbon."])[0]
-    b = tagger.tag(["Reporters heard from Zorblat Quendyk in Lisbon."])[0]
-    ida = {m.entity_id for m in a if m.canonical_name == "Zorblat Quendyk"}
-    idb = {m.entity_id for m in b if m.canonical_name == "Zorblat Quendyk"}
-    assert ida and ida == idb and next(iter(ida)).startswith("nb:person:")
+    """An unknown name's id comes from its type and normalized form: one id in every article that gives the name
+    that type, whatever else the article holds and whichever batch tags it. The type is the model's reading of the
+    context: the news model reads "Reporters heard from Zorblat Quendyk in Lisbon." as an organization."""
+    texts = [
+        "Zorblat Quendyk, a farmer, spoke to reporters in Lisbon.",
+        "Lisbon farmer Zorblat Quendyk said on Monday that he would sell his land.",
+    ]
+    alone = [tagger.tag([t])[0] for t in texts]
+    together = tagger.tag([texts[1], "The weather in Lisbon was fine.", texts[0]])
+    ids = [{m.entity_id for m in ms if m.canonical_name == "Zorblat Quendyk"} for ms in [*alone, *together]]
+    person = {derived_id("PERSON", "Zorblat Quendyk")}
+    assert ids == [person, person, person, set(), person]
 
 
 def test_all_caps_lines_are_title_cased_with_the_same_length():
@@ -231,3 +238,12 @@ def test_sentence_index_counts_sentences_and_lines(tagger):
     assert index["Kim Jong Un"] == index["Moscow"] == 0
     assert index["U.S."] == 1
     assert index["Xi Jinping"] == index["Beijing"] == 2
+
+
+def test_an_office_of_a_known_place_is_the_place_alone(tagger):
+    """The news model tags "Ministers of Brazil" as one organization; an office is no name (EntityResolver rule 8)."""
+    text = "The President of the United States met the Ministers of Brazil and the Chairman of Acme Corp."
+    mentions = tagger.tag([text])[0]
+    by_text = {text[m.start_char : m.end_char]: m.type for m in mentions}
+    assert by_text.get("United States") == "GPE" and by_text.get("Brazil") == "GPE"
+    assert not any("Ministers" in t or "President" in t for t in by_text)

