@@ -29,6 +29,7 @@ from schemas import SCHEMA_VERSION
 from schemas.tables import TABLES
 from transforms import metrics
 from transforms.compact import CHUNKS, chunk_files, chunk_row_group_bytes, chunk_staging, compact_chunks
+from transforms.entities import TAGGERS, TaggerConfig
 from transforms.ingest import ChainConfig, IngestArticles, RunContext
 from transforms.inputs import as_input
 from transforms.lookback import with_chunk
@@ -56,6 +57,8 @@ def chain_config(news) -> ChainConfig:
         raise ConfigError("--story_max_window_articles and --story_max_active_stories must be at least 1")
     if news.window_s <= 0 or news.allowed_lateness_s < 0:
         raise ConfigError("--window_s must be positive and --allowed_lateness_s not negative")
+    if news.tagger not in TAGGERS:
+        raise ConfigError(f"--tagger must be one of {', '.join(TAGGERS)}, not {news.tagger!r}")
     try:
         load_rule_pack(news.rules)  # a bad rule pack is a clear error now, never mid-run
     except (OSError, RulePackError) as err:
@@ -64,6 +67,7 @@ def chain_config(news) -> ChainConfig:
         max_body_bytes=news.max_body_bytes,
         progress_interval_s=news.progress_interval_s,
         rules_path=news.rules,
+        tagger=TaggerConfig(**TAGGERS[news.tagger]),
         stories=StoryConfig(
             threshold=news.story_threshold,
             max_gap=dt.timedelta(days=news.story_max_gap_days),

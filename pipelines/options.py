@@ -48,6 +48,14 @@ class NewsOptions(PipelineOptions):
             "--rules", default=None, help="An alert rule pack (YAML); default: the built-in pack. See docs/rules.md."
         )
         parser.add_argument(
+            "--tagger",
+            default="news",
+            help=(
+                "The English entity tagger: news (newsbeam's news NER model, the default) or small (spaCy's "
+                "en_core_web_sm with the gazetteer before its NER, the default until 2026-12-03)."
+            ),
+        )
+        parser.add_argument(
             "--story_threshold",
             type=float,
             default=_STORIES.threshold,

@@ -73,6 +73,8 @@ class TaggerConfig:
 # The tagger with spaCy's small model, newsbeam's default until 2026-12-03 (README, "Entities"):
 # TaggerConfig(**SMALL_TAGGER).
 SMALL_TAGGER = {"model": SMALL_MODEL, "gazetteer_first": True, "majority_labels": True}
+# The drivers' --tagger choices: TaggerConfig fields by name.
+TAGGERS = {"news": {}, "small": SMALL_TAGGER}
 
 
 def model_location(model: str) -> str:
