@@ -90,3 +90,13 @@ def test_every_recorded_qid_source_names_its_row():
     sources = _gazetteer_csv("qid_sources.csv")
     assert sources and all(row["evidence"].strip() for row in sources)
     assert [(row["name"], row["id"]) for row in sources if by_name.get(row["name"]) != row["id"]] == []
+
+
+def test_historic_states_are_countries_with_derived_ids():
+    """Archives name states that no longer exist: "his West German counterpart" is a country's official."""
+    g = load_gazetteer()
+    for name, demonym in (("West Germany", "West German"), ("Soviet Union", "Soviet"), ("East Germany", "East German")):
+        state, norp = g.lookup(name), g.lookup(demonym)
+        assert state is not None and state.type == "GPE" and state.id == derived_id("GPE", name)
+        assert norp is not None and norp.type == "NORP" and norp.id == state.id and state.id in g.country_ids
+    assert g.lookup("Germany").id == "Q183" and g.lookup("Federal Republic of Germany").id == "Q183"
