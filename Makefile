@@ -3,7 +3,7 @@
 # make test  set up .venv if needed, check the code with ruff, then run the test suite (installs Debian's chromium)
 # make lint  ruff check and ruff format --check (ruff.toml); `make format` rewrites the code in ruff's format
 # make report   output/report.html from output/ (runs the pipeline first when there is no output)
-# make model  rebuild the news NER model transforms/data/ner_model from ../shared/corpus (about 30 minutes)
+# make model  rebuild the news NER model transforms/data/ner_model from ../shared/corpus (16 minutes on 2 idle cores)
 # make constraints   re-pin constraints.txt to the newest versions setup.py allows (then run make test)
 PYTHON ?= python3
 VENV ?= .venv

@@ -131,10 +131,10 @@ def select(labels: list[Label], split: str, limit: Optional[int] = None) -> list
     return rows
 
 
-def run_engine(lines: dict[tuple[str, int], bytes], rules_path: Optional[str], corpus_dir: Path, tagger=None):
+def run_engine(lines: dict[tuple[str, int], bytes], rules_path: Optional[str], corpus_dir: Path, tagger_fields=None):
     """Each article's alerts by rule id, through build_article, one tagger batch and the alert engine.
 
-    `tagger`: TaggerConfig fields (default: TaggerConfig's own)."""
+    `tagger_fields`: TaggerConfig fields (default: TaggerConfig's own)."""
     from transforms.alerts import AlertEngine
     from transforms.entities import EntityTagger, TaggerConfig
     from transforms.language import LanguageDetector
@@ -152,7 +152,7 @@ def run_engine(lines: dict[tuple[str, int], bytes], rules_path: Optional[str], c
         )
         for c, n in keys
     ]
-    tagger = EntityTagger(TaggerConfig(**(tagger or {})))
+    tagger = EntityTagger(TaggerConfig(**(tagger_fields or {})))
     engine = AlertEngine(pack, tagger.gazetteer)
     out = {}
     for key, tagged in zip(keys, tagger.tag_articles(articles)):
@@ -211,7 +211,7 @@ def report(table: dict[str, dict], out=None) -> None:
             print(f"      fired ({alert.status}) on: {sentence}", file=out)
 
 
-def list_fired(corpus: str, corpus_dir: Path, rules_path: Optional[str], tagger=None, out=None) -> int:
+def list_fired(corpus: str, corpus_dir: Path, rules_path: Optional[str], tagger_fields=None, out=None) -> int:
     """Every alert the pack fires over one whole corpus file, one block per alert, for a reader to judge."""
     out = out or sys.stdout
     path = corpus_dir / corpus
@@ -223,7 +223,7 @@ def list_fired(corpus: str, corpus_dir: Path, rules_path: Optional[str], tagger=
             for n, raw in enumerate(f, start=1)
             if (json.loads(raw).get("text") or "").strip()  # a wire with no text is no article
         }
-    fired, _, _ = run_engine(lines, rules_path, corpus_dir, tagger)
+    fired, _, _ = run_engine(lines, rules_path, corpus_dir, tagger_fields)
     count = 0
     for (_, number), alerts in sorted(fired.items()):
         for rule_id, alert in sorted(alerts.items()):
@@ -249,11 +249,11 @@ def main(argv=None) -> int:
     from transforms.entities import SMALL_TAGGER
     from transforms.rules import RulePackError
 
-    tagger = {**(SMALL_TAGGER if args.small else {}), **({"model": args.model} if args.model else {})}
+    tagger_fields = {**(SMALL_TAGGER if args.small else {}), **({"model": args.model} if args.model else {})}
     corpus_dir = Path(args.corpus)
     if args.fired:
         try:
-            list_fired(args.fired, corpus_dir, args.rules, tagger)
+            list_fired(args.fired, corpus_dir, args.rules, tagger_fields)
         except (FileNotFoundError, RulePackError) as err:
             print(f"alert_eval: {err}", file=sys.stderr)
             return 2
@@ -262,7 +262,7 @@ def main(argv=None) -> int:
     try:
         rows = select(load_labels(Path(args.labels)), args.split, args.limit)
         lines = read_articles(rows, corpus_dir)
-        fired, pack_rules, model = run_engine(lines, args.rules, corpus_dir, tagger)
+        fired, pack_rules, model = run_engine(lines, args.rules, corpus_dir, tagger_fields)
     except (LabelError, FileNotFoundError, RulePackError) as err:
         print(f"alert_eval: {err}", file=sys.stderr)
         return 2
