@@ -148,3 +148,29 @@ def test_an_undated_article_takes_a_date_with_no_year_as_near(run):
     assert "election" in undated
     _, far = run("The opposition is preparing for a general election in 2031, its leader told supporters.", None)
     assert "election" not in far
+
+
+def test_a_visit_under_way_is_held_not_planned(run):
+    """The traveller is there now or on the road: the meeting is held (CAMEO 042), not announced."""
+    on_the_road = "The French foreign minister, travelling to Japan for a three-day visit, declined to comment."
+    _, alerts = run(on_the_road)
+    assert "summit_held" in alerts and "summit_announced" not in alerts
+    touring = "The German chancellor is currently on a tour of South America to discuss trade with its leaders."
+    _, alerts = run(touring)
+    assert "summit_held" in alerts and "summit_announced" not in alerts
+
+
+def test_a_past_tense_meeting_is_not_a_planned_one(run):
+    """A planned meeting's trigger is not in the past tense, whatever cue is near ("met ... to consider")."""
+    _, alerts = run("The Spanish foreign minister met his Italian counterpart in Rome on Monday to prepare a plan.")
+    assert "summit_announced" not in alerts
+    _, alerts = run("The Spanish foreign minister will meet his Italian counterpart in Rome on Monday.")
+    assert "summit_announced" in alerts
+
+
+def test_a_plan_as_a_noun_is_not_a_planning_cue(run):
+    """A noun ("an anti-poverty plan") says nothing about a visit to come; "plans to visit" does."""
+    _, alerts = run("The Dutch prime minister is in Kenya on a visit to promote the government's aid plans.")
+    assert "summit_announced" not in alerts
+    _, alerts = run("The Dutch prime minister plans to visit Kenya to promote the government's aid programme.")
+    assert "summit_announced" in alerts

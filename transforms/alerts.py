@@ -239,6 +239,12 @@ class AlertEngine:
         if near:  # "talks with Lawson …, not with creditor banks": only the triggers with no such word near them count
             reach = rule.exclude_window_tokens
             triggers = [t for t in triggers if not any(t[0] - reach <= x[1] and x[0] <= t[1] + reach for x in near)]
+        if rule.tense == "future" and triggers:  # "met his EU counterparts on Monday" is no planned meeting
+            planned = [t for t in triggers if words[t[1] - 1] not in compiled.past_forms]
+            if not planned:
+                ev.reason = f"the trigger {triggers[0][2]!r} is in the past tense"
+                return ev
+            triggers = planned
         undated = compiled.exclude_undated.find(words) if compiled.exclude_undated else []
         if undated and not excluded and triggers and self._date_cue(article, rule, sentence, triggers) is None:
             excluded = undated  # "the next election" with no date; "the next election, expected on 5 May" stays
