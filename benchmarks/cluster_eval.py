@@ -11,7 +11,7 @@ By default each data set runs through the real batch pipeline (`pipelines.news_p
 folder, and its `story_id`s are scored: an exact duplicate takes the story of the article it copies.
 
 `--replay DIR` is for tuning: the pipeline runs once per data set into DIR (kept, reused by later calls), and each
-call then reruns only the story code, `features_of` and `StoryClusterer.add` in the story stage's order
+call then reruns only the story code, `features_of`, `StoryClusterer.add` in the story stage's order and `merge_open`
 (published_at, article_id), on the pipeline's own articles and entities (its `articles` table). The pipeline
 splits large inputs into chunks that hand the story state on, so a replay of BBC can differ slightly from a full run.
 
@@ -106,9 +106,11 @@ def _replayed_stories(out: Path) -> dict[str, str]:
         for r in rows
     ]
     clusterer = StoryClusterer(StoryConfig(**_CONFIG))
-    return {
+    stories = {
         f.article_id: clusterer.add(f).story_id for f in sorted(feats, key=lambda f: (f.published_at, f.article_id))
     }
+    joined = clusterer.merge_open()  # as the stage does at the end of a run
+    return {article_id: joined.get(sid, sid) for article_id, sid in stories.items()}
 
 
 def story_of_lines(input_path: Path, work: Optional[Path], pipeline_args: list[str]) -> dict[int, str]:

@@ -120,3 +120,70 @@ def test_pipeline_seeds_stay_one_story_and_a_headline_joins_it(tmp_path):
     assert len(seed_stories) == 1
     assert stories["headline.json"] in seed_stories
     assert not {stories[f"other{i}.json"] for i in range(len(UNRELATED_HEADLINES))} & seed_stories
+
+
+# One event told in two wordings: the first item of the second wording matches nothing yet, so it opens a story of its
+# own online; by the end of the run the two stories' cores meet.
+PERU = [
+    ("Peru's Congress votes to impeach interim President Jeri", ("Q419", "nb:person:jeri")),
+    ("Peru president impeached after four months amid corruption charges", ("Q419",)),
+    ("Lawmakers remove Jeri as interim leader over graft allegations", ("nb:person:jeri",)),
+    ("Peru's Congress removes interim President Jeri in graft probe", ("Q419", "nb:person:jeri")),
+    ("Peru ousts interim leader over graft probe", ("Q419",)),
+]
+OTHERS = [
+    ("Kenya's main airport resumes flights after two-day strike", ("Q114",)),
+    ("Thousands march in Pristina on independence anniversary", ("Q1246",)),
+]
+
+
+def _headline_inputs(items, start=0):
+    from transforms.stories import StoryInput
+
+    sw = load_stopwords()
+    return [
+        StoryInput(
+            features_of(ArticleText(f"h{start + i}", T0 + dt.timedelta(hours=start + i), "feed", h, h), e, sw), ()
+        )
+        for i, (h, e) in enumerate(items)
+    ]
+
+
+def test_stories_one_event_opened_twice_merge_at_the_end_of_the_run():
+    from transforms.stories import StoryConfig
+
+    inputs = _headline_inputs(OTHERS + PERU)
+    apart = StoryClusterer(StoryConfig(merge_threshold=2.0))
+    online = [apart.add(i.features).story_id for i in inputs]
+    assert apart.merge_open() == {} and len(set(online[2:])) == 2  # the event split online
+    c = StoryClusterer()
+    first = [c.add(i.features).story_id for i in inputs]
+    assert first == online
+    joined = c.merge_open()
+    final = [joined.get(s, s) for s in first]
+    assert len(set(final[2:])) == 1 and final[2] == first[2]  # the older story names the event
+    assert len(set(final)) == 3  # the unrelated headlines stay apart
+    # Later articles of the joined story come out under the older id; a story settled by the run is never renamed.
+    (later,) = _headline_inputs([("Peru's Congress ousts interim leader Jeri over graft probe", ("Q419",))], 10)
+    assert c.add(later.features).story_id == final[2]
+    assert c.merge_open() == {}
+
+
+def test_the_story_stage_gives_merged_stories_one_id_in_every_table():
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that, equal_to
+
+    from tests.conftest import make_test_pipeline
+    from transforms.stories import AssignStories, StoryClusterer
+
+    inputs = _headline_inputs(OTHERS + PERU)
+    c = StoryClusterer()
+    ids = [c.add(i.features).story_id for i in inputs]
+    joined = c.merge_open()
+    expected = sorted((i.features.article_id, joined.get(s, s)) for i, s in zip(inputs, ids))
+    with make_test_pipeline() as p:
+        out = (p | "In" >> beam.Create(inputs), p | "NoAlerts" >> beam.Create([]), p | "NoRest" >> beam.Create([]))
+        out = out | AssignStories()
+        assert_that(out.assignments | beam.Map(lambda a: (a.article_id, a.story_id)), equal_to(expected))
+        stories = out.stories | beam.Map(lambda row: row.story_id)
+        assert_that(stories, equal_to(sorted({s for _, s in expected})), label="StoryRows")

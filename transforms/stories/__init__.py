@@ -1,7 +1,7 @@
 """Stories: near-duplicates and online story clustering over articles in event-time order.
 
 The package, one concern a module: features.py (what is compared of an article), clusterer.py (the online
-clusterer and its near-duplicate index), book.py (stories' aggregates and story alerts), stage.py (the Beam
+clusterer), near.py (its near-duplicate index), book.py (stories' aggregates and story alerts), stage.py (the Beam
 stage, AssignStories, apart from the plain-Python engine, as transforms/alerts.py is from its rules).
 
 Each article is compared only with stories active in a time window (last article at most
@@ -24,6 +24,11 @@ a full report), and it does not chain into a topic:
   `threshold` (0.3) from `long_keys` (60), linear in between; times `no_entity_factor` (1.5) when the article and
   the story share no entity.
 
+- One event can open two stories online when its first items share few words. At the end of a run
+  (`merge_open`, called by the stage before any id leaves it) a story opened in the run joins the older story whose
+  core meets its own best: cosine of their `merge_keys` (20) strongest keys at least `merge_threshold` (0.3), an
+  entity among both. The older id names both; ids already written are never renamed.
+
 Near-duplicates (MinHash over 5-word shingles, estimated Jaccard >= `near_duplicate_threshold`) are marked with the
 earlier article's id and the score, never dropped; they join that article's story.
 
@@ -35,7 +40,7 @@ of its window, not of its history.
 """
 
 from transforms.stories.book import BreakingConfig, StoryBook
-from transforms.stories.clusterer import FLAG_STORY_FAILED, Assignment, NearDuplicateIndex, StoryClusterer, StoryConfig
+from transforms.stories.clusterer import FLAG_STORY_FAILED, Assignment, StoryClusterer, StoryConfig
 from transforms.stories.features import (
     MINHASH_SCHEME,
     NUM_PERM,
@@ -49,6 +54,7 @@ from transforms.stories.features import (
     signature,
     story_input,
 )
+from transforms.stories.near import NearDuplicateIndex
 from transforms.stories.stage import STORY_KEY, AssignStories, StoryCheckpoint, load_state, save_state
 
 __all__ = [

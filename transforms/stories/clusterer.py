@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import itertools
 import math
 import operator
@@ -17,6 +16,7 @@ from typing import Iterable, Optional
 import numpy
 
 from transforms.stories.features import NUM_PERM, ArticleFeatures, signature
+from transforms.stories.near import NearDuplicateIndex
 from transforms.text import stable_id
 
 
@@ -44,6 +44,15 @@ class StoryConfig:
     # cannot drift from event to event into a section's topic.
     core_size: int = 8
     near_duplicate_threshold: float = 0.8
+    # One event often opens two stories when its first short items share few words ("Iran FM says agreed with US 'on
+    # guiding principles'" beside "US and Iran to meet for second round of nuclear talks"). After a run's articles are
+    # assigned, a story opened in the run joins an older one when their cores meet: the cosine of their `merge_keys`
+    # strongest keys at least `merge_threshold`, an entity among both sets of keys, and one of the two with
+    # `merge_min_core` articles. The older story's id names both; the joined core still matches for later articles.
+    # Above 1, nothing merges.
+    merge_threshold: float = 0.3
+    merge_keys: int = 20
+    merge_min_core: int = 2
     # Across languages words do not meet: an article joins a story none of whose articles is in its language when it
     # shares at least `cross_language_entities` entities with the story's core, carrying `cross_language_share` of
     # its entities' weight (idf), within max_gap. Entity ids are the same in every language (Q7747 is Putin,
@@ -56,72 +65,6 @@ class StoryConfig:
     # per story (its core holds at most core_size * article_keys keys).
     max_window_articles: int = 10_000
     max_active_stories: int = 2_000
-
-
-class NearDuplicateIndex:
-    """Banded LSH over MinHash signatures: the articles that may have Jaccard >= `threshold` with a signature.
-
-    The candidates of datasketch's MinHashLSH (the same bands: its own choice of b bands of r rows for
-    the threshold), in a third of its memory, which matters because the story state holds every article
-    of the window: per article, its signature as uint32 and one 64-bit key per band (a stable hash of
-    the band, so a pickled index works in another process), where MinHashLSH keeps the band bytes in two
-    places and a set per bucket. 1,290 bytes per article against 3,686 with MinHashLSH and uint64
-    signatures (BBC, tracemalloc). Candidates are checked on the whole signature by the caller.
-    """
-
-    def __init__(self, threshold: float, num_perm: int = NUM_PERM):
-        from datasketch import MinHashLSH
-
-        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-        self.bands, self.rows = lsh.b, lsh.r
-        self._buckets: list[dict[int, object]] = [{} for _ in range(self.bands)]  # band key -> an id, or a list of ids
-        self._signatures: dict[str, numpy.ndarray] = {}
-
-    def _keys(self, sig: numpy.ndarray) -> list[int]:
-        r = self.rows
-        return [
-            int.from_bytes(hashlib.blake2b(sig[i * r : (i + 1) * r].tobytes(), digest_size=8).digest(), "little")
-            for i in range(self.bands)
-        ]
-
-    def __len__(self) -> int:
-        return len(self._signatures)
-
-    def signature(self, key: str) -> numpy.ndarray:
-        return self._signatures[key]
-
-    def insert(self, key: str, sig: numpy.ndarray) -> None:
-        if key in self._signatures:
-            raise ValueError(f"{key!r} is already in the near-duplicate index")
-        self._signatures[key] = sig
-        for bucket, band in zip(self._buckets, self._keys(sig)):
-            held = bucket.get(band)
-            if held is None:
-                bucket[band] = key
-            elif isinstance(held, list):
-                held.append(key)
-            else:
-                bucket[band] = [held, key]
-
-    def remove(self, key: str) -> None:
-        for bucket, band in zip(self._buckets, self._keys(self._signatures.pop(key))):
-            held = bucket[band]
-            if isinstance(held, list):
-                held.remove(key)
-                if len(held) == 1:
-                    bucket[band] = held[0]
-            else:
-                del bucket[band]
-
-    def query(self, sig: numpy.ndarray) -> set[str]:
-        found: set[str] = set()
-        for bucket, band in zip(self._buckets, self._keys(sig)):
-            held = bucket.get(band)
-            if isinstance(held, list):
-                found.update(held)
-            elif held is not None:
-                found.add(held)
-        return found
 
 
 @dataclasses.dataclass
@@ -159,6 +102,8 @@ class _Story:
     order: dict = dataclasses.field(default_factory=dict)  # each centroid key's place, strongest first
     cumulative: list = dataclasses.field(default_factory=list)  # squared norm of the strongest 1, 2, ... keys
     languages: set = dataclasses.field(default_factory=set)  # of its articles
+    opened: Optional[dt.datetime] = None  # its first article's time: of two stories that merge, the older names both
+    settled: bool = False  # its id has left the stage (an earlier run's or chunk's): it no longer joins another
 
 
 class StoryClusterer:
@@ -174,6 +119,7 @@ class StoryClusterer:
         self._near_items: deque[tuple[dt.datetime, str]] = deque()  # by published_at, for expiry
         self._story_of: dict[str, str] = {}
         self._left: list[str] = []  # stories that left the window since take_left()
+        self._joined: dict[str, str] = {}  # a story merged into an older one -> that story's id (see merge_open)
         self.evictions = 0  # articles and stories that left the window early, for the size bounds
 
     # --- vectors ---------------------------------------------------------------------------
@@ -236,7 +182,8 @@ class StoryClusterer:
         sid, story = self._stories.popitem(last=False)
         for key in story.index_keys:
             self._index.get(key, set()).discard(sid)
-        self._left.append(sid)
+        if self._joined.pop(sid, None) is None:  # a joined story's articles went out under the other's id
+            self._left.append(sid)
 
     def _drop_oldest_article(self) -> None:
         _, key = self._near_items.popleft()
@@ -342,12 +289,18 @@ class StoryClusterer:
                 if best_sid is None and cross_sid is not None:  # no story in its words: one in its entities
                     best_sid, best = cross_sid, cross
         sid = story_id or best_sid or stable_id("sty_", f.article_id)
-        story = self._stories.pop(sid, None) or _Story(sid, {}, f.published_at)
+        story = self._stories.pop(sid, None) or _Story(sid, {}, f.published_at, opened=f.published_at)
+        story.settled = story.settled or story_id is not None
         self._grow(story, vec)
         if f.language:
             story.languages.add(f.language)
         story.last_seen = max(story.last_seen, f.published_at)
         self._stories[sid] = story  # most recent last
+        named = self._joined.get(sid, sid)
+        if named != sid and named in self._stories:  # the story that names it stays in the window with it
+            older = self._stories.pop(named)
+            older.last_seen = max(older.last_seen, f.published_at)
+            self._stories[named] = older
         # update online statistics and the near-duplicate index after the decision
         self._n += 1
         self._df.update({h for h, _ in terms} | set(title))
@@ -356,4 +309,51 @@ class StoryClusterer:
         self._near_items.append((f.published_at, f.article_id))
         self._story_of[f.article_id] = sid
         self._bound()
-        return Assignment(f.article_id, sid, round(best, 4), near_of, near_score)
+        return Assignment(f.article_id, named, round(best, 4), near_of, near_score)
+
+    # --- merging ---------------------------------------------------------------------------
+
+    def _strongest(self, story: _Story) -> dict[str, float]:
+        top = _by_weight(story.centroid.items())[: self.config.merge_keys]
+        norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
+        return {k: v / norm for k, v in top}
+
+    def merge_open(self) -> dict[str, str]:
+        """Join each story opened since the last call to the older story whose core meets its own best (see
+        StoryConfig.merge_threshold), then settle every story. Returns {joined story: the older story's id}; the
+        caller renames the joined stories' articles, and later articles of a joined story get the older id."""
+        c = self.config
+        opened = sorted(
+            (s for s in self._stories.values() if not s.settled and s.story_id not in self._joined),
+            key=lambda s: (s.opened, s.story_id),
+        )
+        found: dict[str, str] = {}
+        strongest: dict[str, dict[str, float]] = {}  # each story's, computed once per call
+
+        def keys_of(story: _Story) -> dict[str, float]:
+            if story.story_id not in strongest:
+                strongest[story.story_id] = self._strongest(story)
+            return strongest[story.story_id]
+
+        for story in opened if c.merge_threshold <= 1.0 else ():
+            vec = keys_of(story)
+            entities = {k for k in vec if k[0] == "e"}
+            best_sid, best = None, 0.0
+            for sid in self._candidates(vec) if entities else ():
+                other = self._stories[sid]
+                if (other.opened, sid) >= (story.opened, story.story_id) or sid in self._joined:
+                    continue  # only into an older story that names itself
+                if max(story.core, other.core) < c.merge_min_core:
+                    continue
+                theirs = keys_of(other)
+                if not entities & theirs.keys():
+                    continue
+                sim = sum(vec[k] * theirs[k] for k in sorted(vec.keys() & theirs.keys()))
+                if sim >= c.merge_threshold and (best_sid is None or sim > best):
+                    best_sid, best = sid, sim
+            if best_sid is not None:
+                found[story.story_id] = found.get(best_sid, best_sid)  # older stories come first: already resolved
+        self._joined.update(found)
+        for story in self._stories.values():
+            story.settled = True
+        return found

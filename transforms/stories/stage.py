@@ -87,23 +87,28 @@ class _AssignStoriesFn(beam.DoFn):
             clusterer, book = StoryClusterer(self._config), StoryBook(pack.levels, self._breaking)
         for alert in sorted(restored, key=lambda a: (a.story_alert_id, a.version)):
             book.restore(alert)
-        assignments = []
         evicted = clusterer.evictions
-        for inp in sorted(prior + new, key=_order):
-            is_prior = inp.story_id is not None
-            try:
-                assignment = clusterer.add(inp.features, story_id=inp.story_id)
-                for sid in clusterer.take_left():
-                    book.forget(sid)
-                book.add(inp, assignment.story_id, alerts.get(inp.features.article_id, []), prior=is_prior)
-            except Exception as err:  # noqa: BLE001 - one article must not stop the stage that orders all of them
-                # The stage is one state over every article in event time, so the article is not held back until it
-                # ends (its mentions would wait with it): it keeps its rows, in a story of its own, with a flag.
-                article_id = inp.features.article_id
-                self._failures(Reason.STORY_FEATURES_FAILED, article_id, err)
-                metrics.INTERNAL_ERRORS.inc()
-                assignment = Assignment(article_id, inp.story_id or stable_id("sty_", article_id), 0.0, failed=True)
-            if not is_prior:
+        steps = [self._assign(clusterer, inp) for inp in sorted(prior + new, key=_order)]
+        # Stories opened in this run that one event split join their older story before any id leaves the stage; the
+        # book then sees each article under its final story.
+        joined = clusterer.merge_open()
+        assignments = []
+        for inp, assignment, left in steps:
+            for sid in left:
+                book.forget(sid)
+            if assignment.story_id in joined:
+                assignment = dataclasses.replace(assignment, story_id=joined[assignment.story_id])
+            if not assignment.failed:
+                try:
+                    book.add(
+                        inp,
+                        assignment.story_id,
+                        alerts.get(inp.features.article_id, []),
+                        prior=inp.story_id is not None,
+                    )
+                except Exception as err:  # noqa: BLE001 - one article must not stop the stage that orders all of them
+                    assignment = self._failed(inp, err)
+            if inp.story_id is None:
                 assignments.append(assignment)
         metrics.STORY_WINDOW_EVICTIONS.inc(clusterer.evictions - evicted)
         if self._checkpoint.write_to:
@@ -115,6 +120,22 @@ class _AssignStoriesFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(AssignStories.STORY_ALERTS, row)
         for row in book.events:
             yield beam.pvalue.TaggedOutput(AssignStories.EVENTS, row)
+
+    def _assign(self, clusterer: StoryClusterer, inp: StoryInput) -> tuple:
+        """(the input, its assignment, the stories that left the window before it)."""
+        try:
+            assignment = clusterer.add(inp.features, story_id=inp.story_id)
+            return inp, assignment, clusterer.take_left()
+        except Exception as err:  # noqa: BLE001 - one article must not stop the stage that orders all of them
+            return inp, self._failed(inp, err), clusterer.take_left()
+
+    def _failed(self, inp: StoryInput, err: Exception) -> Assignment:
+        # The stage is one state over every article in event time, so the article is not held back until it ends (its
+        # mentions would wait with it): it keeps its rows, in a story of its own, with a flag.
+        article_id = inp.features.article_id
+        self._failures(Reason.STORY_FEATURES_FAILED, article_id, err)
+        metrics.INTERNAL_ERRORS.inc()
+        return Assignment(article_id, inp.story_id or stable_id("sty_", article_id), 0.0, failed=True)
 
 
 class AssignStories(beam.PTransform):
