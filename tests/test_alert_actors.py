@@ -111,6 +111,30 @@ def test_a_hard_wrapped_wire_keeps_offsets_and_gives_a_whole_sentence(run):
     assert "\n" not in alert.evidence_text
 
 
+def test_a_wires_short_first_line_cut_mid_sentence_runs_on_and_a_heading_does_not():
+    """A wire whose dateline was cut starts with a short line that ends mid-sentence: in sentence case, before a
+    lower-case line, on "and" or a possessive, or inside brackets. A Title-Case heading keeps its line."""
+    body = (
+        "would be reviewed by ministers in\n"
+        "March, officials of the two states said on Monday after\n"
+        "a meeting of the joint commission in the Japanese capital.\n"
+        "    Talks on the plan will resume in Geneva next week,\n"
+        "according to officials of the two states and the treaty.\n"
+    )
+    for first in (
+        "Japan's new fisheries",
+        "Thousands of",
+        "Tokyo Electric and",
+        "The Japanese minister's",
+        "<Tokyo Gas",
+    ):
+        wire = f"{first}\nagreement with Seoul {body}"
+        assert unwrap(wire).startswith(f"{first} agreement with Seoul would"), first
+    for first in ("Greenwich By-Election", "FISHERIES PACT SIGNED"):
+        wire = f"{first}\nThe agreement with Seoul {body}"
+        assert unwrap(wire).startswith(f"{first}\nThe agreement"), first
+
+
 def test_web_text_and_tables_are_not_unwrapped():
     page = "A short paragraph.\n\nAnother paragraph that stands on its own line.\n\nA third one."
     assert unwrap(page) == page
@@ -174,3 +198,12 @@ def test_a_plan_as_a_noun_is_not_a_planning_cue(run):
     assert "summit_announced" not in alerts
     _, alerts = run("The Dutch prime minister plans to visit Kenya to promote the government's aid programme.")
     assert "summit_announced" in alerts
+
+
+def test_a_by_election_is_an_election_and_the_last_election_is_background(run):
+    _, alerts = run("The Liberal Democrats won the Dunfermline by-election on Thursday, the count showed.")
+    assert "election" in alerts
+    _, alerts = run("The party won 40 seats at the last election and hopes to win more, its leader said.")
+    assert "election" not in alerts
+    _, alerts = run("Labour members will choose a new chief in a leadership election to be held in June.")
+    assert "election" not in alerts
