@@ -1,0 +1,345 @@
+"""EntityResolver: what the tagger does after the model, in general ways: the gazetteer's names merged with the model's
+entities (``gazetteer_merge``), spans cleaned and relabelled, Title-Case headline junk dropped, name variants resolved
+inside an article, unknown names given ids from their form. See EntityResolver's docstring for the rules and their
+limits; transforms/entities.py runs the model and then this.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+from collections import Counter
+from typing import Iterable
+
+import numpy
+from spacy.tokens import Span
+from spacy.util import registry
+
+from transforms.gazetteer import Gazetteer, NerRules, derived_id, normalize_name
+from transforms.mentions import Mention
+
+
+def sentence_starts_of(doc, text: str) -> list[int]:
+    """Character offsets where sentences start in `text` (the doc's text): after a token ".", "!" or "?" and after
+    a line break.
+
+    A vectorised stand-in for spaCy's rule-based sentencizer (same rule, on token arrays), used only
+    for `sentence_index`; "U.S." is one token, so abbreviations of that kind do not end a sentence.
+    """
+    if len(doc) == 0:
+        return [0]
+    vocab = doc.vocab.strings
+    orth = doc.to_array("ORTH")
+    ends = numpy.isin(orth, [vocab["."], vocab["!"], vocab["?"]])
+    idx = doc.to_array("IDX")
+    starts = [0] + [int(i) for i in idx[1:][ends[:-1]]]
+    pos = text.find("\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = text.find("\n", pos + 1)
+    stripped = set()
+    for start in starts:  # a sentence starts at its first visible character: ".\n" is one boundary, not two
+        while start < len(text) and text[start].isspace():
+            start += 1
+        stripped.add(start)
+    return sorted(stripped)
+
+
+_PLACE_TYPES = frozenset({"GPE", "LOC", "FAC"})
+GAZETTEER_SPANS = "gazetteer"  # doc.spans key: every gazetteer match, also those the merge set aside
+
+
+def gazetteer_merge(entities: Iterable[Span], matches: Iterable[Span]) -> list[Span]:
+    """The model's entities and the gazetteer's matches, without overlaps: longest first, and on a tie the
+    gazetteer's, so a known name wins over a model span it overlaps or contains ("Kremlin", "Yonhap"), while a longer
+    name the model found keeps a known name inside it ("Chicago Cubs", "Air France"). A city or country name the
+    model tagged ORG over exactly the same tokens stays the model's (a team, or a government named by its capital)."""
+    model = list(entities)
+    exact_org = {(e.start, e.end) for e in model if e.label_ == "ORG"}
+    candidates = [(m, 0) for m in matches if not (m.label_ == "GPE" and (m.start, m.end) in exact_org)]
+    candidates += [(e, 1) for e in model]
+    candidates.sort(key=lambda c: (-(c[0].end - c[0].start), c[1], c[0].start))
+    taken: set[int] = set()
+    out = []
+    for span, _ in candidates:
+        if not taken.intersection(range(span.start, span.end)):
+            out.append(span)
+            taken.update(range(span.start, span.end))
+    return out
+
+
+@registry.misc("newsbeam.gazetteer_merge.v1")
+def make_gazetteer_merge():
+    return gazetteer_merge
+
+
+def _compatible(label: str, entry_type: str) -> bool:
+    """Whether a model label and a gazetteer type can name the same entity: the same type, two kinds of place, or a
+    demonym (NORP) of a country."""
+    if label == entry_type or {label, entry_type} <= _PLACE_TYPES:
+        return True
+    return label == "NORP" and entry_type in ("GPE", "NORP")
+
+
+def _is_word_char(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and (text[i].isalnum() or text[i] in "-_")
+
+
+class EntityResolver:
+    """Turns a spaCy Doc's entities into mentions with canonical ids. The rules, in order:
+
+    1. Spans are trimmed of possessives, quotes and articles at their ends ("Kim's" -> "Kim") and
+       split at line breaks, so no mention swallows "'s" or "\\n\\n".
+    2. A name followed by a facility head word ("… Square", "… Airport") is a FAC; one followed by
+       a product noun ("Aurus Senat limousine") is a PRODUCT.
+    3. A span whose text the gazetteer knows takes the gazetteer's id, name and type: known
+       names override model labels ("AFP" is an organization wherever it stands). With the news
+       model (model_labels_win), a model span takes the entry only when the types agree: "Chicago"
+       that the model calls ORG is a team with an id of its own, not the city.
+    4. In a Title-Case line (a headline or subheading), a PERSON or ORG span the gazetteer does not
+       know is dropped unless the same name is an entity elsewhere in the article in ordinary
+       sentence case: "Putin Poised To Visit" and "Kim Hails Ties" are not people.
+    5. Name variants. A one-word person name, or one after an honorific ("Putin", "Kim",
+       "Mr Brown"), resolves to the nearest preceding full name in the article whose first or last
+       word it is (Korean names put the family name first, Western ones last). When the nearest is
+       marked as a past office holder ("then-leader Kim Jong Il", "the late …") and another
+       candidate exists, the other is taken.
+       With the news model, a place label stands (one "Lebed Chechnya" mistake makes no "Chechnya" a person).
+       Limits: this is about nearness, not meaning. An article that names two Kims and then writes
+       "Kim" about the earlier one resolves it to the later one. A bare name with no full name
+       before it is not guessed: it gets an id of its own, derived from its form.
+    6. Within an article, the same unknown name keeps one label (the majority of its mentions), when
+       majority_labels is on (off by default with the news model, which reads context).
+    7. Unknown names get a deterministic id from their type and normalized form.
+    8. A model PERSON or ORG span that is an office of a place, honorifics before "of" and a known place after it
+       ("Ministers of Brazil"), is the place alone: no organization or person of that name.
+    """
+
+    def __init__(
+        self,
+        gazetteer: Gazetteer,
+        rules: NerRules,
+        model_labels_win: bool = False,
+        majority_labels: bool = True,
+        model_name: str = "",
+    ):
+        self._gaz = gazetteer
+        self._model_name = model_name
+        self._model_labels_win = model_labels_win
+        self._majority = majority_labels
+        self._rules = rules.model_copy(
+            update={"historical_markers": frozenset(m.lower() for m in rules.historical_markers)}
+        )
+
+    def __call__(self, doc, text: str, doc_text: str) -> list[Mention]:
+        """The mentions of `text`, whose model text `doc_text` (model_text of it) the model read as `doc`. The caller
+        has that string already: doc.text is the same one, rebuilt from the tokens at each access."""
+        sentence_starts = sentence_starts_of(doc, doc_text)
+        spans = [piece for ent in doc.ents if ent.label_ in self._rules.keep_labels for piece in self._clean(ent)]
+        line_starts, headline = self._headline_lines(text)
+        in_headline = [headline[bisect.bisect_right(line_starts, s.start_char) - 1] for s in spans]
+        sentence_case = {normalize_name(s.text) for s, h in zip(spans, in_headline) if not h}
+        candidates = []
+        for original, original_in_headline in zip(spans, in_headline):
+            if self._office_of_place(original):  # "Ministers of Brazil": an office and a place, not a name
+                candidates.extend(self._known_inside(doc, original))
+                continue
+            span, label = self._relabel(original)
+            if label != original.label_:  # a head word outranks a name inside it: Kim Il Sung Square is no person
+                entry = self._gaz.lookup(span.text)
+                entry = entry if entry is not None and entry.type == label else None
+            elif span.ent_id_:  # the gazetteer's own span
+                entry = self._gaz.canonical(span.ent_id_)
+            else:
+                entry = self._gaz.lookup(span.text)
+                if entry is not None and self._model_labels_win and not _compatible(label, entry.type):
+                    entry = None
+            if entry is None and label in ("PERSON", "ORG") and original_in_headline:
+                if normalize_name(span.text) not in sentence_case:
+                    # dropped; a known name inside it stays ("Putin" of "Putin Poised")
+                    candidates.extend(self._known_inside(doc, original))
+                    continue
+            candidates.append((span, label, entry))
+        labels = self._majority_labels(candidates) if self._majority else {}
+        mentions: list[Mention] = []
+        full_names: list[tuple[int, list[str], str, str, bool]] = []  # (start, words, id, name, historical)
+        for span, label, entry in candidates:
+            start, end = span.start_char, span.end_char
+            sentence = bisect.bisect_right(sentence_starts, start) - 1
+            if entry is not None:
+                mention = Mention(
+                    entry.id, entry.name, label if label == "NORP" else entry.type, start, end, sentence, "gazetteer"
+                )
+            else:
+                label = labels.get(normalize_name(span.text), label)
+                mention = self._resolve_unknown(span, label, full_names, sentence)
+            mention.source = "gazetteer" if span.ent_id_ else self._model_name  # the ruler's spans carry an id
+            if mention.type == "PERSON":
+                words = self._name_words(span)
+                if len(words) > 1:
+                    full_names.append(
+                        (start, words, mention.entity_id, mention.canonical_name, self._historical(span, doc_text))
+                    )
+            mentions.append(mention)
+        return self._propagate(mentions, text, sentence_starts)
+
+    def _known_inside(self, doc, span) -> list:
+        """Candidates for the gazetteer's matches inside `span` (longest first, not overlapping), from the matches
+        gazetteer_merge set aside in doc.spans; none when the tagger has no such key (gazetteer_first)."""
+        if GAZETTEER_SPANS not in doc.spans:
+            return []
+        inside = [m for m in doc.spans[GAZETTEER_SPANS] if span.start <= m.start and m.end <= span.end]
+        out, taken = [], set()
+        for m in sorted(inside, key=lambda m: (m.start - m.end, m.start)):
+            entry = self._gaz.canonical(m.id_)
+            if entry is not None and not taken.intersection(range(m.start, m.end)):
+                out.append((Span(doc, m.start, m.end, label=m.label_, span_id=m.id), entry.type, entry))
+                taken.update(range(m.start, m.end))
+        return sorted(out, key=lambda c: c[0].start)
+
+    def _propagate(self, mentions: list[Mention], text: str, sentence_starts: list[int]) -> list[Mention]:
+        """Tag later unlabelled repeats of a name already found in the article, with the same entity."""
+        taken = sorted((m.start_char, m.end_char) for m in mentions)
+        first: dict[str, Mention] = {}
+        for m in mentions:
+            surface = text[m.start_char : m.end_char]
+            if m.type in self._rules.propagate_types and len(surface) > 2 and surface[0].isupper():
+                first.setdefault(surface, m)
+        added = []
+        for surface, m in first.items():
+            start = text.find(surface)
+            while start >= 0:
+                end = start + len(surface)
+                next_start = text.find(surface, end)
+                if not (_is_word_char(text, start - 1) or _is_word_char(text, end)):
+                    i = bisect.bisect_right(taken, (start, end))
+                    overlaps = (i > 0 and taken[i - 1][1] > start) or (i < len(taken) and taken[i][0] < end)
+                    if not overlaps:
+                        sentence = bisect.bisect_right(sentence_starts, start) - 1
+                        added.append(
+                            dataclasses.replace(
+                                m,
+                                start_char=start,
+                                end_char=end,
+                                sentence_index=sentence,
+                                resolution="repeat" if m.resolution == "model" else m.resolution,
+                            )
+                        )
+                        bisect.insort(taken, (start, end))
+                start = next_start
+        return sorted(mentions + added, key=lambda x: x.start_char) if added else mentions
+
+    # --- span clean-up -----------------------------------------------------------------------
+
+    def _clean(self, ent) -> Iterable:
+        pieces, current = [], []
+        for token in ent:
+            if token.is_space or "\n" in token.text:
+                pieces.append(current)
+                current = []
+            else:
+                current.append(token)
+        pieces.append(current)
+        for tokens in pieces:
+            while tokens and (tokens[0].text in self._rules.trim_tokens or tokens[0].is_punct):
+                tokens = tokens[1:]
+            while tokens and (
+                tokens[-1].text in self._rules.trim_tokens or tokens[-1].is_punct and tokens[-1].text != "."
+            ):
+                tokens = tokens[:-1]
+            if tokens and any(c.isalpha() for t in tokens for c in t.text):
+                yield Span(ent.doc, tokens[0].i, tokens[-1].i + 1, label=ent.label, span_id=ent.id)
+
+    def _office_of_place(self, span) -> bool:
+        """A model PERSON or ORG span that names an office, not a holder or a body: honorifics (or their plurals)
+        before "of" and a place the gazetteer knows after it ("Ministers of Brazil", "President of the United
+        States"). The place alone is the entity (rule 8)."""
+        if span.ent_id_ or span.label_ not in ("PERSON", "ORG"):
+            return False
+        words = [t.text for t in span]
+        if "of" not in words[1:]:
+            return False
+        k = words.index("of")
+        honorifics = self._rules.honorifics
+        if not all(w in honorifics or (w.endswith("s") and w[:-1] in honorifics) for w in words[:k]):
+            return False
+        tail = words[k + 1 :]
+        tail = tail[1:] if tail[:1] in (["the"], ["The"]) else tail
+        entry = self._gaz.lookup(" ".join(tail)) if tail else None
+        return entry is not None and entry.type in ("GPE", "LOC")
+
+    def _relabel(self, span):
+        """(span, label) after the head-word rules: "Kim Il Sung" + "Square" -> FAC; "Aurus Senat" + "limousine" ->
+        PRODUCT."""
+        label = span.label_
+        if label not in ("PERSON", "ORG", "GPE"):
+            return span, label
+        doc = span.doc
+        if span[-1].text in self._rules.facility_heads:
+            return span, "FAC"
+        nxt = doc[span.end] if span.end < len(doc) else None
+        if nxt is not None and nxt.text in self._rules.facility_heads:
+            return Span(doc, span.start, span.end + 1, label="FAC"), "FAC"
+        if nxt is not None and label == "PERSON" and nxt.text.lower() in self._rules.product_heads:
+            return span, "PRODUCT"
+        return span, label
+
+    def _headline_lines(self, text: str) -> tuple[list[int], list[bool]]:
+        """Start offset of each line, and whether it is a Title-Case headline; computed once per text."""
+        starts, flags, pos = [], [], 0
+        for line in text.split("\n"):
+            starts.append(pos)
+            flags.append(self._is_headline(line))
+            pos += len(line) + 1
+        return starts, flags
+
+    def _is_headline(self, line: str) -> bool:
+        words = [w for w in line.split() if any(c.isalpha() for c in w)]
+        if len(words) < 4 or not any(w in self._rules.headline_function_words for w in words[1:]):
+            return False
+        capitalized = sum(1 for w in words if w.lstrip("‘'\"“(")[:1].isupper())
+        return capitalized >= self._rules.title_case_min_share * len(words)
+
+    # --- variants and ids --------------------------------------------------------------------
+
+    def _name_words(self, span) -> list[str]:
+        words = [t.text for t in span if not t.is_punct]
+        while words and words[0] in self._rules.honorifics:
+            words = words[1:]
+        return words
+
+    def _historical(self, span, doc_text: str) -> bool:
+        """True when the two words before the name mark a past holder: "then-leader", "the late", "former"."""
+        before = doc_text[max(0, span.start_char - 30) : span.start_char].lower().split()[-2:]
+        markers = self._rules.historical_markers
+        return any(w in markers or any(w.startswith(m) for m in markers if m.endswith("-")) for w in before)
+
+    def _resolve_unknown(self, span, label: str, full_names, sentence: int) -> Mention:
+        start, end = span.start_char, span.end_char
+        words = self._name_words(span)
+        # A one-word name that is the first or last word of a person named earlier is that person,
+        # whatever label the model gave it ("Alexander Lebed … Lebed said" is no organization).
+        # With a model whose labels win (gazetteer_first=False), a place label stands: "Lebed Chechnya" mistaken for a
+        # person once does not make every "Chechnya" one.
+        variant_ok = not (self._model_labels_win and label in _PLACE_TYPES) and len(words) == 1
+        if label == "PERSON" or (variant_ok and any(words[0] in (f[1][0], f[1][-1]) for f in full_names)):
+            if len(words) == 1:
+                found = [f for f in reversed(full_names) if words[0] in (f[1][0], f[1][-1])]
+                if found:
+                    chosen = found[0]
+                    if chosen[4]:
+                        others = [f for f in found if f[2] != chosen[2] and not f[4]]
+                        chosen = others[0] if others else chosen
+                    return Mention(chosen[2], chosen[3], "PERSON", start, end, sentence, "variant")
+            if label == "PERSON":
+                name = " ".join(words) or span.text
+                return Mention(derived_id("PERSON", name), name, "PERSON", start, end, sentence, "model")
+        return Mention(derived_id(label, span.text), span.text, label, start, end, sentence, "model")
+
+    @staticmethod
+    def _majority_labels(candidates) -> dict[str, str]:
+        votes: dict[str, Counter] = {}
+        for span, label, entry in candidates:
+            if entry is None:
+                votes.setdefault(normalize_name(span.text), Counter())[label] += 1
+        return {name: counter.most_common(1)[0][0] for name, counter in votes.items() if len(counter) > 1}
