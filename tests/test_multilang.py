@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import INGESTED_AT
 from transforms.entities import NEWS_MODEL, EntityTagger, TaggerConfig
 from transforms.language import LanguageDetector, language_gate, normalize_language, trusted_language
-from transforms.multilang import (
+from transforms.multilang_names import (
     COUNTRY_NAME_LOCALES,
     AliasMatcher,
     Keyer,
