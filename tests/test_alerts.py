@@ -8,13 +8,14 @@ import pytest
 import yaml
 
 from tests.conftest import INGESTED_AT, ROOT, run_driver, seed_path
-from transforms.alerts import AlertEngine, split_sentences
+from transforms.alerts import AlertEngine
 from transforms.entities import EntityTagger, TaggerConfig
 from transforms.gazetteer import load_gazetteer
 from transforms.language import LanguageDetector
 from transforms.parse import ParseConfig, build_article
 from transforms.read import RawInput
 from transforms.rules import RulePackError, load_rule_pack
+from transforms.sentences import split_sentences
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "rule_cases.yaml").read_text())
 

@@ -27,17 +27,13 @@ from typing import Iterable, NamedTuple, Optional
 
 from schemas import Alert, AlertActor, Article, EntityMention
 from transforms.actors import Actor, ActorFinder
-from transforms.event_dates import dates_the_report, resolve_event_dates, starts_with_month
+from transforms.event_dates import dates_the_report, resolve_event_dates
 from transforms.gazetteer import Gazetteer
 from transforms.roles import RoleBook, load_role_book
 from transforms.rules import CompiledLanguage, CompiledPack, CompiledRule, tokenize
+from transforms.sentences import joint_subject, split_sentences
 from transforms.text import stable_id
 
-_ABBREVIATION = re.compile(
-    r"(?:\b[A-Z]\.)+[A-Z]?$|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|Maj|Capt|Prof|No|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Inc|Corp|Co|vs)$"
-)
-_BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+")
-_DAY = re.compile(r"(?:^|\D)\d{1,2}$")
 _YEAR = re.compile(r"\b(?:1[89]|2[01])\d\d\b|\b(?:this|next|last) year\b", re.I)
 _NUMERIC_YEAR = re.compile(r"\b(?:1[89]|2[01])\d\d\b")
 NEGATION_WINDOW = 3
@@ -50,51 +46,11 @@ BACKGROUND_AFTER_ANY = dt.timedelta(days=365)
 DATE_CUE_HORIZON = dt.timedelta(days=183)
 
 
-_CLAUSE_END = frozenset({",", ";", ":", "(", ")", '"', "that", "which", "who", "when", "after", "although", "but"})
-_PASSIVE = frozenset({"be", "been", "being", "is", "are", "was", "were"})
-JOINT_SUBJECT_TOKENS = 8
-
-
-def _joint_subject(words: list[str], verb: int) -> bool:
-    """The verb's subject joins two parties ("The EU and the US have agreed to"): an "and" in its clause before it.
-    A passive ("a plan had been agreed to") names no parties."""
-    if verb and words[verb - 1] in _PASSIVE:
-        return False
-    for k in range(verb - 1, max(-1, verb - 1 - JOINT_SUBJECT_TOKENS), -1):
-        if words[k] in _CLAUSE_END:
-            return False
-        if words[k] == "and":
-            return True
-    return False
-
-
 def written_no_earlier_than(article: Article) -> int:
     """The latest year an undated article names, up to the year it was stored: it was written in or after it."""
     stored = article.published_at.year
     years = [int(y) for y in _NUMERIC_YEAR.findall(article.body) if int(y) <= stored]
     return max(years, default=0)
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence: ends at . ! ? before a capital, and at line breaks; not after "U.S." or "Mr"."""
-    spans, start = [], 0
-    for m in _BOUNDARY.finditer(text):
-        if m.group(0)[0] == "." and _ABBREVIATION.search(text[max(start, m.start() - 12) : m.start()]):
-            continue
-        if m.group(0)[0] == "." and "\n" not in m.group(0) and _ordinal_day(text, m.start(), m.end()):
-            continue
-        end = m.start() + (0 if m.group(0).startswith("\n") else len(m.group(0).rstrip()))
-        if text[start:end].strip():
-            spans.append((start, end))
-        start = m.end()
-    if text[start:].strip():
-        spans.append((start, len(text.rstrip())))
-    return spans
-
-
-def _ordinal_day(text: str, dot: int, after: int) -> bool:
-    """A day number's full stop before a month ("am 18. Juni"): no sentence ends there."""
-    return bool(_DAY.search(text[max(0, dot - 3) : dot])) and starts_with_month(text[after : after + 12])
 
 
 class _Sentence(NamedTuple):
@@ -269,7 +225,7 @@ class AlertEngine:
                 ]
                 if (
                     trigger in compiled.cue_triggers
-                    and _joint_subject(words, t_first)
+                    and joint_subject(words, t_first)
                     and not self._negated(lang, words, t_first)  # "X and Y have not agreed to"
                 ):
                     cues.insert(0, (t_first, t_end, f"the trigger {trigger!r} states it, of a joint subject"))
