@@ -77,7 +77,7 @@ def _gazetteer_csv(name):
 
 
 def test_entity_qids_are_well_formed_and_unique():
-    entities = _gazetteer_csv("entities.csv")
+    entities = _gazetteer_csv("entities.csv") + _gazetteer_csv("historic_countries.csv")
     ids = [row["id"] for row in entities if row["id"]]
     assert all(re.fullmatch(r"Q[1-9][0-9]*", i) for i in ids), [i for i in ids if not re.fullmatch(r"Q[1-9][0-9]*", i)]
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
@@ -86,17 +86,23 @@ def test_entity_qids_are_well_formed_and_unique():
 
 
 def test_every_recorded_qid_source_names_its_row():
-    by_name = {row["name"]: row["id"] for row in _gazetteer_csv("entities.csv")}
+    rows = _gazetteer_csv("entities.csv") + _gazetteer_csv("historic_countries.csv")
+    by_name = {row["name"]: row["id"] for row in rows}
     sources = _gazetteer_csv("qid_sources.csv")
     assert sources and all(row["evidence"].strip() for row in sources)
     assert [(row["name"], row["id"]) for row in sources if by_name.get(row["name"]) != row["id"]] == []
 
 
-def test_historic_states_are_countries_with_derived_ids():
+def test_historic_states_are_countries_with_their_qids():
     """Archives name states that no longer exist: "his West German counterpart" is a country's official."""
     g = load_gazetteer()
-    for name, demonym in (("West Germany", "West German"), ("Soviet Union", "Soviet"), ("East Germany", "East German")):
+    states = (
+        ("West Germany", "West German", "Q713750"),
+        ("Soviet Union", "Soviet", "Q15180"),
+        ("East Germany", "East German", "Q16957"),
+    )
+    for name, demonym, qid in states:
         state, norp = g.lookup(name), g.lookup(demonym)
-        assert state is not None and state.type == "GPE" and state.id == derived_id("GPE", name)
+        assert state is not None and state.type == "GPE" and state.id == qid
         assert norp is not None and norp.type == "NORP" and norp.id == state.id and state.id in g.country_ids
     assert g.lookup("Germany").id == "Q183" and g.lookup("Federal Republic of Germany").id == "Q183"

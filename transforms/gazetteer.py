@@ -4,8 +4,9 @@ Data (package data under transforms/data/):
 - gazetteer/countries.csv: alpha2, Wikidata id, the short names the news uses, demonyms. Every
   country pycountry knows is an entry; this file adds ids, news names and demonyms (NORP, with the
   country's id).
-- gazetteer/historic_countries.csv: name, aliases, demonyms of states that no longer exist and that archives of
-  news name (West Germany, the Soviet Union, ...): countries like the others, with derived ids (no QID recorded).
+- gazetteer/historic_countries.csv: id, name, aliases, demonyms of states that no longer exist and that archives of
+  news name (West Germany, the Soviet Union, ...): countries like the others; `id` is the Wikidata QID (each with
+  its evidence in qid_sources.csv), a blank one a derived id.
 - gazetteer/entities.csv: id, name, type, aliases (|-separated) for people, organizations, news
   agencies, cities and places. `id` is a Wikidata QID where one is recorded; a blank id becomes a
   deterministic id derived from the type and the normalized name, the same id an unknown name of
@@ -126,7 +127,7 @@ def _country_entries() -> list[GazetteerEntry]:
             entries.append(GazetteerEntry(id=country_id, name=canonical, type="NORP", aliases=demonyms))
     for row in csv.DictReader(_data_text("gazetteer", "historic_countries.csv").splitlines()):
         name, demonyms = row["name"], _split(row["demonyms"])
-        country_id = derived_id("GPE", name)
+        country_id = row["id"].strip() or derived_id("GPE", name)
         entries.append(GazetteerEntry(id=country_id, name=name, type="GPE", aliases=_split(row["aliases"])))
         if demonyms:
             entries.append(GazetteerEntry(id=country_id, name=name, type="NORP", aliases=demonyms))
