@@ -59,7 +59,8 @@ class StoryConfig:
     # Poutine and Путин).
     cross_language_entities: int = 3
     cross_language_share: float = 0.6
-    max_candidates: int = 30  # stories whose cosine is computed per article: the best by the index's dot product
+    max_candidates: int = 10  # stories whose cosine is computed per article: the best by the index's dot product
+    candidate_keys: int = 40  # ... over the article's strongest keys (its vector is ordered strongest first)
     # Bounds on the window's state, whatever the input's dates: past them the oldest leave the window early (counted in
     # the story_window_evictions metric). About 1.7 KB per article (near-duplicate index, story membership) and a few KB
     # per story (its core holds at most core_size * article_keys keys).
@@ -114,7 +115,9 @@ class StoryClusterer:
         self._df: Counter = Counter()
         self._n = 0
         self._stories: OrderedDict[str, _Story] = OrderedDict()  # by last_seen, oldest first
-        self._index: dict[str, set[str]] = {}
+        # key -> {story id: that story's centroid} (the story's own dict, shared, not a copy): the stories a key can
+        # find, and their weights for it without a look-up of the story.
+        self._index: dict[str, dict[str, dict[str, float]]] = {}
         self._near = NearDuplicateIndex(config.near_duplicate_threshold)
         self._near_items: deque[tuple[dt.datetime, str]] = deque()  # by published_at, for expiry
         self._story_of: dict[str, str] = {}
@@ -181,7 +184,11 @@ class StoryClusterer:
     def _drop_oldest_story(self) -> None:
         sid, story = self._stories.popitem(last=False)
         for key in story.index_keys:
-            self._index.get(key, set()).discard(sid)
+            postings = self._index.get(key)
+            if postings is not None:
+                postings.pop(sid, None)
+                if not postings:
+                    del self._index[key]
         if self._joined.pop(sid, None) is None:  # a joined story's articles went out under the other's id
             self._left.append(sid)
 
@@ -216,7 +223,7 @@ class StoryClusterer:
         story.norm = math.sqrt(story.cumulative[-1]) or 1.0
         new = tuple(sorted(story.centroid.keys() - set(story.index_keys)))
         for key in new:
-            self._index.setdefault(key, set()).add(story.story_id)
+            self._index.setdefault(key, {})[story.story_id] = story.centroid
         story.index_keys = story.index_keys + new
 
     @staticmethod
@@ -243,13 +250,16 @@ class StoryClusterer:
         However many stories are active, a full cosine is computed for at most `max_candidates`.
         """
         partial: dict[str, float] = {}
+        add, index = partial.get, self._index
+        for k in sorted(itertools.islice(vec, self.config.candidate_keys)):  # in key order: deterministic sums
+            postings = index.get(k)
+            if postings:
+                w = vec[k]
+                for sid, centroid in postings.items():
+                    partial[sid] = add(sid, 0.0) + w * centroid[k]
         stories = self._stories
-        for k in sorted(vec):
-            w = vec[k]
-            for sid in self._index.get(k, ()):  # each story's sum still runs in key order: deterministic
-                story = stories[sid]
-                partial[sid] = partial.get(sid, 0.0) + w * story.centroid[k] / story.norm
-        return [sid for sid, _ in _by_weight(partial.items())[: self.config.max_candidates]]
+        ranked = _by_weight((sid, dot / stories[sid].norm) for sid, dot in partial.items())
+        return [sid for sid, _ in ranked[: self.config.max_candidates]]
 
     def add(self, f: ArticleFeatures, story_id: Optional[str] = None) -> Assignment:
         """Assign one article (the next in event time). A given `story_id` (a prior run's) is kept as it is."""
