@@ -207,3 +207,10 @@ def test_a_by_election_is_an_election_and_the_last_election_is_background(run):
     assert "election" not in alerts
     _, alerts = run("Labour members will choose a new chief in a leadership election to be held in June.")
     assert "election" not in alerts
+
+
+def test_a_leader_who_stays_away_from_a_summit_is_no_planned_meeting(run):
+    _, alerts = run("The Russian president will skip the G20 summit in Brazil next week, the Kremlin said on Monday.")
+    assert "summit_announced" not in alerts
+    _, alerts = run("The Russian president will attend the G20 summit in Brazil next week, the Kremlin said on Monday.")
+    assert "summit_announced" in alerts
