@@ -214,3 +214,10 @@ def test_a_leader_who_stays_away_from_a_summit_is_no_planned_meeting(run):
     assert "summit_announced" not in alerts
     _, alerts = run("The Russian president will attend the G20 summit in Brazil next week, the Kremlin said on Monday.")
     assert "summit_announced" in alerts
+
+
+def test_riot_police_are_no_riot(run):
+    _, alerts = run("Riot police were on duty outside the stadium in Madrid on Saturday, police said.")
+    assert "protest" not in alerts
+    _, alerts = run("Riots broke out in the streets of Madrid on Saturday as thousands protested, police said.")
+    assert "protest" in alerts
