@@ -26,3 +26,34 @@ def test_reads_documents_and_iob1_spans(tmp_path):
     result = score([gold], [predicted])
     assert result["ORG"] == (1.0, 1.0, 1.0)
     assert result["PER"] == (0.0, 0.0, 0.0)
+
+
+def test_heldout_scoring_maps_labels_and_keeps_to_the_paragraph():
+    from benchmarks.ner_heldout import predicted, score
+
+    spans = [(0, 5, "PERSON"), (10, 15, "GPE"), (20, 25, "NORP"), (30, 35, "ORG"), (90, 95, "ORG")]
+    pred = predicted(spans, 0, 50)
+    assert pred == {(0, 5, "PER"), (10, 15, "LOC"), (30, 35, "ORG")}  # NORP is not scored; 90-95 is outside
+    gold = {(0, 5, "PER"), (10, 15, "ORG"), (40, 45, "LOC")}
+    result = score([gold], [pred])
+    assert result["PER"] == (1.0, 1.0, 1.0)
+    assert result["PER/ORG/LOC"][0] == 1 / 3 and result["PER/ORG/LOC"][1] == 1 / 3
+
+
+def test_heldout_labels_are_the_chosen_paragraphs_of_the_corpus_unchanged():
+    import json
+
+    from benchmarks.ner_heldout import LABELS, load, select_paragraphs
+    from tests.conftest import corpus_file
+
+    corpus = corpus_file("wikiref220.jsonl")
+    rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines()]
+    chosen = select_paragraphs(corpus)
+    assert [(r["id"], r["start"], r["end"]) for r in rows] == [(p["id"], p["start"], p["end"]) for p in chosen]
+    loaded = load(LABELS, corpus)  # every paragraph's sha256 matches the corpus
+    for row in loaded:
+        spans = sorted(row["gold"])
+        assert all(row["start"] <= s < e <= row["end"] for s, e, _ in spans)
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # no overlaps
+        assert all(row["text"][s:e].strip() == row["text"][s:e] for s, e, _ in spans)
+    assert sum(len(r["gold"]) for r in loaded) >= 150
