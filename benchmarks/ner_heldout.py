@@ -23,7 +23,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.ner_eval import LABEL_MAP
+from benchmarks.ner_eval import LABEL_MAP, score
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ROOT / "benchmarks" / "data" / "ner_wikiref_heldout.jsonl"
@@ -84,23 +84,6 @@ def predicted(spans, start: int, end: int) -> set:
         if kind in SCORED and start <= s and e <= end:
             out.add((s, e, kind))
     return out
-
-
-def score(gold_sets: list[set], pred_sets: list[set]) -> dict[str, tuple[float, float, float]]:
-    tp, fp, fn = Counter(), Counter(), Counter()
-    for gold, pred in zip(gold_sets, pred_sets):
-        for span in pred:
-            (tp if span in gold else fp)[span[2]] += 1
-        for span in gold - pred:
-            fn[span[2]] += 1
-    result = {}
-    for group, kinds in [*((k, (k,)) for k in SCORED), ("PER/ORG/LOC", SCORED)]:
-        t, p, n = sum(tp[k] for k in kinds), sum(fp[k] for k in kinds), sum(fn[k] for k in kinds)
-        precision = t / (t + p) if t + p else 0.0
-        recall = t / (t + n) if t + n else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        result[group] = (precision, recall, f1)
-    return result
 
 
 def main(argv=None) -> None:
