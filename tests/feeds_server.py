@@ -44,7 +44,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        entry = LoggedRequest(self.path, dict(self.headers), time.monotonic())
+        entry = self._entry = LoggedRequest(self.path, dict(self.headers), time.monotonic())
         with self.server.lock:
             self.server.log.append(entry)
         try:
@@ -59,6 +59,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for name, value in {"Content-Length": str(len(body)), **(headers or {})}.items():
             self.send_header(name, value)
         self.end_headers()
+        # The request's end is set before the client can have the whole answer: a test that reads the log as soon
+        # as its client returns never finds the handler still between its last write and its `finally`.
+        self._entry.end = time.monotonic()
         self.wfile.write(body)
 
     def _route(self):
