@@ -247,3 +247,14 @@ def test_an_office_of_a_known_place_is_the_place_alone(tagger):
     by_text = {text[m.start_char : m.end_char]: m.type for m in mentions}
     assert by_text.get("United States") == "GPE" and by_text.get("Brazil") == "GPE"
     assert not any("Ministers" in t or "President" in t for t in by_text)
+
+
+def test_a_leader_named_by_surname_alone_is_the_leader(tagger):
+    """News names leaders by surname ("Trump said"): a short text that never writes the full name still gets the
+    leader's id, and a Roman numeral in an ALL-CAPS line is no leader (no two-letter surnames such as "Xi")."""
+    text = "Trump said on Monday that he would meet Albanese in Canberra."
+    ids = {text[m.start_char : m.end_char]: m.entity_id for m in tagger.tag([text])[0]}
+    assert ids.get("Trump") == "Q22686"
+    assert ids.get("Albanese") == load_gazetteer().lookup("Anthony Albanese").id
+    caps = "CRICKET - DUKE OF NORFOLK'S XI BEAT INDIANS BY SIX WICKETS"
+    assert not any(m.entity_id == "Q15031" for m in tagger.tag([caps])[0])
