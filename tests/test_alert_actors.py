@@ -221,3 +221,10 @@ def test_riot_police_are_no_riot(run):
     assert "protest" not in alerts
     _, alerts = run("Riots broke out in the streets of Madrid on Saturday as thousands protested, police said.")
     assert "protest" in alerts
+
+
+def test_a_leader_the_gazetteer_knows_by_surname_is_an_official_without_a_title(run):
+    """Leaders of 2025-2026 news named by surname alone ("Netanyahu", "Rubio") carry their role from the gazetteer."""
+    _, alerts = run("Netanyahu will travel to Washington next week for talks with Rubio, his office said on Monday.")
+    roles = {a.name: a.role for a in alerts["summit_announced"].actors}
+    assert roles.get("Benjamin Netanyahu") == "head_of_government" and roles.get("Marco Rubio") == "foreign_minister"
