@@ -231,3 +231,20 @@ def test_detect_alerts_transform(tagger, detect):
             | beam.Map(lambda a: (a.status, str(a.event_start), str(a.event_end))),
             equal_to([("scheduled", "2024-06-18", "2024-06-19")]),
         )
+
+
+def test_a_modifier_slot_matches_one_hyphenated_word_only():
+    from transforms.rules import Phrases, tokenize
+
+    phrases = Phrases(("on a _ visit to",), {})
+
+    def found(text):
+        return [p for _, _, p in phrases.find([t for t, _, _ in tokenize(text)])]
+
+    assert found("He is on a two-day visit to Paris.") == ["on a _ visit to"]
+    assert found("She was on a week-long visit to Kenya.") == ["on a _ visit to"]
+    assert found("He will go on a planned visit to Paris.") == []  # any word is no duration
+    assert found("He is on a visit to Paris.") == []  # the slot holds one word: list the phrase without it too
+    for bad in ("_ visit", "on a _"):
+        with pytest.raises(ValueError, match="modifier slot"):
+            Phrases((bad,), {})

@@ -44,6 +44,7 @@ BACKGROUND_AFTER = dt.timedelta(days=30)
 BACKGROUND_AFTER_ANY = dt.timedelta(days=365)
 # A date stands for a rule's cue (`date_is_cue`) only when it is this near: "not due until 1988" is no news.
 DATE_CUE_HORIZON = dt.timedelta(days=183)
+FUTURE_FRAME_TOKENS = 4  # the longest future frame ("is due to be")
 
 
 def written_no_earlier_than(article: Article) -> int:
@@ -192,6 +193,8 @@ class AlertEngine:
         )
         excluded = compiled.exclude.find(words)
         near = compiled.exclude_near.find(words) if compiled.exclude_near else []
+        if compiled.exclude_near_present:  # "is travelling to" is under way, "will be travelling to" is planned
+            near += [x for x in compiled.exclude_near_present.find(words) if not self._future_framed(lang, words, x[0])]
         if near:  # "talks with Lawson …, not with creditor banks": only the triggers with no such word near them count
             reach = rule.exclude_window_tokens
             triggers = [t for t in triggers if not any(t[0] - reach <= x[1] and x[0] <= t[1] + reach for x in near)]
@@ -293,6 +296,11 @@ class AlertEngine:
             if (t_first - window <= k <= t_end + window) and near_in_time and not self._negated(lang, words, k):
                 return (k, k + 1, f"date {date_text!r}")
         return None
+
+    @staticmethod
+    def _future_framed(lang: CompiledLanguage, words: list[str], at: int) -> bool:
+        """A future frame ("will be", "to be") ends right before words[at]."""
+        return any(end == at for _, end, _ in lang.future_frames.find(words, max(0, at - FUTURE_FRAME_TOKENS), at))
 
     @staticmethod
     def _negated(lang: CompiledLanguage, words: list[str], at: int) -> bool:

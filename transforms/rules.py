@@ -106,6 +106,9 @@ class Rule(_Model):
     )
     date_is_cue: bool = False  # a date within the window stands for a required cue ("elections next Sunday")
     exclude_near: tuple[str, ...] = ()  # exclusions that count only within exclude_window_tokens of a trigger
+    # ... and those that count there only when no future frame ("will be", "to be") comes right before them: "is
+    # travelling to" says a visit is under way, "will be travelling to" that it is planned (English)
+    exclude_near_present: tuple[str, ...] = ()
     exclude_undated: tuple[str, ...] = ()  # exclusions that hold only when no date near a trigger is the rule's cue
     exclude_window_tokens: int = Field(4, ge=1, le=60, description="How near a trigger `exclude_near` words count.")
     actors: ActorConstraint
@@ -126,6 +129,8 @@ class RulePack(_Model):
     schema_version: Literal[1]
     irregular: dict[str, tuple[str, ...]] = {}
     negations: tuple[str, ...] = ()
+    # Words that put the phrase right after them in the future ("will be", "is to be"): see Rule.exclude_near_present
+    future_frames: tuple[str, ...] = ()
     status_window_tokens: int = Field(10, ge=1, le=60, description="Status cues count only this close to the trigger.")
     status_levels: tuple[StatusLevel, ...] = Field(min_length=1)
     cue_sets: dict[str, tuple[str, ...]] = {}
@@ -153,7 +158,8 @@ class RulePack(_Model):
                 raise ValueError(f"rule {rule.id}: not_status {unknown} are not statuses of status_levels")
             for code, words in [("en", rule), *rule.languages.items()]:
                 sets = self.cue_sets if code == "en" else self._language(code, rule).cue_sets
-                for field in ("triggers", "cue_triggers", "require_any", "exclude", "exclude_near", "exclude_undated"):
+                fields = ("triggers", "cue_triggers", "require_any", "exclude", "exclude_near")
+                for field in (*fields, "exclude_near_present", "exclude_undated"):
                     for word in getattr(words, field, ()):
                         if word.startswith("@") and word[1:] not in sets:
                             raise ValueError(
@@ -197,12 +203,17 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
 
 
 STEM_KEY = 2  # letters of a stem that index it; every stem (x*) has at least this many
+# A phrase word `_` matches one hyphenated modifier: "on a _ visit to" holds "on a two-day visit to" and "on a
+# week-long visit to", the durations and extents news puts before a visit, not any word ("a planned visit").
+MODIFIER = object()
+_MODIFIER_WORD = frozenset({"_"})
 
 
 class Phrases:
     """A set of lemma phrases compiled for matching over token lists. With `irregular` (English), the last word of
     each is inflected; without it (other languages) words match as written, and a word ending in * matches every
-    token it begins."""
+    token it begins. A word `_` (not the first) matches one hyphenated word ("on a _ visit to": "on a two-day visit
+    to")."""
 
     def __init__(self, phrases: tuple[str, ...], irregular: Optional[dict[str, tuple[str, ...]]]):
         self.patterns: dict[str, list[tuple[tuple, str]]] = {}
@@ -223,6 +234,9 @@ class Phrases:
                     slots = [frozenset(inflect(words[0], irregular))]
             if not slots:
                 continue
+            slots = [MODIFIER if s == _MODIFIER_WORD else s for s in slots]
+            if slots[0] is MODIFIER or phrase.split()[-1] == "_":
+                raise ValueError(f"{phrase!r}: the modifier slot _ stands between words, not first or last")
             if isinstance(slots[0], str):
                 self.prefixed.setdefault(slots[0][:STEM_KEY], []).append((slots[0], tuple(slots), phrase))
                 continue
@@ -253,6 +267,8 @@ class Phrases:
 
 
 def _fits(slot, token: str) -> bool:
+    if slot is MODIFIER:
+        return "-" in token.strip("-")
     return token in slot if isinstance(slot, frozenset) else token.startswith(slot)
 
 
@@ -279,6 +295,7 @@ class CompiledRule:
         self.require = Phrases(expand(words.require_any), irregular)
         self.exclude = Phrases(expand(words.exclude), irregular)
         self.exclude_near = Phrases(expand(words.exclude_near), irregular)
+        self.exclude_near_present = Phrases(expand(rule.exclude_near_present if english else ()), irregular)
         self.exclude_undated = Phrases(expand(words.exclude_undated if english else ()), irregular)
         # The triggers' past-tense forms ("met", "visited", "held"): for a past-tense rule a trigger in one of these
         # is the evidence of tense its required cues otherwise give. English only: elsewhere the cues say it.
@@ -300,6 +317,7 @@ class CompiledLanguage:
         self.language = language
         self.rules = [CompiledRule(r, pack, language) for r in pack.rules if english or language in r.languages]
         self.negations = Phrases(pack.negations, {}) if english else Phrases(words.negations, None)
+        self.future_frames = Phrases(pack.future_frames if english else (), None)  # matched as written
         self.status = [
             (level, Phrases(level.cues, pack.irregular))
             if english
