@@ -1,3 +1,5 @@
+import pytest
+
 from benchmarks.ner_eval import _spans, _to_tokens, read_conll, score
 
 SAMPLE = """-DOCSTART- -X- O O
@@ -40,20 +42,33 @@ def test_heldout_scoring_maps_labels_and_keeps_to_the_paragraph():
     assert result["PER/ORG/LOC"][0] == 1 / 3 and result["PER/ORG/LOC"][1] == 1 / 3
 
 
-def test_heldout_labels_are_the_chosen_paragraphs_of_the_corpus_unchanged():
+@pytest.mark.parametrize("split", ["heldout", "dev"])
+def test_heldout_labels_are_the_chosen_paragraphs_of_the_corpus_unchanged(split):
     import json
 
-    from benchmarks.ner_heldout import LABELS, load, select_paragraphs
+    from benchmarks.ner_heldout import SPLITS, load, select_paragraphs
     from tests.conftest import corpus_file
 
     corpus = corpus_file("wikiref220.jsonl")
-    rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines()]
-    chosen = select_paragraphs(corpus)
+    labels, first = SPLITS[split]
+    rows = [json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines()]
+    chosen = select_paragraphs(corpus, first)
     assert [(r["id"], r["start"], r["end"]) for r in rows] == [(p["id"], p["start"], p["end"]) for p in chosen]
-    loaded = load(LABELS, corpus)  # every paragraph's sha256 matches the corpus
+    loaded = load(labels, corpus)  # every paragraph's sha256 matches the corpus
     for row in loaded:
         spans = sorted(row["gold"])
         assert all(row["start"] <= s < e <= row["end"] for s, e, _ in spans)
         assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # no overlaps
         assert all(row["text"][s:e].strip() == row["text"][s:e] for s, e, _ in spans)
     assert sum(len(r["gold"]) for r in loaded) >= 150
+
+
+def test_the_dev_and_heldout_entity_sets_share_no_article():
+    import json
+
+    from benchmarks.ner_heldout import DEV_LABELS, LABELS
+
+    def ids(path):
+        return {json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines()}
+
+    assert ids(DEV_LABELS) and ids(LABELS) and not ids(DEV_LABELS) & ids(LABELS)
