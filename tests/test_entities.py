@@ -258,3 +258,30 @@ def test_a_leader_named_by_surname_alone_is_the_leader(tagger):
     assert ids.get("Albanese") == load_gazetteer().lookup("Anthony Albanese").id
     caps = "CRICKET - DUKE OF NORFOLK'S XI BEAT INDIANS BY SIX WICKETS"
     assert not any(m.entity_id == "Q15031" for m in tagger.tag([caps])[0])
+
+
+def test_a_title_is_no_part_of_a_persons_name(tagger):
+    """CoNLL-2003 and the news write a title before the name, not in it: a person span that begins with one is the
+    name alone (EntityResolver rule 1, `person_titles`); an ALL-CAPS possessive is trimmed as a lower-case one."""
+    for text, name in [
+        ("Michelle Obama's cousin, Rabbi Capers Funnye, leads a synagogue in Chicago.", "Capers Funnye"),
+        ("Imam Feisal Abdul Rauf spoke in New York on Tuesday.", "Feisal Abdul Rauf"),  # the model takes the titles in
+        ("DAVE BASSETT'S Sheffield United side won at home.", "DAVE BASSETT"),
+    ]:
+        people = [text[m.start_char : m.end_char] for m in tagger.tag([text])[0] if m.type == "PERSON"]
+        assert name in people and not any(p != name and name in p for p in people), (text, people)
+
+
+def test_products_are_not_organizations_and_companies_are_not_people(tagger):
+    """Consumer products that news names like companies, and companies the model reads as people, are in the
+    gazetteer with their type."""
+    text = (
+        "Samsung said its new Galaxy phone would outsell the iPhone. Samsung shares rose 2 percent in Seoul, and "
+        "analysts said support for LTE and Wi-Fi had helped."
+    )
+    by_text = {}
+    for m in tagger.tag([text])[0]:
+        by_text.setdefault(text[m.start_char : m.end_char], set()).add(m.type)
+    assert by_text.get("Samsung") == {"ORG"}
+    for product in ("Galaxy", "iPhone", "LTE", "Wi-Fi"):
+        assert by_text.get(product, {"PRODUCT"}) == {"PRODUCT"}, product

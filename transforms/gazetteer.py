@@ -58,6 +58,10 @@ class NerRules(BaseModel):
     keep_labels: frozenset[str]
     trim_tokens: frozenset[str]
     honorifics: frozenset[str]
+    # Titles that are no part of the name after them: a person span that begins with one is the name alone
+    # ("Rabbi Capers Funnye" -> "Capers Funnye"), as CoNLL-2003 and the news write it. Not regnal titles ("Pope
+    # Francis", "King Charles"), which are how the person is named.
+    person_titles: frozenset[str] = frozenset()
     historical_markers: frozenset[str]
     facility_heads: frozenset[str]
     product_heads: frozenset[str] = frozenset()

@@ -89,7 +89,8 @@ class EntityResolver:
     """Turns a spaCy Doc's entities into mentions with canonical ids. The rules, in order:
 
     1. Spans are trimmed of possessives, quotes and articles at their ends ("Kim's" -> "Kim") and
-       split at line breaks, so no mention swallows "'s" or "\\n\\n".
+       split at line breaks, so no mention swallows "'s" or "\\n\\n"; a person's span loses a title at its start
+       that is no part of the name (`person_titles`: "Rabbi Capers Funnye" -> "Capers Funnye").
     2. A name followed by a facility head word ("… Square", "… Airport") is a FAC; one followed by
        a product noun ("Aurus Senat limousine") is a PRODUCT.
     3. A span whose text the gazetteer knows takes the gazetteer's id, name and type: known
@@ -247,6 +248,9 @@ class EntityResolver:
                 tokens[-1].text in self._rules.trim_tokens or tokens[-1].is_punct and tokens[-1].text != "."
             ):
                 tokens = tokens[:-1]
+            if ent.label_ == "PERSON":  # "Rabbi Capers Funnye" is Capers Funnye
+                while len(tokens) > 1 and tokens[0].text in self._rules.person_titles:
+                    tokens = tokens[1:]
             if tokens and any(c.isalpha() for t in tokens for c in t.text):
                 yield Span(ent.doc, tokens[0].i, tokens[-1].i + 1, label=ent.label, span_id=ent.id)
 
