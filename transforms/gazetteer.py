@@ -67,6 +67,8 @@ class NerRules(BaseModel):
     product_heads: frozenset[str] = frozenset()
     title_case_min_share: float = Field(ge=0.3, le=1.0)
     headline_function_words: frozenset[str] = frozenset()
+    title_case_minor_words: frozenset[str] = frozenset()  # see ner_rules.yaml
+    place_modifiers: frozenset[str] = frozenset()
     propagate_types: frozenset[str] = frozenset()
 
 

@@ -53,8 +53,10 @@ def gazetteer_merge(entities: Iterable[Span], matches: Iterable[Span]) -> list[S
     """The model's entities and the gazetteer's matches, without overlaps: longest first, and on a tie the
     gazetteer's, so a known name wins over a model span it overlaps or contains ("Kremlin", "Yonhap"), while a longer
     name the model found keeps a known name inside it ("Chicago Cubs", "Air France"). A city or country name the
-    model tagged ORG over exactly the same tokens stays the model's (a team, or a government named by its capital)."""
-    model = list(entities)
+    model tagged ORG over exactly the same tokens stays the model's (a team, or a government named by its capital).
+    A model span across a line break is its pieces: no name runs from a credit line into the next paragraph ("AFP" +
+    "North" of "North Korean")."""
+    model = [piece for e in entities for piece in _line_pieces(e)]
     exact_org = {(e.start, e.end) for e in model if e.label_ == "ORG"}
     candidates = [(m, 0) for m in matches if not (m.label_ == "GPE" and (m.start, m.end) in exact_org)]
     candidates += [(e, 1) for e in model]
@@ -66,6 +68,15 @@ def gazetteer_merge(entities: Iterable[Span], matches: Iterable[Span]) -> list[S
             out.append(span)
             taken.update(range(span.start, span.end))
     return out
+
+
+def _line_pieces(span: Span) -> list[Span]:
+    """`span` cut at its line-break tokens, with its label (itself when it holds none)."""
+    breaks = [t.i for t in span if "\n" in t.text]
+    if not breaks:
+        return [span]
+    bounds = [span.start - 1, *breaks, span.end]
+    return [Span(span.doc, a + 1, b, label=span.label) for a, b in zip(bounds, bounds[1:]) if b > a + 1]
 
 
 @registry.misc("newsbeam.gazetteer_merge.v1")
@@ -114,6 +125,11 @@ class EntityResolver:
     7. Unknown names get a deterministic id from their type and normalized form.
     8. A model PERSON or ORG span that is an office of a place, honorifics before "of" and a known place after it
        ("Ministers of Brazil"), is the place alone: no organization or person of that name.
+    9. In a line in either title case (rule 4's, or minor words in lower case and no sentence end: "Putin to Visit
+       North Korea, Vietnam – Report"), a place span the gazetteer does not know that is a known place with
+       capitalized words before it is the known place ("Visit North Korea" -> "North Korea"), unless a word before
+       it begins place names (`place_modifiers`: "New South Wales", "Northern Ireland").
+    Before all of these, a model span across a line break is cut at it (`gazetteer_merge`).
     """
 
     def __init__(
@@ -137,14 +153,20 @@ class EntityResolver:
         has that string already: doc.text is the same one, rebuilt from the tokens at each access."""
         sentence_starts = sentence_starts_of(doc, doc_text)
         spans = [piece for ent in doc.ents if ent.label_ in self._rules.keep_labels for piece in self._clean(ent)]
-        line_starts, headline = self._headline_lines(text)
-        in_headline = [headline[bisect.bisect_right(line_starts, s.start_char) - 1] for s in spans]
+        line_starts, headline, title_case = self._headline_lines(text)
+        lines = [bisect.bisect_right(line_starts, s.start_char) - 1 for s in spans]
+        in_headline = [headline[k] for k in lines]
         sentence_case = {normalize_name(s.text) for s, h in zip(spans, in_headline) if not h}
         candidates = []
-        for original, original_in_headline in zip(spans, in_headline):
+        for original, original_in_headline, line in zip(spans, in_headline, lines):
             if self._office_of_place(original):  # "Ministers of Brazil": an office and a place, not a name
                 candidates.extend(self._known_inside(doc, original))
                 continue
+            if title_case[line] and original.label_ in _PLACE_TYPES and not original.ent_id_:
+                known = self._verb_before_place(doc, original)  # "Visit North Korea" in "Putin to Visit North Korea"
+                if known:
+                    candidates.extend(known)
+                    continue
             span, label = self._relabel(original)
             if label != original.label_:  # a head word outranks a name inside it: Kim Il Sung Square is no person
                 entry = self._gaz.lookup(span.text)
@@ -288,14 +310,42 @@ class EntityResolver:
             return span, "PRODUCT"
         return span, label
 
-    def _headline_lines(self, text: str) -> tuple[list[int], list[bool]]:
-        """Start offset of each line, and whether it is a Title-Case headline; computed once per text."""
-        starts, flags, pos = [], [], 0
+    def _headline_lines(self, text: str) -> tuple[list[int], list[bool], list[bool]]:
+        """Start offset of each line, whether it is a Title-Case headline (rule 4), and whether it is in either title
+        case (rule 9); computed once per text."""
+        starts, flags, title_case, pos = [], [], [], 0
         for line in text.split("\n"):
             starts.append(pos)
             flags.append(self._is_headline(line))
+            title_case.append(flags[-1] or self._is_title_case(line))
             pos += len(line) + 1
-        return starts, flags
+        return starts, flags, title_case
+
+    def _is_title_case(self, line: str) -> bool:
+        """A line in the other title case: at least 4 words, no sentence end, minor words aside the words capitalized
+        ("Putin to Visit North Korea, Vietnam – Report")."""
+        words = [w for w in line.split() if any(c.isalpha() for c in w)]
+        if len(words) < 4 or line.rstrip(" )]*#\"”'’").endswith((".", "?", "!")):
+            return False
+        content = [w for w in words if w.lower() not in self._rules.title_case_minor_words]
+        capitalized = sum(1 for w in content if w.lstrip("‘'\"“([*#")[:1].isupper())
+        return bool(content) and capitalized >= self._rules.title_case_min_share * len(content)
+
+    def _verb_before_place(self, doc, span) -> list:
+        """Rule 9: the known places inside a place span the gazetteer does not know, when all they leave out is
+        capitalized words before them that do not begin place names; else none."""
+        if self._gaz.lookup(span.text) is not None:
+            return []
+        known = [c for c in self._known_inside(doc, span) if c[1] in _PLACE_TYPES]
+        if not known or known[-1][0].end != span.end:
+            return []
+        inside = {i for c in known for i in range(c[0].start, c[0].end)}
+        extra = [t for t in span if t.i not in inside]
+        if any(t.i > known[0][0].start for t in extra):  # words between the known places: one longer name
+            return []
+        if not extra or any(not t.text[:1].isupper() or t.text in self._rules.place_modifiers for t in extra):
+            return []
+        return known
 
     def _is_headline(self, line: str) -> bool:
         words = [w for w in line.split() if any(c.isalpha() for c in w)]
