@@ -13,8 +13,8 @@ Each actor has kinds a rule's actor constraint reads (docs/rules.md):
   Japan"); a title that belongs to a company ("Acme
   president John Smith", "president of Acme") gives its holder no public role;
 - a country (or its demonym): `country`, `state`, and `place` (or `group` for a demonym);
-- an organization: `organization` and `group`, plus `international_body`, `government` (and `state`) or `party`
-  when roles.yaml's `bodies` lists it; any other organization (a company, a club) is none of those;
+- an organization: `organization` and `group`, plus `international_body`, `government` (and `state`), `party` or
+  `armed_group` when roles.yaml's `bodies` lists it; any other organization (a company, a club) is none of those;
 - a noun for a government, an armed group or states ("the government", "rebels", "the two countries").
 
 An actor that stands for several parties (`many`: a plural title with no name, "finance ministers"; an international

@@ -21,7 +21,7 @@ from transforms.rules import Phrases
 
 RoleKind = Literal["leader", "senior", "official", "state"]
 GroupKind = Literal["government", "armed_group", "state"]
-BodyKind = Literal["international_body", "financial_body", "government", "party"]
+BodyKind = Literal["international_body", "financial_body", "government", "party", "armed_group"]
 
 
 class RoleBookError(ValueError):
@@ -78,7 +78,8 @@ class RoleBook:
         self._body_kind = {name: kind for kind, names in data.bodies.items() for name in names}
 
     def body_kind(self, name: str) -> str | None:
-        """What a gazetteer organization is (international_body, government, party), by its canonical name."""
+        """What a gazetteer organization is (international_body, financial_body, government, party, armed_group), by
+        its canonical name."""
         return self._body_kind.get(name)
 
     def role(self, role_id: str) -> RoleDef | None:
