@@ -330,8 +330,9 @@ def test_a_headline_verb_is_no_part_of_a_known_place(tagger):
     visit, new = Span(doc, 2, 5, label="GPE"), Span(doc, 7, 9, label="GPE")
     assert [c[0].text for c in resolver._verb_before_place(doc, visit)] == ["North Korea"]
     assert resolver._verb_before_place(doc, new) == []
-    assert resolver._is_title_case("Putin to Visit North Korea, Vietnam – Report")
-    assert not resolver._is_title_case("Putin said he would visit North Korea and Vietnam.")
+    lines = "Putin to Visit North Korea, Vietnam – Report\nPutin said he would visit North Korea and Vietnam."
+    assert resolver._is_title_case(lines, [0, lines.index("\n") + 1], 0)
+    assert not resolver._is_title_case(lines, [0, lines.index("\n") + 1], 1)
     text = "Putin to Visit North Korea, Vietnam – Report\n\nPutin said on Monday that he would travel in June."
     places = {text[m.start_char : m.end_char] for m in tagger.tag([text])[0] if m.type == "GPE"}
     assert "North Korea" in places and not any("Visit" in p for p in places)

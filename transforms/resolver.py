@@ -153,7 +153,7 @@ class EntityResolver:
         has that string already: doc.text is the same one, rebuilt from the tokens at each access."""
         sentence_starts = sentence_starts_of(doc, doc_text)
         spans = [piece for ent in doc.ents if ent.label_ in self._rules.keep_labels for piece in self._clean(ent)]
-        line_starts, headline, title_case = self._headline_lines(text)
+        line_starts, headline = self._headline_lines(text)
         lines = [bisect.bisect_right(line_starts, s.start_char) - 1 for s in spans]
         in_headline = [headline[k] for k in lines]
         sentence_case = {normalize_name(s.text) for s, h in zip(spans, in_headline) if not h}
@@ -162,9 +162,9 @@ class EntityResolver:
             if self._office_of_place(original):  # "Ministers of Brazil": an office and a place, not a name
                 candidates.extend(self._known_inside(doc, original))
                 continue
-            if title_case[line] and original.label_ in _PLACE_TYPES and not original.ent_id_:
+            if original.label_ in _PLACE_TYPES and not original.ent_id_:
                 known = self._verb_before_place(doc, original)  # "Visit North Korea" in "Putin to Visit North Korea"
-                if known:
+                if known and (original_in_headline or self._is_title_case(text, line_starts, line)):
                     candidates.extend(known)
                     continue
             span, label = self._relabel(original)
@@ -310,20 +310,20 @@ class EntityResolver:
             return span, "PRODUCT"
         return span, label
 
-    def _headline_lines(self, text: str) -> tuple[list[int], list[bool], list[bool]]:
-        """Start offset of each line, whether it is a Title-Case headline (rule 4), and whether it is in either title
-        case (rule 9); computed once per text."""
-        starts, flags, title_case, pos = [], [], [], 0
+    def _headline_lines(self, text: str) -> tuple[list[int], list[bool]]:
+        """Start offset of each line, and whether it is a Title-Case headline; computed once per text."""
+        starts, flags, pos = [], [], 0
         for line in text.split("\n"):
             starts.append(pos)
             flags.append(self._is_headline(line))
-            title_case.append(flags[-1] or self._is_title_case(line))
             pos += len(line) + 1
-        return starts, flags, title_case
+        return starts, flags
 
-    def _is_title_case(self, line: str) -> bool:
-        """A line in the other title case: at least 4 words, no sentence end, minor words aside the words capitalized
-        ("Putin to Visit North Korea, Vietnam – Report")."""
+    def _is_title_case(self, text: str, line_starts: list[int], k: int) -> bool:
+        """Whether line k of `text` is in the other title case (rule 9): at least 4 words, no sentence end, minor
+        words aside the words capitalized ("Putin to Visit North Korea, Vietnam – Report")."""
+        end = line_starts[k + 1] - 1 if k + 1 < len(line_starts) else len(text)
+        line = text[line_starts[k] : end]
         words = [w for w in line.split() if any(c.isalpha() for c in w)]
         if len(words) < 4 or line.rstrip(" )]*#\"”'’").endswith((".", "?", "!")):
             return False
