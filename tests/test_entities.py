@@ -336,3 +336,53 @@ def test_a_headline_verb_is_no_part_of_a_known_place(tagger):
     text = "Putin to Visit North Korea, Vietnam – Report\n\nPutin said on Monday that he would travel in June."
     places = {text[m.start_char : m.end_char] for m in tagger.tag([text])[0] if m.type == "GPE"}
     assert "North Korea" in places and not any("Visit" in p for p in places)
+
+
+def test_laws_flights_and_aircraft_are_not_organizations():
+    """A name ending in a law's head word is a law, a flight number is a flight, and a company the gazetteer knows
+    followed by a model number is a product (`law_heads`, `flight_number`, `model_number` in ner_rules.yaml)."""
+    import spacy
+    from spacy.tokens import Span
+
+    from transforms.gazetteer import load_ner_rules
+    from transforms.resolver import EntityResolver
+
+    resolver = EntityResolver(load_gazetteer(), load_ner_rules())
+    doc = spacy.blank("en")(
+        "the Defense of Marriage Act , Flight MH370 , MH17 , a Boeing 777 , Somerset 296 , G20 , 2014"
+    )
+    words = [t.text for t in doc]
+
+    def relabel(first: str, n: int, label: str = "ORG") -> tuple[str, str]:
+        span, new = resolver._relabel(Span(doc, words.index(first), words.index(first) + n, label=label))
+        return span.text, new
+
+    assert relabel("Defense", 4) == ("Defense of Marriage Act", "LAW")
+    assert relabel("Flight", 2) == ("Flight MH370", "PRODUCT")
+    assert relabel("MH17", 1, "PERSON") == ("MH17", "PRODUCT")
+    assert relabel("Boeing", 1) == ("Boeing 777", "PRODUCT")
+    assert relabel("Somerset", 1) == ("Somerset", "ORG")  # a team's score: Somerset is no company the gazetteer knows
+    assert relabel("G20", 1) == ("G20", "ORG")  # a known name
+    assert relabel("2014", 1) == ("2014", "ORG")  # a year is no flight
+
+
+def test_central_banks_outlets_airlines_and_clubs_are_known_organizations(tagger):
+    """Organizations that news names every day have the gazetteer's ids and type, whatever the model reads."""
+    gazetteer = load_gazetteer()
+    text = (
+        "The Fed and the European Central Bank held rates, Le Monde and Der Spiegel reported. Verizon and "
+        "Malaysia Airlines shares fell. Manchester City beat Bayern Munich in Madrid."
+    )
+    found = {text[m.start_char : m.end_char]: (m.type, m.entity_id) for m in tagger.tag([text])[0]}
+    for name in (
+        "Fed",
+        "European Central Bank",
+        "Le Monde",
+        "Der Spiegel",
+        "Verizon",
+        "Malaysia Airlines",
+        "Manchester City",
+        "Bayern Munich",
+    ):
+        assert found.get(name) == ("ORG", gazetteer.lookup(name).id), name
+    assert found.get("Madrid", ("GPE",))[0] == "GPE"

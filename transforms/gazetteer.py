@@ -65,6 +65,9 @@ class NerRules(BaseModel):
     historical_markers: frozenset[str]
     facility_heads: frozenset[str]
     product_heads: frozenset[str] = frozenset()
+    law_heads: frozenset[str] = frozenset()
+    model_number: Optional[re.Pattern] = None  # one token after a company: a product ("Boeing 777")
+    flight_number: Optional[re.Pattern] = None  # one token alone: a flight ("MH370"), never an organization
     title_case_min_share: float = Field(ge=0.3, le=1.0)
     headline_function_words: frozenset[str] = frozenset()
     title_case_minor_words: frozenset[str] = frozenset()  # see ner_rules.yaml

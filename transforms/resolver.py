@@ -296,14 +296,24 @@ class EntityResolver:
 
     def _relabel(self, span):
         """(span, label) after the head-word rules: "Kim Il Sung" + "Square" -> FAC; "Aurus Senat" + "limousine" ->
-        PRODUCT."""
+        PRODUCT; "Defense of Marriage Act" -> LAW; "MH370" and "Boeing" + "777" -> PRODUCT."""
         label = span.label_
         if label not in ("PERSON", "ORG", "GPE"):
             return span, label
         doc = span.doc
         if span[-1].text in self._rules.facility_heads:
             return span, "FAC"
+        if len(span) > 1 and span[-1].text in self._rules.law_heads:
+            return span, "LAW"
+        code, model = self._rules.flight_number, self._rules.model_number
+        flight = len(span) == 1 or (len(span) == 2 and span[0].lower_ == "flight")  # "MH370", "Flight MH370"
+        if code is not None and flight and code.match(span[-1].text) and self._gaz.lookup(span[-1].text) is None:
+            return span, "PRODUCT"
         nxt = doc[span.end] if span.end < len(doc) else None
+        if nxt is not None and label == "ORG" and model is not None and model.match(nxt.text):
+            known = self._gaz.lookup(span.text)  # a company the gazetteer knows: "Somerset 296" is a team's score
+            if known is not None and known.type == "ORG":
+                return Span(doc, span.start, span.end + 1, label="PRODUCT"), "PRODUCT"
         if nxt is not None and nxt.text in self._rules.facility_heads:
             return Span(doc, span.start, span.end + 1, label="FAC"), "FAC"
         if nxt is not None and label == "PERSON" and nxt.text.lower() in self._rules.product_heads:
