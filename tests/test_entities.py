@@ -386,3 +386,27 @@ def test_central_banks_outlets_airlines_and_clubs_are_known_organizations(tagger
     ):
         assert found.get(name) == ("ORG", gazetteer.lookup(name).id), name
     assert found.get("Madrid", ("GPE",))[0] == "GPE"
+
+
+def test_a_known_place_read_as_a_person_named_earlier_is_that_person():
+    """ "Michael Jordan ... Jordan scored": a known place that the model reads as a person, and that a person named in
+    full earlier ends with, is that person; with no such person before it, or read as a place, it is the place."""
+    import spacy
+    from spacy.tokens import Span
+
+    from transforms.gazetteer import load_ner_rules
+    from transforms.resolver import GAZETTEER_SPANS, EntityResolver, gazetteer_merge
+
+    gazetteer = load_gazetteer()
+    resolver = EntityResolver(gazetteer, load_ner_rules(), model_labels_win=True)
+    jordan = gazetteer.lookup("Jordan")
+    text = "Jordan won .\nMichael Jordan scored .\nJordan said .\nJordan voted ."
+    doc = spacy.blank("en")(text)
+    at = [i for i, t in enumerate(doc) if t.text == "Jordan"]  # 4 of them: place, in the name, person, place
+    model = [Span(doc, at[0], at[0] + 1, label="PERSON"), Span(doc, at[1] - 1, at[1] + 1, label="PERSON")]
+    model += [Span(doc, at[2], at[2] + 1, label="PERSON"), Span(doc, at[3], at[3] + 1, label="GPE")]
+    matches = [Span(doc, i, i + 1, label="GPE", span_id=jordan.id) for i in at]
+    doc.spans[GAZETTEER_SPANS] = matches
+    doc.ents = gazetteer_merge(model, matches)
+    found = [(text[m.start_char : m.end_char], m.type) for m in resolver(doc, text, text)]
+    assert found == [("Jordan", "GPE"), ("Michael Jordan", "PERSON"), ("Jordan", "PERSON"), ("Jordan", "GPE")]

@@ -47,6 +47,7 @@ def sentence_starts_of(doc, text: str) -> list[int]:
 
 _PLACE_TYPES = frozenset({"GPE", "LOC", "FAC"})
 GAZETTEER_SPANS = "gazetteer"  # doc.spans key: every gazetteer match, also those the merge set aside
+MODEL_PERSON = "model:PERSON"  # kb_id of a gazetteer place the model read as a person (gazetteer_merge)
 
 
 def gazetteer_merge(entities: Iterable[Span], matches: Iterable[Span]) -> list[Span]:
@@ -58,7 +59,12 @@ def gazetteer_merge(entities: Iterable[Span], matches: Iterable[Span]) -> list[S
     "North" of "North Korean")."""
     model = [piece for e in entities for piece in _line_pieces(e)]
     exact_org = {(e.start, e.end) for e in model if e.label_ == "ORG"}
-    candidates = [(m, 0) for m in matches if not (m.label_ == "GPE" and (m.start, m.end) in exact_org)]
+    exact_person = {(e.start, e.end) for e in model if e.label_ == "PERSON"}
+    candidates = [
+        (_read_as_person(m) if (m.start, m.end) in exact_person and m.label_ in _PLACE_TYPES else m, 0)
+        for m in matches
+        if not (m.label_ == "GPE" and (m.start, m.end) in exact_org)
+    ]
     candidates += [(e, 1) for e in model]
     candidates.sort(key=lambda c: (-(c[0].end - c[0].start), c[1], c[0].start))
     taken: set[int] = set()
@@ -68,6 +74,12 @@ def gazetteer_merge(entities: Iterable[Span], matches: Iterable[Span]) -> list[S
             out.append(span)
             taken.update(range(span.start, span.end))
     return out
+
+
+def _read_as_person(match: Span) -> Span:
+    """A known place the model tagged PERSON over the same tokens: still the place, marked (kb_id) so that the
+    resolver can take it for a person named in full earlier in the article ("Michael Jordan ... Jordan scored")."""
+    return Span(match.doc, match.start, match.end, label=match.label, span_id=match.id, kb_id=MODEL_PERSON)
 
 
 def _line_pieces(span: Span) -> list[Span]:
@@ -189,7 +201,10 @@ class EntityResolver:
         for span, label, entry in candidates:
             start, end = span.start_char, span.end_char
             sentence = bisect.bisect_right(sentence_starts, start) - 1
-            if entry is not None:
+            person = self._person_named_earlier(span, entry, full_names)
+            if person is not None:
+                mention = Mention(person[2], person[3], "PERSON", start, end, sentence, "variant")
+            elif entry is not None:
                 mention = Mention(
                     entry.id, entry.name, label if label == "NORP" else entry.type, start, end, sentence, "gazetteer"
                 )
@@ -274,7 +289,7 @@ class EntityResolver:
                 while len(tokens) > 1 and tokens[0].text in self._rules.person_titles:
                     tokens = tokens[1:]
             if tokens and any(c.isalpha() for t in tokens for c in t.text):
-                yield Span(ent.doc, tokens[0].i, tokens[-1].i + 1, label=ent.label, span_id=ent.id)
+                yield Span(ent.doc, tokens[0].i, tokens[-1].i + 1, label=ent.label, span_id=ent.id, kb_id=ent.kb_id)
 
     def _office_of_place(self, span) -> bool:
         """A model PERSON or ORG span that names an office, not a holder or a body: honorifics (or their plurals)
@@ -387,18 +402,36 @@ class EntityResolver:
         # person once does not make every "Chechnya" one.
         variant_ok = not (self._model_labels_win and label in _PLACE_TYPES) and len(words) == 1
         if label == "PERSON" or (variant_ok and any(words[0] in (f[1][0], f[1][-1]) for f in full_names)):
-            if len(words) == 1:
-                found = [f for f in reversed(full_names) if words[0] in (f[1][0], f[1][-1])]
-                if found:
-                    chosen = found[0]
-                    if chosen[4]:
-                        others = [f for f in found if f[2] != chosen[2] and not f[4]]
-                        chosen = others[0] if others else chosen
-                    return Mention(chosen[2], chosen[3], "PERSON", start, end, sentence, "variant")
+            chosen = self._variant(words, full_names)
+            if chosen is not None:
+                return Mention(chosen[2], chosen[3], "PERSON", start, end, sentence, "variant")
             if label == "PERSON":
                 name = " ".join(words) or span.text
                 return Mention(derived_id("PERSON", name), name, "PERSON", start, end, sentence, "model")
         return Mention(derived_id(label, span.text), span.text, label, start, end, sentence, "model")
+
+    @staticmethod
+    def _variant(words: list[str], full_names):
+        """The person named in full earlier whose first or last word is the one-word name `words` (the nearest, or
+        another when the nearest is a past office holder); None when there is none."""
+        if len(words) != 1:
+            return None
+        found = [f for f in reversed(full_names) if words[0] in (f[1][0], f[1][-1])]
+        if not found:
+            return None
+        chosen = found[0]
+        if chosen[4]:
+            others = [f for f in found if f[2] != chosen[2] and not f[4]]
+            chosen = others[0] if others else chosen
+        return chosen
+
+    def _person_named_earlier(self, span, entry, full_names):
+        """A known place that the model read as a person, and that is the first or last word of a person the article
+        named in full before it, is that person ("Michael Jordan ... Jordan scored 30"): two readings agree against
+        the gazetteer's. Without a full name before it the place stands ("England" the team is no person)."""
+        if entry is None or span.kb_id_ != MODEL_PERSON or entry.type not in _PLACE_TYPES:
+            return None
+        return self._variant(self._name_words(span), full_names)
 
     @staticmethod
     def _majority_labels(candidates) -> dict[str, str]:
