@@ -410,3 +410,33 @@ def test_a_known_place_read_as_a_person_named_earlier_is_that_person():
     doc.ents = gazetteer_merge(model, matches)
     found = [(text[m.start_char : m.end_char], m.type) for m in resolver(doc, text, text)]
     assert found == [("Jordan", "GPE"), ("Michael Jordan", "PERSON"), ("Jordan", "PERSON"), ("Jordan", "GPE")]
+
+
+def test_a_name_wrapped_over_two_lines_is_one_person():
+    """Hard-wrapped wire copy and lists break names at a fixed width ("Vladimir\\nPutin"): a person span over one
+    line break between capitalized words is one name; any other break ends a name (the "AFP\\n\\nNorth" case)."""
+    import spacy
+    from spacy.tokens import Span
+
+    from transforms.gazetteer import load_ner_rules
+    from transforms.resolver import GAZETTEER_SPANS, EntityResolver, gazetteer_merge, wrapped_name
+
+    gazetteer = load_gazetteer()
+    resolver = EntityResolver(gazetteer, load_ner_rules(), model_labels_win=True)
+    text = "talks with President Vladimir\nPutin , and Ricky\nPonting 12 , Photo AFP\n\nNorth of"
+    doc = spacy.blank("en")(text)
+    words = [t.text for t in doc]
+    vladimir, ricky, afp = words.index("Vladimir"), words.index("Ricky"), words.index("AFP")
+    model = [
+        Span(doc, vladimir, vladimir + 3, label="PERSON"),
+        Span(doc, ricky, ricky + 3, label="PERSON"),
+        Span(doc, afp, afp + 3, label="PERSON"),
+    ]
+    assert [wrapped_name(s) for s in model] == [True, True, False]  # a paragraph break ends a name
+    assert not wrapped_name(Span(doc, ricky, ricky + 4, label="PERSON"))  # "12": no name
+    assert not wrapped_name(Span(doc, afp, afp + 3, label="GPE"))
+    doc.spans[GAZETTEER_SPANS] = []
+    doc.ents = gazetteer_merge(model[:2], [])
+    found = [(m.canonical_name, m.entity_id) for m in resolver(doc, text, text)]
+    assert found[0] == ("Vladimir Putin", gazetteer.lookup("Vladimir Putin").id)
+    assert found[1][0] == "Ricky Ponting"

@@ -82,8 +82,24 @@ def _read_as_person(match: Span) -> Span:
     return Span(match.doc, match.start, match.end, label=match.label, span_id=match.id, kb_id=MODEL_PERSON)
 
 
+def wrapped_name(span: Span) -> bool:
+    """A person's name that hard-wrapped text breaks over two lines ("Vladimir\nPutin", as wire copy and lists wrap
+    at a fixed width): one line break, and capitalized words without digits on both sides. Any other line break in a
+    span ends a name."""
+    breaks = [t for t in span if "\n" in t.text]
+    if span.label_ != "PERSON" or len(breaks) != 1 or breaks[0].text != "\n":
+        return False
+    words = [t.text for t in span if t.i != breaks[0].i]
+    return breaks[0].i not in (span.start, span.end - 1) and all(
+        w[:1].isupper() and not any(c.isdigit() for c in w) for w in words
+    )
+
+
 def _line_pieces(span: Span) -> list[Span]:
-    """`span` cut at its line-break tokens, with its label (itself when it holds none)."""
+    """`span` cut at its line-break tokens, with its label (itself when it holds none, or when it is a wrapped
+    name)."""
+    if wrapped_name(span):
+        return [span]
     breaks = [t.i for t in span if "\n" in t.text]
     if not breaks:
         return [span]
@@ -271,8 +287,9 @@ class EntityResolver:
 
     def _clean(self, ent) -> Iterable:
         pieces, current = [], []
+        wrapped = wrapped_name(ent)
         for token in ent:
-            if token.is_space or "\n" in token.text:
+            if (token.is_space or "\n" in token.text) and not (wrapped and token.text == "\n"):
                 pieces.append(current)
                 current = []
             else:
@@ -382,7 +399,7 @@ class EntityResolver:
     # --- variants and ids --------------------------------------------------------------------
 
     def _name_words(self, span) -> list[str]:
-        words = [t.text for t in span if not t.is_punct]
+        words = [t.text for t in span if not (t.is_punct or t.is_space)]
         while words and words[0] in self._rules.honorifics:
             words = words[1:]
         return words
