@@ -440,3 +440,34 @@ def test_a_name_wrapped_over_two_lines_is_one_person():
     found = [(m.canonical_name, m.entity_id) for m in resolver(doc, text, text)]
     assert found[0] == ("Vladimir Putin", gazetteer.lookup("Vladimir Putin").id)
     assert found[1][0] == "Ricky Ponting"
+
+
+def test_a_headline_keeps_the_name_the_text_gives_and_drops_the_verbs_glued_to_it():
+    """In a headline (ALL-CAPS ones included, as the model reads them title-cased), a person span the gazetteer does
+    not know is cut to the part the article names in its sentences ("Woods Makes Pro Debut" -> "Woods"), and a
+    one-word name there is the person the text names after it (rule 4)."""
+    import spacy
+    from spacy.tokens import Span
+
+    from transforms.entities import model_text
+    from transforms.gazetteer import load_ner_rules
+    from transforms.resolver import EntityResolver
+
+    resolver = EntityResolver(load_gazetteer(), load_ner_rules(), model_labels_win=True)
+    text = "GOLF - WOODS MAKES PRO DEBUT IN MILWAUKEE , BRADFORD WIN .\nTiger Woods played on Thursday ."
+    doc_text = model_text(text, frozenset())
+    doc = spacy.blank("en")(doc_text)
+    words = [t.text for t in doc]
+    woods, bradford, tiger = words.index("Woods"), words.index("Bradford"), words.index("Tiger")
+    doc.ents = [
+        Span(doc, woods, woods + 4, label="PERSON"),
+        Span(doc, bradford, bradford + 1, label="ORG"),
+        Span(doc, tiger, tiger + 2, label="PERSON"),
+    ]
+    found = [(text[m.start_char : m.end_char], m.type, m.canonical_name) for m in resolver(doc, text, doc_text)]
+    # a name the text gives no other way stays in an ALL-CAPS headline: it is only trimmed, never dropped
+    assert found == [
+        ("WOODS", "PERSON", "Tiger Woods"),
+        ("BRADFORD", "ORG", "Bradford"),
+        ("Tiger Woods", "PERSON", "Tiger Woods"),
+    ]

@@ -120,6 +120,13 @@ def _compatible(label: str, entry_type: str) -> bool:
     return label == "NORP" and entry_type in ("GPE", "NORP")
 
 
+def _names_word(mention: Mention, text: str, word: str) -> bool:
+    """Whether a person's mention is the one-word name `word` (casefolded), or a full name that begins or ends with
+    it ("Kim" of "Kim Jong Un", "Woods" of "Tiger Woods")."""
+    words = text[mention.start_char : mention.end_char].casefold().split()
+    return bool(words) and (words == [word] or (len(words) > 1 and word in (words[0], words[-1])))
+
+
 def _is_word_char(text: str, i: int) -> bool:
     return 0 <= i < len(text) and (text[i].isalnum() or text[i] in "-_")
 
@@ -181,10 +188,14 @@ class EntityResolver:
         has that string already: doc.text is the same one, rebuilt from the tokens at each access."""
         sentence_starts = sentence_starts_of(doc, doc_text)
         spans = [piece for ent in doc.ents if ent.label_ in self._rules.keep_labels for piece in self._clean(ent)]
-        line_starts, headline = self._headline_lines(text)
+        # Headlines as the model read them: an ALL-CAPS headline is one too, title-cased (model_text).
+        line_starts, headline = self._headline_lines(doc_text)
+        caps_headline = (
+            [h and not w for h, w in zip(headline, self._headline_lines(text)[1])] if doc_text != text else []
+        )
         lines = [bisect.bisect_right(line_starts, s.start_char) - 1 for s in spans]
         in_headline = [headline[k] for k in lines]
-        sentence_case = {normalize_name(s.text) for s, h in zip(spans, in_headline) if not h}
+        sentence_case = self._sentence_case_names(spans, in_headline)
         candidates = []
         for original, original_in_headline, line in zip(spans, in_headline, lines):
             if self._office_of_place(original):  # "Ministers of Brazil": an office and a place, not a name
@@ -206,10 +217,14 @@ class EntityResolver:
                 if entry is not None and self._model_labels_win and not _compatible(label, entry.type):
                     entry = None
             if entry is None and label in ("PERSON", "ORG") and original_in_headline:
-                if normalize_name(span.text) not in sentence_case:
-                    # dropped; a known name inside it stays ("Putin" of "Putin Poised")
-                    candidates.extend(self._known_inside(doc, original))
-                    continue
+                if not self._seen(span, sentence_case):
+                    # dropped; a known name inside it stays ("Putin" of "Putin Poised"), or else the longest part
+                    # the article names in its sentences ("Woods" of "Woods Makes Pro Debut"); a name in an ALL-CAPS
+                    # headline is only trimmed so (a team the article names no other way stays: "BRADFORD")
+                    inside = self._known_inside(doc, original) or self._seen_inside(span, sentence_case)
+                    if inside or not (caps_headline and caps_headline[line]):
+                        candidates.extend(inside)
+                        continue
             candidates.append((span, label, entry))
         labels = self._majority_labels(candidates) if self._majority else {}
         mentions: list[Mention] = []
@@ -235,7 +250,62 @@ class EntityResolver:
                         (start, words, mention.entity_id, mention.canonical_name, self._historical(span, doc_text))
                     )
             mentions.append(mention)
+        mentions = self._headline_variants(mentions, text, line_starts, headline)
         return self._propagate(mentions, text, sentence_starts)
+
+    def _sentence_case_names(self, spans, in_headline) -> dict[str, str]:
+        """Normalized name -> label of the entities found outside headlines, and each word of a person's full name
+        as that person's ("Harrison" of "Audley Harrison"), for rule 4."""
+        names: dict[str, str] = {}
+        for span, headline in zip(spans, in_headline):
+            if not headline:
+                names[normalize_name(span.text)] = span.label_
+        for span, headline in zip(spans, in_headline):
+            if not headline and span.label_ == "PERSON":
+                for word in self._name_words(span)[1:] if len(self._name_words(span)) > 1 else []:
+                    names.setdefault(normalize_name(word), "PERSON")
+        return names
+
+    @staticmethod
+    def _seen(span, names: dict[str, str]) -> bool:
+        """Whether the article names `span` in its sentences: the whole name, or each of its words as a name or a
+        word of one ("Roberto Duran" where the text has "Roberto" and "Duran")."""
+        if normalize_name(span.text) in names:
+            return True
+        words = [t.text for t in span if t.is_alpha]
+        return len(words) > 1 and all(normalize_name(w) in names for w in words)
+
+    @staticmethod
+    def _seen_inside(span, names: dict[str, str]) -> list:
+        """The longest run of words inside a headline span that the article names in its sentences, with the label
+        it has there: a headline's verbs and nouns glued to a name fall away ("Lentini Moves" -> "Lentini")."""
+        for size in range(len(span) - 1, 0, -1):
+            for start in range(span.start, span.end - size + 1):
+                part = span.doc[start : start + size]
+                label = names.get(normalize_name(part.text)) if part[0].text[:1].isupper() else None
+                if label in ("PERSON", "ORG"):
+                    return [(Span(span.doc, part.start, part.end, label=label), label, None)]
+        return []
+
+    @staticmethod
+    def _headline_variants(mentions: list[Mention], text: str, line_starts, headline) -> list[Mention]:
+        """A headline names people before the text introduces them ("Kim Hails Ties ..." above "Kim Jong Un ...
+        Kim made"): a one-word person in a headline with no antecedent is the first person after it that the same
+        word names, alone or as the first or last word of a full name."""
+        out = list(mentions)
+        for i, m in enumerate(out):
+            surface = text[m.start_char : m.end_char]
+            if m.type != "PERSON" or m.resolution != "model" or " " in surface:
+                continue
+            if not headline[bisect.bisect_right(line_starts, m.start_char) - 1]:
+                continue
+            word = surface.casefold()
+            later = next((x for x in out[i + 1 :] if x.type == "PERSON" and _names_word(x, text, word)), None)
+            if later is not None:
+                out[i] = dataclasses.replace(
+                    m, entity_id=later.entity_id, canonical_name=later.canonical_name, resolution="variant"
+                )
+        return out
 
     def _known_inside(self, doc, span) -> list:
         """Candidates for the gazetteer's matches inside `span` (longest first, not overlapping), from the matches
