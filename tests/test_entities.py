@@ -471,3 +471,20 @@ def test_a_headline_keeps_the_name_the_text_gives_and_drops_the_verbs_glued_to_i
         ("BRADFORD", "ORG", "Bradford"),
         ("Tiger Woods", "PERSON", "Tiger Woods"),
     ]
+
+
+def test_a_capitalized_the_inside_a_sentence_is_part_of_the_name():
+    """ "at The Oval", "( The Hague )": the article belongs to the name; at a sentence's start, or after a capitalized
+    headline word, it is trimmed as before."""
+    import spacy
+    from spacy.tokens import Span
+
+    from transforms.gazetteer import load_ner_rules
+    from transforms.resolver import EntityResolver
+
+    resolver = EntityResolver(load_gazetteer(), load_ner_rules())
+    doc = spacy.blank("en")("The Pentagon said Surrey won at The Oval . Putin Visits The Kremlin")
+    words = [t.text for t in doc]
+    spans = [Span(doc, 0, 2, label="ORG"), Span(doc, 6, 8, label="FAC"), Span(doc, 11, 13, label="ORG")]
+    assert [words[6], words[11]] == ["The", "The"]
+    assert [p.text for s in spans for p in resolver._clean(s)] == ["Pentagon", "The Oval", "Kremlin"]

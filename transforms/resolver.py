@@ -127,6 +127,17 @@ def _names_word(mention: Mention, text: str, word: str) -> bool:
     return bool(words) and (words == [word] or (len(words) > 1 and word in (words[0], words[-1])))
 
 
+def _names_article(tokens) -> bool:
+    """A capitalized "The" inside a sentence, after a lower-case word or an opening bracket ("at The Oval", "( The
+    Hague )"), is part of the name after it. At a line's or sentence's start, or after a capitalized word (a Title-Case
+    headline's "Visits The Kremlin"), it is an article like any other."""
+    first = tokens[0]
+    if first.text != "The" or len(tokens) < 2 or first.i == 0:
+        return False
+    before = first.doc[first.i - 1].text
+    return before.islower() and before.isalpha() or before in ("(", ",")
+
+
 def _is_word_char(text: str, i: int) -> bool:
     return 0 <= i < len(text) and (text[i].isalnum() or text[i] in "-_")
 
@@ -367,6 +378,8 @@ class EntityResolver:
         pieces.append(current)
         for tokens in pieces:
             while tokens and (tokens[0].text in self._rules.trim_tokens or tokens[0].is_punct):
+                if _names_article(tokens):  # "at The Oval", "in The Hague": the article is part of the name
+                    break
                 tokens = tokens[1:]
             while tokens and (
                 tokens[-1].text in self._rules.trim_tokens or tokens[-1].is_punct and tokens[-1].text != "."
