@@ -300,7 +300,7 @@ def test_no_model_span_runs_across_a_line_break():
     import spacy
     from spacy.tokens import Span
 
-    from transforms.resolver import gazetteer_merge
+    from transforms.spans import gazetteer_merge
 
     doc = spacy.blank("en")("Photo: AFP\n\nNorth Korean leader Kim Jong Un")
     words = [t.text for t in doc]
@@ -318,7 +318,8 @@ def test_a_headline_verb_is_no_part_of_a_known_place(tagger):
     from spacy.tokens import Span
 
     from transforms.gazetteer import load_ner_rules
-    from transforms.resolver import GAZETTEER_SPANS, EntityResolver
+    from transforms.resolver import EntityResolver
+    from transforms.spans import GAZETTEER_SPANS
 
     gazetteer = load_gazetteer()
     resolver = EntityResolver(gazetteer, load_ner_rules(), model_labels_win=True)
@@ -331,8 +332,8 @@ def test_a_headline_verb_is_no_part_of_a_known_place(tagger):
     assert [c[0].text for c in resolver._verb_before_place(doc, visit)] == ["North Korea"]
     assert resolver._verb_before_place(doc, new) == []
     lines = "Putin to Visit North Korea, Vietnam – Report\nPutin said he would visit North Korea and Vietnam."
-    assert resolver._is_title_case(lines, [0, lines.index("\n") + 1], 0)
-    assert not resolver._is_title_case(lines, [0, lines.index("\n") + 1], 1)
+    assert resolver._headlines.is_title_case(lines, [0, lines.index("\n") + 1], 0)
+    assert not resolver._headlines.is_title_case(lines, [0, lines.index("\n") + 1], 1)
     text = "Putin to Visit North Korea, Vietnam – Report\n\nPutin said on Monday that he would travel in June."
     places = {text[m.start_char : m.end_char] for m in tagger.tag([text])[0] if m.type == "GPE"}
     assert "North Korea" in places and not any("Visit" in p for p in places)
@@ -395,7 +396,8 @@ def test_a_known_place_read_as_a_person_named_earlier_is_that_person():
     from spacy.tokens import Span
 
     from transforms.gazetteer import load_ner_rules
-    from transforms.resolver import GAZETTEER_SPANS, EntityResolver, gazetteer_merge
+    from transforms.resolver import EntityResolver
+    from transforms.spans import GAZETTEER_SPANS, gazetteer_merge
 
     gazetteer = load_gazetteer()
     resolver = EntityResolver(gazetteer, load_ner_rules(), model_labels_win=True)
@@ -419,7 +421,8 @@ def test_a_name_wrapped_over_two_lines_is_one_person():
     from spacy.tokens import Span
 
     from transforms.gazetteer import load_ner_rules
-    from transforms.resolver import GAZETTEER_SPANS, EntityResolver, gazetteer_merge, wrapped_name
+    from transforms.resolver import EntityResolver
+    from transforms.spans import GAZETTEER_SPANS, gazetteer_merge, wrapped_name
 
     gazetteer = load_gazetteer()
     resolver = EntityResolver(gazetteer, load_ner_rules(), model_labels_win=True)

@@ -30,7 +30,8 @@ from schemas import Article, ArticleEntity, EntityMention
 from transforms.gazetteer import Gazetteer, NerRules, load_gazetteer, load_ner_rules
 from transforms.mentions import Mention, split_for_model
 from transforms.multilang import ForeignTagger, data_language, foreign_tagger
-from transforms.resolver import GAZETTEER_SPANS, EntityResolver
+from transforms.resolver import EntityResolver
+from transforms.spans import GAZETTEER_SPANS
 
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 # newsbeam's own news NER model, shipped as package data (rebuilt by `python -m benchmarks.train_ner`, see the README):

@@ -1,7 +1,8 @@
-"""EntityResolver: what the tagger does after the model, in general ways: the gazetteer's names merged with the model's
-entities (``gazetteer_merge``), spans cleaned and relabelled, Title-Case headline junk dropped, name variants resolved
-inside an article, unknown names given ids from their form. See EntityResolver's docstring for the rules and their
-limits; transforms/entities.py runs the model and then this.
+"""EntityResolver: what the tagger does after the model, in general ways, once the gazetteer's names are merged with
+the model's entities (``gazetteer_merge`` in transforms/spans.py): spans cleaned and relabelled, headline junk
+dropped (transforms/headlines.py), name variants resolved inside an article, unknown names given ids from their
+form. See EntityResolver's docstring for the rules and their limits; transforms/entities.py runs the model and then
+this.
 """
 
 from __future__ import annotations
@@ -11,120 +12,27 @@ import dataclasses
 from collections import Counter
 from typing import Iterable
 
-import numpy
 from spacy.tokens import Span
-from spacy.util import registry
 
 from transforms.gazetteer import Gazetteer, NerRules, derived_id, normalize_name
+from transforms.headlines import HeadlineRules
 from transforms.mentions import Mention
-
-
-def sentence_starts_of(doc, text: str) -> list[int]:
-    """Character offsets where sentences start in `text` (the doc's text): after a token ".", "!" or "?" and after
-    a line break.
-
-    A vectorised stand-in for spaCy's rule-based sentencizer (same rule, on token arrays), used only
-    for `sentence_index`; "U.S." is one token, so abbreviations of that kind do not end a sentence.
-    """
-    if len(doc) == 0:
-        return [0]
-    vocab = doc.vocab.strings
-    orth = doc.to_array("ORTH")
-    ends = numpy.isin(orth, [vocab["."], vocab["!"], vocab["?"]])
-    idx = doc.to_array("IDX")
-    starts = [0] + [int(i) for i in idx[1:][ends[:-1]]]
-    pos = text.find("\n")
-    while pos >= 0:
-        starts.append(pos + 1)
-        pos = text.find("\n", pos + 1)
-    stripped = set()
-    for start in starts:  # a sentence starts at its first visible character: ".\n" is one boundary, not two
-        while start < len(text) and text[start].isspace():
-            start += 1
-        stripped.add(start)
-    return sorted(stripped)
-
-
-_PLACE_TYPES = frozenset({"GPE", "LOC", "FAC"})
-GAZETTEER_SPANS = "gazetteer"  # doc.spans key: every gazetteer match, also those the merge set aside
-MODEL_PERSON = "model:PERSON"  # kb_id of a gazetteer place the model read as a person (gazetteer_merge)
-
-
-def gazetteer_merge(entities: Iterable[Span], matches: Iterable[Span]) -> list[Span]:
-    """The model's entities and the gazetteer's matches, without overlaps: longest first, and on a tie the
-    gazetteer's, so a known name wins over a model span it overlaps or contains ("Kremlin", "Yonhap"), while a longer
-    name the model found keeps a known name inside it ("Chicago Cubs", "Air France"). A city or country name the
-    model tagged ORG over exactly the same tokens stays the model's (a team, or a government named by its capital).
-    A model span across a line break is its pieces: no name runs from a credit line into the next paragraph ("AFP" +
-    "North" of "North Korean")."""
-    model = [piece for e in entities for piece in _line_pieces(e)]
-    exact_org = {(e.start, e.end) for e in model if e.label_ == "ORG"}
-    exact_person = {(e.start, e.end) for e in model if e.label_ == "PERSON"}
-    candidates = [
-        (_read_as_person(m) if (m.start, m.end) in exact_person and m.label_ in _PLACE_TYPES else m, 0)
-        for m in matches
-        if not (m.label_ == "GPE" and (m.start, m.end) in exact_org)
-    ]
-    candidates += [(e, 1) for e in model]
-    candidates.sort(key=lambda c: (-(c[0].end - c[0].start), c[1], c[0].start))
-    taken: set[int] = set()
-    out = []
-    for span, _ in candidates:
-        if not taken.intersection(range(span.start, span.end)):
-            out.append(span)
-            taken.update(range(span.start, span.end))
-    return out
-
-
-def _read_as_person(match: Span) -> Span:
-    """A known place the model tagged PERSON over the same tokens: still the place, marked (kb_id) so that the
-    resolver can take it for a person named in full earlier in the article ("Michael Jordan ... Jordan scored")."""
-    return Span(match.doc, match.start, match.end, label=match.label, span_id=match.id, kb_id=MODEL_PERSON)
-
-
-def wrapped_name(span: Span) -> bool:
-    """A person's name that hard-wrapped text breaks over two lines ("Vladimir\nPutin", as wire copy and lists wrap
-    at a fixed width): one line break, and capitalized words without digits on both sides. Any other line break in a
-    span ends a name."""
-    breaks = [t for t in span if "\n" in t.text]
-    if span.label_ != "PERSON" or len(breaks) != 1 or breaks[0].text != "\n":
-        return False
-    words = [t.text for t in span if t.i != breaks[0].i]
-    return breaks[0].i not in (span.start, span.end - 1) and all(
-        w[:1].isupper() and not any(c.isdigit() for c in w) for w in words
-    )
-
-
-def _line_pieces(span: Span) -> list[Span]:
-    """`span` cut at its line-break tokens, with its label (itself when it holds none, or when it is a wrapped
-    name)."""
-    if wrapped_name(span):
-        return [span]
-    breaks = [t.i for t in span if "\n" in t.text]
-    if not breaks:
-        return [span]
-    bounds = [span.start - 1, *breaks, span.end]
-    return [Span(span.doc, a + 1, b, label=span.label) for a, b in zip(bounds, bounds[1:]) if b > a + 1]
-
-
-@registry.misc("newsbeam.gazetteer_merge.v1")
-def make_gazetteer_merge():
-    return gazetteer_merge
+from transforms.spans import (
+    GAZETTEER_SPANS,
+    MODEL_PERSON,
+    PLACE_TYPES,
+    name_words,
+    sentence_starts_of,
+    wrapped_name,
+)
 
 
 def _compatible(label: str, entry_type: str) -> bool:
     """Whether a model label and a gazetteer type can name the same entity: the same type, two kinds of place, or a
     demonym (NORP) of a country."""
-    if label == entry_type or {label, entry_type} <= _PLACE_TYPES:
+    if label == entry_type or {label, entry_type} <= PLACE_TYPES:
         return True
     return label == "NORP" and entry_type in ("GPE", "NORP")
-
-
-def _names_word(mention: Mention, text: str, word: str) -> bool:
-    """Whether a person's mention is the one-word name `word` (casefolded), or a full name that begins or ends with
-    it ("Kim" of "Kim Jong Un", "Woods" of "Tiger Woods")."""
-    words = text[mention.start_char : mention.end_char].casefold().split()
-    return bool(words) and (words == [word] or (len(words) > 1 and word in (words[0], words[-1])))
 
 
 def _names_article(tokens) -> bool:
@@ -193,6 +101,7 @@ class EntityResolver:
         self._rules = rules.model_copy(
             update={"historical_markers": frozenset(m.lower() for m in rules.historical_markers)}
         )
+        self._headlines = HeadlineRules(self._rules)
 
     def __call__(self, doc, text: str, doc_text: str) -> list[Mention]:
         """The mentions of `text`, whose model text `doc_text` (model_text of it) the model read as `doc`. The caller
@@ -200,21 +109,21 @@ class EntityResolver:
         sentence_starts = sentence_starts_of(doc, doc_text)
         spans = [piece for ent in doc.ents if ent.label_ in self._rules.keep_labels for piece in self._clean(ent)]
         # Headlines as the model read them: an ALL-CAPS headline is one too, title-cased (model_text).
-        line_starts, headline = self._headline_lines(doc_text)
+        line_starts, headline = self._headlines.lines(doc_text)
         caps_headline = (
-            [h and not w for h, w in zip(headline, self._headline_lines(text)[1])] if doc_text != text else []
+            [h and not w for h, w in zip(headline, self._headlines.lines(text)[1])] if doc_text != text else []
         )
         lines = [bisect.bisect_right(line_starts, s.start_char) - 1 for s in spans]
         in_headline = [headline[k] for k in lines]
-        sentence_case = self._sentence_case_names(spans, in_headline)
+        sentence_case = self._headlines.sentence_case_names(spans, in_headline)
         candidates = []
         for original, original_in_headline, line in zip(spans, in_headline, lines):
             if self._office_of_place(original):  # "Ministers of Brazil": an office and a place, not a name
                 candidates.extend(self._known_inside(doc, original))
                 continue
-            if original.label_ in _PLACE_TYPES and not original.ent_id_:
+            if original.label_ in PLACE_TYPES and not original.ent_id_:
                 known = self._verb_before_place(doc, original)  # "Visit North Korea" in "Putin to Visit North Korea"
-                if known and (original_in_headline or self._is_title_case(text, line_starts, line)):
+                if known and (original_in_headline or self._headlines.is_title_case(text, line_starts, line)):
                     candidates.extend(known)
                     continue
             span, label = self._relabel(original)
@@ -228,11 +137,11 @@ class EntityResolver:
                 if entry is not None and self._model_labels_win and not _compatible(label, entry.type):
                     entry = None
             if entry is None and label in ("PERSON", "ORG") and original_in_headline:
-                if not self._seen(span, sentence_case):
+                if not self._headlines.seen(span, sentence_case):
                     # dropped; a known name inside it stays ("Putin" of "Putin Poised"), or else the longest part
                     # the article names in its sentences ("Woods" of "Woods Makes Pro Debut"); a name in an ALL-CAPS
                     # headline is only trimmed so (a team the article names no other way stays: "BRADFORD")
-                    inside = self._known_inside(doc, original) or self._seen_inside(span, sentence_case)
+                    inside = self._known_inside(doc, original) or self._headlines.seen_inside(span, sentence_case)
                     if inside or not (caps_headline and caps_headline[line]):
                         candidates.extend(inside)
                         continue
@@ -261,62 +170,8 @@ class EntityResolver:
                         (start, words, mention.entity_id, mention.canonical_name, self._historical(span, doc_text))
                     )
             mentions.append(mention)
-        mentions = self._headline_variants(mentions, text, line_starts, headline)
+        mentions = self._headlines.variants(mentions, text, line_starts, headline)
         return self._propagate(mentions, text, sentence_starts)
-
-    def _sentence_case_names(self, spans, in_headline) -> dict[str, str]:
-        """Normalized name -> label of the entities found outside headlines, and each word of a person's full name
-        as that person's ("Harrison" of "Audley Harrison"), for rule 4."""
-        names: dict[str, str] = {}
-        for span, headline in zip(spans, in_headline):
-            if not headline:
-                names[normalize_name(span.text)] = span.label_
-        for span, headline in zip(spans, in_headline):
-            if not headline and span.label_ == "PERSON":
-                for word in self._name_words(span)[1:] if len(self._name_words(span)) > 1 else []:
-                    names.setdefault(normalize_name(word), "PERSON")
-        return names
-
-    @staticmethod
-    def _seen(span, names: dict[str, str]) -> bool:
-        """Whether the article names `span` in its sentences: the whole name, or each of its words as a name or a
-        word of one ("Roberto Duran" where the text has "Roberto" and "Duran")."""
-        if normalize_name(span.text) in names:
-            return True
-        words = [t.text for t in span if t.is_alpha]
-        return len(words) > 1 and all(normalize_name(w) in names for w in words)
-
-    @staticmethod
-    def _seen_inside(span, names: dict[str, str]) -> list:
-        """The longest run of words inside a headline span that the article names in its sentences, with the label
-        it has there: a headline's verbs and nouns glued to a name fall away ("Lentini Moves" -> "Lentini")."""
-        for size in range(len(span) - 1, 0, -1):
-            for start in range(span.start, span.end - size + 1):
-                part = span.doc[start : start + size]
-                label = names.get(normalize_name(part.text)) if part[0].text[:1].isupper() else None
-                if label in ("PERSON", "ORG"):
-                    return [(Span(span.doc, part.start, part.end, label=label), label, None)]
-        return []
-
-    @staticmethod
-    def _headline_variants(mentions: list[Mention], text: str, line_starts, headline) -> list[Mention]:
-        """A headline names people before the text introduces them ("Kim Hails Ties ..." above "Kim Jong Un ...
-        Kim made"): a one-word person in a headline with no antecedent is the first person after it that the same
-        word names, alone or as the first or last word of a full name."""
-        out = list(mentions)
-        for i, m in enumerate(out):
-            surface = text[m.start_char : m.end_char]
-            if m.type != "PERSON" or m.resolution != "model" or " " in surface:
-                continue
-            if not headline[bisect.bisect_right(line_starts, m.start_char) - 1]:
-                continue
-            word = surface.casefold()
-            later = next((x for x in out[i + 1 :] if x.type == "PERSON" and _names_word(x, text, word)), None)
-            if later is not None:
-                out[i] = dataclasses.replace(
-                    m, entity_id=later.entity_id, canonical_name=later.canonical_name, resolution="variant"
-                )
-        return out
 
     def _known_inside(self, doc, span) -> list:
         """Candidates for the gazetteer's matches inside `span` (longest first, not overlapping), from the matches
@@ -435,33 +290,12 @@ class EntityResolver:
             return span, "PRODUCT"
         return span, label
 
-    def _headline_lines(self, text: str) -> tuple[list[int], list[bool]]:
-        """Start offset of each line, and whether it is a Title-Case headline; computed once per text."""
-        starts, flags, pos = [], [], 0
-        for line in text.split("\n"):
-            starts.append(pos)
-            flags.append(self._is_headline(line))
-            pos += len(line) + 1
-        return starts, flags
-
-    def _is_title_case(self, text: str, line_starts: list[int], k: int) -> bool:
-        """Whether line k of `text` is in the other title case (rule 9): at least 4 words, no sentence end, minor
-        words aside the words capitalized ("Putin to Visit North Korea, Vietnam – Report")."""
-        end = line_starts[k + 1] - 1 if k + 1 < len(line_starts) else len(text)
-        line = text[line_starts[k] : end]
-        words = [w for w in line.split() if any(c.isalpha() for c in w)]
-        if len(words) < 4 or line.rstrip(" )]*#\"”'’").endswith((".", "?", "!")):
-            return False
-        content = [w for w in words if w.lower() not in self._rules.title_case_minor_words]
-        capitalized = sum(1 for w in content if w.lstrip("‘'\"“([*#")[:1].isupper())
-        return bool(content) and capitalized >= self._rules.title_case_min_share * len(content)
-
     def _verb_before_place(self, doc, span) -> list:
         """Rule 9: the known places inside a place span the gazetteer does not know, when all they leave out is
         capitalized words before them that do not begin place names; else none."""
         if self._gaz.lookup(span.text) is not None:
             return []
-        known = [c for c in self._known_inside(doc, span) if c[1] in _PLACE_TYPES]
+        known = [c for c in self._known_inside(doc, span) if c[1] in PLACE_TYPES]
         if not known or known[-1][0].end != span.end:
             return []
         inside = {i for c in known for i in range(c[0].start, c[0].end)}
@@ -472,20 +306,10 @@ class EntityResolver:
             return []
         return known
 
-    def _is_headline(self, line: str) -> bool:
-        words = [w for w in line.split() if any(c.isalpha() for c in w)]
-        if len(words) < 4 or not any(w in self._rules.headline_function_words for w in words[1:]):
-            return False
-        capitalized = sum(1 for w in words if w.lstrip("‘'\"“(")[:1].isupper())
-        return capitalized >= self._rules.title_case_min_share * len(words)
-
     # --- variants and ids --------------------------------------------------------------------
 
     def _name_words(self, span) -> list[str]:
-        words = [t.text for t in span if not (t.is_punct or t.is_space)]
-        while words and words[0] in self._rules.honorifics:
-            words = words[1:]
-        return words
+        return name_words(span, self._rules.honorifics)
 
     def _historical(self, span, doc_text: str) -> bool:
         """True when the two words before the name mark a past holder: "then-leader", "the late", "former"."""
@@ -500,7 +324,7 @@ class EntityResolver:
         # whatever label the model gave it ("Alexander Lebed … Lebed said" is no organization).
         # With a model whose labels win (gazetteer_first=False), a place label stands: "Lebed Chechnya" mistaken for a
         # person once does not make every "Chechnya" one.
-        variant_ok = not (self._model_labels_win and label in _PLACE_TYPES) and len(words) == 1
+        variant_ok = not (self._model_labels_win and label in PLACE_TYPES) and len(words) == 1
         if label == "PERSON" or (variant_ok and any(words[0] in (f[1][0], f[1][-1]) for f in full_names)):
             chosen = self._variant(words, full_names)
             if chosen is not None:
@@ -529,7 +353,7 @@ class EntityResolver:
         """A known place that the model read as a person, and that is the first or last word of a person the article
         named in full before it, is that person ("Michael Jordan ... Jordan scored 30"): two readings agree against
         the gazetteer's. Without a full name before it the place stands ("England" the team is no person)."""
-        if entry is None or span.kb_id_ != MODEL_PERSON or entry.type not in _PLACE_TYPES:
+        if entry is None or span.kb_id_ != MODEL_PERSON or entry.type not in PLACE_TYPES:
             return None
         return self._variant(self._name_words(span), full_names)
 
