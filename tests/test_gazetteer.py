@@ -106,3 +106,20 @@ def test_historic_states_are_countries_with_their_qids():
         assert state is not None and state.type == "GPE" and state.id == qid
         assert norp is not None and norp.type == "NORP" and norp.id == state.id and state.id in g.country_ids
     assert g.lookup("Germany").id == "Q183" and g.lookup("Federal Republic of Germany").id == "Q183"
+
+
+def test_country_qids_added_later_name_their_evidence():
+    """Every country whose QID came with recorded evidence (country_qid_sources.csv) has that QID in countries.csv,
+    and the name is pycountry's: Greenland is Q223, not an id derived from its name."""
+    import pycountry
+
+    countries = {row["alpha2"]: row["id"] for row in _gazetteer_csv("countries.csv")}
+    sources = _gazetteer_csv("country_qid_sources.csv")
+    assert sources and all(row["evidence"].strip() for row in sources)
+    assert [row["alpha2"] for row in sources if countries.get(row["alpha2"]) != row["id"]] == []
+    for row in sources:
+        country = pycountry.countries.get(alpha_2=row["alpha2"])
+        assert row["name"] in (getattr(country, "common_name", None), country.name), row
+    assert load_gazetteer().lookup("Greenland").id == "Q223"
+    ids = [i for i in countries.values() if i]
+    assert len(ids) == len(set(ids))
