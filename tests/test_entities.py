@@ -340,8 +340,8 @@ def test_a_headline_verb_is_no_part_of_a_known_place(tagger):
 
 
 def test_laws_flights_and_aircraft_are_not_organizations():
-    """A name ending in a law's head word is a law, a flight number is a flight, and a company the gazetteer knows
-    followed by a model number is a product (`law_heads`, `flight_number`, `model_number` in ner_rules.yaml)."""
+    """A name ending in a law's head word is a law, a flight number is a flight, and a maker followed by a model
+    number is a product (`law_heads`, `flight_number`, `model_number`, `model_makers` in ner_rules.yaml)."""
     import spacy
     from spacy.tokens import Span
 
@@ -350,7 +350,8 @@ def test_laws_flights_and_aircraft_are_not_organizations():
 
     resolver = EntityResolver(load_gazetteer(), load_ner_rules())
     doc = spacy.blank("en")(
-        "the Defense of Marriage Act , Flight MH370 , MH17 , a Boeing 777 , Somerset 296 , G20 , 2014"
+        "the Defense of Marriage Act , Flight MH370 , MH17 , a Boeing 777 , Somerset 296 , EU27 , 2014 , "
+        "Barclays 500 , Airbus 300 million"
     )
     words = [t.text for t in doc]
 
@@ -362,8 +363,10 @@ def test_laws_flights_and_aircraft_are_not_organizations():
     assert relabel("Flight", 2) == ("Flight MH370", "PRODUCT")
     assert relabel("MH17", 1, "PERSON") == ("MH17", "PRODUCT")
     assert relabel("Boeing", 1) == ("Boeing 777", "PRODUCT")
-    assert relabel("Somerset", 1) == ("Somerset", "ORG")  # a team's score: Somerset is no company the gazetteer knows
-    assert relabel("G20", 1) == ("G20", "ORG")  # a known name
+    assert relabel("Somerset", 1) == ("Somerset", "ORG")  # a team's score: Somerset makes no aircraft
+    assert relabel("Barclays", 1) == ("Barclays", "ORG")  # a bank is no maker
+    assert relabel("Airbus", 1) == ("Airbus", "ORG")  # a sum, not a model
+    assert relabel("EU27", 1) == ("EU27", "ORG")  # the letters are a name the gazetteer knows
     assert relabel("2014", 1) == ("2014", "ORG")  # a year is no flight
 
 
@@ -426,7 +429,10 @@ def test_a_name_wrapped_over_two_lines_is_one_person():
 
     gazetteer = load_gazetteer()
     resolver = EntityResolver(gazetteer, load_ner_rules(), model_labels_win=True)
-    text = "talks with President Vladimir\nPutin , and Ricky\nPonting 12 , Photo AFP\n\nNorth of"
+    text = (
+        "Officials said the talks in Beijing with President Vladimir\nPutin , and the bowlers Glenn McGrath and Ricky\n"
+        "Ponting 12 , Photo AFP\n\nNorth of"
+    )
     doc = spacy.blank("en")(text)
     words = [t.text for t in doc]
     vladimir, ricky, afp = words.index("Vladimir"), words.index("Ricky"), words.index("AFP")
@@ -437,6 +443,9 @@ def test_a_name_wrapped_over_two_lines_is_one_person():
     ]
     assert [wrapped_name(s) for s in model] == [True, True, False]  # a paragraph break ends a name
     assert not wrapped_name(Span(doc, ricky, ricky + 4, label="PERSON"))  # "12": no name
+    short = spacy.blank("en")("Ricky Ponting\nShane Warne\nBy John Smith\nMoscow")  # one name a line; a byline
+    assert not wrapped_name(Span(short, 0, 5, label="PERSON"))
+    assert not wrapped_name(Span(short, 7, 11, label="PERSON"))
     assert not wrapped_name(Span(doc, afp, afp + 3, label="GPE"))
     doc.spans[GAZETTEER_SPANS] = []
     doc.ents = gazetteer_merge(model[:2], [])
@@ -491,3 +500,7 @@ def test_a_capitalized_the_inside_a_sentence_is_part_of_the_name():
     spans = [Span(doc, 0, 2, label="ORG"), Span(doc, 6, 8, label="FAC"), Span(doc, 11, 13, label="ORG")]
     assert [words[6], words[11]] == ["The", "The"]
     assert [p.text for s in spans for p in resolver._clean(s)] == ["Pentagon", "The Oval", "Kremlin"]
+    doc = spacy.blank("en")("officials , The Pentagon said , The Wall Street Journal reported")
+    spans = [Span(doc, 2, 4, label="ORG"), Span(doc, 6, 10, label="ORG")]
+    # the gazetteer knows "Pentagon" and not "The Pentagon": its entry wins; it knows the Journal with "The"
+    assert [p.text for s in spans for p in resolver._clean(s)] == ["Pentagon", "The Wall Street Journal"]

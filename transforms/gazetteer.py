@@ -66,7 +66,9 @@ class NerRules(BaseModel):
     facility_heads: frozenset[str]
     product_heads: frozenset[str] = frozenset()
     law_heads: frozenset[str] = frozenset()
-    model_number: Optional[re.Pattern] = None  # one token after a company: a product ("Boeing 777")
+    model_number: Optional[re.Pattern] = None  # one token after a maker: a product ("Boeing 777")
+    model_makers: frozenset[str] = frozenset()
+    magnitude_words: frozenset[str] = frozenset()  # after a number, a sum: "Boeing 500 million" is no model
     flight_number: Optional[re.Pattern] = None  # one token alone: a flight ("MH370"), never an organization
     title_case_min_share: float = Field(ge=0.3, le=1.0)
     headline_function_words: frozenset[str] = frozenset()

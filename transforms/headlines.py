@@ -99,7 +99,7 @@ class HeadlineRules:
         out = list(mentions)
         for i, m in enumerate(out):
             surface = text[m.start_char : m.end_char]
-            if m.type != "PERSON" or m.resolution != "model" or " " in surface:
+            if m.type != "PERSON" or m.resolution != "model" or len(surface.split()) != 1:
                 continue
             if not headline[bisect.bisect_right(line_starts, m.start_char) - 1]:
                 continue

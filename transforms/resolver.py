@@ -37,8 +37,10 @@ def _compatible(label: str, entry_type: str) -> bool:
 
 def _names_article(tokens) -> bool:
     """A capitalized "The" inside a sentence, after a lower-case word or an opening bracket ("at The Oval", "( The
-    Hague )"), is part of the name after it. At a line's or sentence's start, or after a capitalized word (a Title-Case
-    headline's "Visits The Kremlin"), it is an article like any other."""
+    Hague )", ", The Wall Street Journal reported"), is part of the name after it, unless the gazetteer knows the name
+    without it and not with it (", The Pentagon said": EntityResolver._known_without_the). At a line's or sentence's
+    start, or after a capitalized word (a Title-Case headline's "Visits The Kremlin"), it is an article like any
+    other."""
     first = tokens[0]
     if first.text != "The" or len(tokens) < 2 or first.i == 0:
         return False
@@ -117,7 +119,10 @@ class EntityResolver:
         in_headline = [headline[k] for k in lines]
         sentence_case = self._headlines.sentence_case_names(spans, in_headline)
         candidates = []
+        taken_until = 0  # a head word or model number joined to the span before ("Boeing" + "777") is no entity itself
         for original, original_in_headline, line in zip(spans, in_headline, lines):
+            if original.start < taken_until:
+                continue
             if self._office_of_place(original):  # "Ministers of Brazil": an office and a place, not a name
                 candidates.extend(self._known_inside(doc, original))
                 continue
@@ -127,6 +132,7 @@ class EntityResolver:
                     candidates.extend(known)
                     continue
             span, label = self._relabel(original)
+            taken_until = max(taken_until, span.end)
             if label != original.label_:  # a head word outranks a name inside it: Kim Il Sung Square is no person
                 entry = self._gaz.lookup(span.text)
                 entry = entry if entry is not None and entry.type == label else None
@@ -136,7 +142,8 @@ class EntityResolver:
                 entry = self._gaz.lookup(span.text)
                 if entry is not None and self._model_labels_win and not _compatible(label, entry.type):
                     entry = None
-            if entry is None and label in ("PERSON", "ORG") and original_in_headline:
+            named = label in ("PERSON", "ORG") or (label == "LAW" and original.label_ in ("PERSON", "ORG"))
+            if entry is None and named and original_in_headline:  # a head word does not save headline junk
                 if not self._headlines.seen(span, sentence_case):
                     # dropped; a known name inside it stays ("Putin" of "Putin Poised"), or else the longest part
                     # the article names in its sentences ("Woods" of "Woods Makes Pro Debut"); a name in an ALL-CAPS
@@ -233,7 +240,7 @@ class EntityResolver:
         pieces.append(current)
         for tokens in pieces:
             while tokens and (tokens[0].text in self._rules.trim_tokens or tokens[0].is_punct):
-                if _names_article(tokens):  # "at The Oval", "in The Hague": the article is part of the name
+                if _names_article(tokens) and not self._known_without_the(tokens):  # "at The Oval"
                     break
                 tokens = tokens[1:]
             while tokens and (
@@ -245,6 +252,12 @@ class EntityResolver:
                     tokens = tokens[1:]
             if tokens and any(c.isalpha() for t in tokens for c in t.text):
                 yield Span(ent.doc, tokens[0].i, tokens[-1].i + 1, label=ent.label, span_id=ent.id, kb_id=ent.kb_id)
+
+    def _known_without_the(self, tokens) -> bool:
+        """Whether the gazetteer knows the name after "The" and not with it: "the Pentagon" keeps its entry."""
+        doc = tokens[0].doc
+        rest, whole = doc[tokens[1].i : tokens[-1].i + 1], doc[tokens[0].i : tokens[-1].i + 1]
+        return self._gaz.lookup(rest.text) is not None and self._gaz.lookup(whole.text) is None
 
     def _office_of_place(self, span) -> bool:
         """A model PERSON or ORG span that names an office, not a holder or a body: honorifics (or their plurals)
@@ -275,20 +288,33 @@ class EntityResolver:
             return span, "FAC"
         if len(span) > 1 and span[-1].text in self._rules.law_heads:
             return span, "LAW"
-        code, model = self._rules.flight_number, self._rules.model_number
-        flight = len(span) == 1 or (len(span) == 2 and span[0].lower_ == "flight")  # "MH370", "Flight MH370"
-        if code is not None and flight and code.match(span[-1].text) and self._gaz.lookup(span[-1].text) is None:
+        if self._flight(span):
             return span, "PRODUCT"
         nxt = doc[span.end] if span.end < len(doc) else None
-        if nxt is not None and label == "ORG" and model is not None and model.match(nxt.text):
-            known = self._gaz.lookup(span.text)  # a company the gazetteer knows: "Somerset 296" is a team's score
-            if known is not None and known.type == "ORG":
-                return Span(doc, span.start, span.end + 1, label="PRODUCT"), "PRODUCT"
+        if nxt is not None and label == "ORG" and self._model_of_maker(span, nxt):
+            return Span(doc, span.start, span.end + 1, label="PRODUCT"), "PRODUCT"
         if nxt is not None and nxt.text in self._rules.facility_heads:
             return Span(doc, span.start, span.end + 1, label="FAC"), "FAC"
         if nxt is not None and label == "PERSON" and nxt.text.lower() in self._rules.product_heads:
             return span, "PRODUCT"
         return span, label
+
+    def _flight(self, span) -> bool:
+        """ "MH370", "Flight MH370": an airline's code and a number, not a name the gazetteer knows ("EU27", "UK20")."""
+        code = self._rules.flight_number
+        if code is None or not (len(span) == 1 or (len(span) == 2 and span[0].lower_ == "flight")):
+            return False
+        word = span[-1].text
+        return bool(code.match(word)) and self._gaz.lookup(word) is None and self._gaz.lookup(word[:2]) is None
+
+    def _model_of_maker(self, span, nxt) -> bool:
+        """ "Boeing 777": a maker of `model_makers` and a model number that is no sum ("Boeing 500 million") and no
+        part of another entity."""
+        model = self._rules.model_number
+        if model is None or span.text not in self._rules.model_makers or not model.match(nxt.text):
+            return False
+        after = nxt.doc[nxt.i + 1].lower_ if nxt.i + 1 < len(nxt.doc) else ""
+        return after not in self._rules.magnitude_words and nxt.ent_type_ in ("", "PRODUCT", "CARDINAL")
 
     def _verb_before_place(self, doc, span) -> list:
         """Rule 9: the known places inside a place span the gazetteer does not know, when all they leave out is

@@ -75,17 +75,28 @@ def _read_as_person(match: Span) -> Span:
     return Span(match.doc, match.start, match.end, label=match.label, span_id=match.id, kb_id=MODEL_PERSON)
 
 
+WRAPPED_LINE_CHARS = 40  # a line that hard wrapping broke is long; a list of one name a line, or a byline, is not
+
+
 def wrapped_name(span: Span) -> bool:
     """A person's name that hard-wrapped text breaks over two lines ("Vladimir\nPutin", as wire copy and lists wrap
-    at a fixed width): one line break, and capitalized words without digits on both sides. Any other line break in a
-    span ends a name."""
+    at a fixed width): one line break, after a line of at least WRAPPED_LINE_CHARS characters, capitalized words
+    without digits on both sides, one of the two sides a single word, at most three words. Any other line break in
+    a span ends a name: "Ricky Ponting\nShane Warne" in a list of one name a line, "By John Smith\nMoscow"."""
     breaks = [t for t in span if "\n" in t.text]
     if span.label_ != "PERSON" or len(breaks) != 1 or breaks[0].text != "\n":
         return False
-    words = [t.text for t in span if t.i != breaks[0].i]
-    return breaks[0].i not in (span.start, span.end - 1) and all(
-        w[:1].isupper() and not any(c.isdigit() for c in w) for w in words
-    )
+    cut = breaks[0].i
+    if cut in (span.start, span.end - 1):
+        return False
+    before, after = [t.text for t in span if t.i < cut], [t.text for t in span if t.i > cut]
+    if min(len(before), len(after)) != 1 or len(before) + len(after) > 3:
+        return False
+    if not all(w[:1].isupper() and not any(c.isdigit() for c in w) for w in before + after):
+        return False
+    text = span.doc.text
+    line_end = span.doc[cut].idx
+    return line_end - (text.rfind("\n", 0, line_end) + 1) >= WRAPPED_LINE_CHARS
 
 
 def _line_pieces(span: Span) -> list[Span]:
