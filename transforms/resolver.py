@@ -309,7 +309,7 @@ class EntityResolver:
 
     def _model_of_maker(self, span, nxt) -> bool:
         """ "Boeing 777": a maker of `model_makers` and a model number that is no sum ("Boeing 500 million") and no
-        part of another entity."""
+        part of a name (a number or product the model found there is joined; the caller skips it)."""
         model = self._rules.model_number
         if model is None or span.text not in self._rules.model_makers or not model.match(nxt.text):
             return False
