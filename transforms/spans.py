@@ -102,10 +102,8 @@ def wrapped_name(span: Span) -> bool:
 def _line_pieces(span: Span) -> list[Span]:
     """`span` cut at its line-break tokens, with its label (itself when it holds none, or when it is a wrapped
     name)."""
-    if wrapped_name(span):
-        return [span]
     breaks = [t.i for t in span if "\n" in t.text]
-    if not breaks:
+    if not breaks or wrapped_name(span):  # most spans hold no break: the wrap test only for those that do
         return [span]
     bounds = [span.start - 1, *breaks, span.end]
     return [Span(span.doc, a + 1, b, label=span.label) for a, b in zip(bounds, bounds[1:]) if b > a + 1]
