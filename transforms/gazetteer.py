@@ -62,6 +62,8 @@ class NerRules(BaseModel):
     # ("Rabbi Capers Funnye" -> "Capers Funnye"), as CoNLL-2003 and the news write it. Not regnal titles ("Pope
     # Francis", "King Charles"), which are how the person is named.
     person_titles: frozenset[str] = frozenset()
+    # A prefix of a former role before a person's name, as spaCy splits it: "ex" of "ex-Beatle Paul McCartney".
+    former_prefixes: frozenset[str] = frozenset()
     historical_markers: frozenset[str]
     facility_heads: frozenset[str]
     product_heads: frozenset[str] = frozenset()

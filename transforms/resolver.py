@@ -8,7 +8,6 @@ this.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 from collections import Counter
 from typing import Iterable
 
@@ -17,12 +16,15 @@ from spacy.tokens import Span
 from transforms.gazetteer import Gazetteer, NerRules, derived_id, normalize_name
 from transforms.headlines import HeadlineRules
 from transforms.mentions import Mention
+from transforms.repeats import caps_lines, propagate
 from transforms.spans import (
     GAZETTEER_SPANS,
     MODEL_PERSON,
     PLACE_TYPES,
+    bracket_parts,
     name_words,
     sentence_starts_of,
+    spaced_dash,
     wrapped_name,
 )
 
@@ -46,10 +48,6 @@ def _names_article(tokens) -> bool:
         return False
     before = first.doc[first.i - 1].text
     return before.islower() and before.isalpha() or before in ("(", ",")
-
-
-def _is_word_char(text: str, i: int) -> bool:
-    return 0 <= i < len(text) and (text[i].isalnum() or text[i] in "-_")
 
 
 class EntityResolver:
@@ -85,7 +83,9 @@ class EntityResolver:
        North Korea, Vietnam – Report"), a place span the gazetteer does not know that is a known place with
        capitalized words before it is the known place ("Visit North Korea" -> "North Korea"), unless a word before
        it begins place names (`place_modifiers`: "New South Wales", "Northern Ireland").
-    Before all of these, a model span across a line break is cut at it (`gazetteer_merge`).
+    Before all of these, a model span across a line break is cut at it (`gazetteer_merge`); in clean-up, a span is
+    also cut at a spaced dash and where its brackets do not pair (`bracket_parts`), and a piece the gazetteer
+    knows takes its type. Last, a name's unlabelled repeats are the same entity (transforms/repeats.py).
     """
 
     def __init__(
@@ -178,7 +178,7 @@ class EntityResolver:
                     )
             mentions.append(mention)
         mentions = self._headlines.variants(mentions, text, line_starts, headline)
-        return self._propagate(mentions, text, sentence_starts)
+        return propagate(mentions, text, sentence_starts, caps_lines(text, doc_text), self._rules.propagate_types)
 
     def _known_inside(self, doc, span) -> list:
         """Candidates for the gazetteer's matches inside `span` (longest first, not overlapping), from the matches
@@ -194,45 +194,13 @@ class EntityResolver:
                 taken.update(range(m.start, m.end))
         return sorted(out, key=lambda c: c[0].start)
 
-    def _propagate(self, mentions: list[Mention], text: str, sentence_starts: list[int]) -> list[Mention]:
-        """Tag later unlabelled repeats of a name already found in the article, with the same entity."""
-        taken = sorted((m.start_char, m.end_char) for m in mentions)
-        first: dict[str, Mention] = {}
-        for m in mentions:
-            surface = text[m.start_char : m.end_char]
-            if m.type in self._rules.propagate_types and len(surface) > 2 and surface[0].isupper():
-                first.setdefault(surface, m)
-        added = []
-        for surface, m in first.items():
-            start = text.find(surface)
-            while start >= 0:
-                end = start + len(surface)
-                next_start = text.find(surface, end)
-                if not (_is_word_char(text, start - 1) or _is_word_char(text, end)):
-                    i = bisect.bisect_right(taken, (start, end))
-                    overlaps = (i > 0 and taken[i - 1][1] > start) or (i < len(taken) and taken[i][0] < end)
-                    if not overlaps:
-                        sentence = bisect.bisect_right(sentence_starts, start) - 1
-                        added.append(
-                            dataclasses.replace(
-                                m,
-                                start_char=start,
-                                end_char=end,
-                                sentence_index=sentence,
-                                resolution="repeat" if m.resolution == "model" else m.resolution,
-                            )
-                        )
-                        bisect.insort(taken, (start, end))
-                start = next_start
-        return sorted(mentions + added, key=lambda x: x.start_char) if added else mentions
-
     # --- span clean-up -----------------------------------------------------------------------
 
     def _clean(self, ent) -> Iterable:
         pieces, current = [], []
         wrapped = wrapped_name(ent)
         for token in ent:
-            if (token.is_space or "\n" in token.text) and not (wrapped and token.text == "\n"):
+            if (token.is_space or "\n" in token.text) and not (wrapped and token.text == "\n") or spaced_dash(token):
                 pieces.append(current)
                 current = []
             else:
@@ -242,6 +210,8 @@ class EntityResolver:
             while tokens and (tokens[0].text in self._rules.trim_tokens or tokens[0].is_punct):
                 if _names_article(tokens) and not self._known_without_the(tokens):  # "at The Oval"
                     break
+                if self._named_with_the(tokens):  # "The Hague", "The Gambia"
+                    break
                 tokens = tokens[1:]
             while tokens and (
                 tokens[-1].text in self._rules.trim_tokens or tokens[-1].is_punct and tokens[-1].text != "."
@@ -250,8 +220,26 @@ class EntityResolver:
             if ent.label_ == "PERSON":  # "Rabbi Capers Funnye" is Capers Funnye
                 while len(tokens) > 1 and tokens[0].text in self._rules.person_titles:
                     tokens = tokens[1:]
-            if tokens and any(c.isalpha() for t in tokens for c in t.text):
-                yield Span(ent.doc, tokens[0].i, tokens[-1].i + 1, label=ent.label, span_id=ent.id, kb_id=ent.kb_id)
+                # "ex-Beatle Paul McCartney" (spaCy splits "ex", "-", "Beatle"): a former role before the name
+                if len(tokens) > 3 and tokens[0].lower_ in self._rules.former_prefixes and tokens[1].text == "-":
+                    tokens = tokens[3:]
+            parts = bracket_parts(tokens)
+            cut = len(pieces) + len(parts) > 2
+            for part in parts:
+                if any(c.isalpha() for t in part for c in t.text):
+                    span = Span(ent.doc, part[0].i, part[-1].i + 1, label=ent.label, span_id=ent.id, kb_id=ent.kb_id)
+                    entry = self._gaz.lookup(span.text) if cut and not ent.ent_id_ else None
+                    if entry is not None and entry.type != ent.label_:
+                        # the model's label was for the glued span: a known piece is what the gazetteer says
+                        span = Span(ent.doc, span.start, span.end, label=entry.type)
+                    yield span
+
+    def _named_with_the(self, tokens) -> bool:
+        """Whether the tokens, from a "The", are a name the gazetteer knows with its article ("The Hague")."""
+        if tokens[0].lower_ != "the" or len(tokens) < 2:
+            return False
+        entry = self._gaz.lookup(tokens[0].doc[tokens[0].i : tokens[-1].i + 1].text)
+        return entry is not None and entry.name.startswith("The ")
 
     def _known_without_the(self, tokens) -> bool:
         """Whether the gazetteer knows the name after "The" and not with it: "the Pentagon" keeps its entry."""

@@ -120,3 +120,37 @@ def name_words(span, honorifics: frozenset[str]) -> list[str]:
     while words and words[0] in honorifics:
         words = words[1:]
     return words
+
+
+def bracket_parts(tokens: list) -> list[list]:
+    """A span whose brackets do not pair, in balanced parts. A closing bracket with no opening one ends a part.
+    For the last bracket the model left open: a name and its acronym are two names
+    ("National Association of Purchasing Management ( NAPM" -> the name, and "NAPM"); a short tag closed right
+    after the span belongs to it ("Mladost ( L" -> "Mladost ( L )", a club told from its namesakes); anything else
+    ends at the bracket."""
+    depth = 0
+    for k, t in enumerate(tokens):  # a closing bracket with no opening one in the span: "Lindsay ) Davenport"
+        depth += (t.text == "(") - (t.text == ")")
+        if depth < 0:
+            return [p for p in (tokens[:k], *bracket_parts(tokens[k + 1 :])) if p]
+    opens = [k for k, t in enumerate(tokens) if t.text == "("]
+    if not opens or any(t.text == ")" for t in tokens[opens[-1] :]):
+        return [tokens] if tokens else []
+    k = opens[-1]
+    before, inner = tokens[:k], tokens[k + 1 :]
+    if len(inner) == 1 and inner[0].text.isupper() and inner[0].text.isalpha():
+        initials = "".join(t.text[0] for t in before if t.text[:1].isupper())
+        if len(initials) > 1 and inner[0].text == initials:
+            return [before, inner]
+    doc = tokens[0].doc
+    end = tokens[-1].i + 1
+    if 1 <= len(inner) <= 2 and end < len(doc) and doc[end].text == ")" and all(len(t.text) <= 3 for t in inner):
+        return [tokens + [doc[end]]]
+    return [before] if before else []
+
+
+def spaced_dash(token) -> bool:
+    """A dash with a space on each side: a separator between names ("Romania - Cosmin Contra"), no part of one."""
+    if token.text not in ("-", "–", "—") or not token.whitespace_ or token.i == 0:
+        return False
+    return bool(token.nbor(-1).whitespace_)
