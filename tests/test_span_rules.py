@@ -48,17 +48,30 @@ def test_a_bracket_left_open_gives_balanced_parts():
     other = _doc("Amnesty International ( London")  # no acronym, no short tag: the name before the bracket
     assert [" ".join(t.text for t in p) for p in bracket_parts(list(other))] == ["Amnesty International"]
     assert [len(p) for p in bracket_parts(list(_doc("Rad ( B ) Beograd")))] == [5]  # balanced: unchanged
+    # only an organization's span takes a tag: a person's party, a place's wire credit are no part of the name
+    doc = _doc("John Smith ( R ) said")
+    assert [" ".join(t.text for t in p) for p in bracket_parts(list(doc[0:4]), join_tag=False)] == ["John Smith"]
+    nested = _doc("Foo ( Bar ( AB ) said")  # what is left before the open bracket is balanced too
+    assert [" ".join(t.text for t in p) for p in bracket_parts(list(nested[0:5]))] == ["Foo"]
 
 
 def test_a_spaced_dash_separates_names_and_a_known_piece_takes_its_type(resolver):
     """ "ROMANIA - Cosmin Contra" glued by the model into one organization: a dash with spaces around it is no part
     of a name, and a piece the gazetteer knows is what the gazetteer says, since the model's label was the glued
     span's. A hyphen inside a word ("Rolls-Royce", "Jong-un") is no such dash."""
-    doc = _doc("Romania - Cosmin Contra scored . Kim Jong-un met Rolls-Royce .")
+    doc = _doc("Romania - Cosmin Contra scored . Kim Jong-un met Rolls-Royce . Kim Jong - un said")
     dashes = [t for t in doc if t.text == "-"]
-    assert [spaced_dash(t) for t in dashes] == [True, False, False]
+    assert [spaced_dash(t) for t in dashes] == [True, False, False, True]
     span = Span(doc, 0, 4, label="ORG")
     assert [(p.text, p.label_) for p in resolver._clean(span)] == [("Romania", "GPE"), ("Cosmin Contra", "ORG")]
+    kim = _at(doc, "Kim", 1)
+    # a lower-case piece is no name, and is not looked up ("un" is no United Nations)
+    assert [(p.text, p.label_) for p in resolver._clean(Span(doc, kim, kim + 4, label="PERSON"))] == [
+        ("Kim Jong", "PERSON")
+    ]
+    # a span that only ends in a line break was not cut: the model's label stands ("Chicago" the team)
+    doc = _doc("Chicago\nwon")
+    assert [(p.text, p.label_) for p in resolver._clean(Span(doc, 0, 2, label="ORG"))] == [("Chicago", "ORG")]
 
 
 def test_a_name_known_with_its_article_keeps_it(resolver):
@@ -66,16 +79,29 @@ def test_a_name_known_with_its_article_keeps_it(resolver):
     doc = _doc("The Hague ruled . The Gambia voted . The Kremlin said")
     spans = [Span(doc, 0, 2, label="GPE"), Span(doc, 4, 6, label="GPE"), Span(doc, 8, 10, label="ORG")]
     assert [p.text for s in spans for p in resolver._clean(s)] == ["The Hague", "The Gambia", "Kremlin"]
+    # "Hague" alone is William Hague as often as the city: no such alias
+    assert load_gazetteer().lookup("Hague") is None
+    text = "Mr Hague said so ."
+    doc = _doc(text)
+    doc.ents = [Span(doc, 1, 2, label="PERSON")]
+    assert [(m.type, m.canonical_name) for m in resolver(doc, text, text)] == [("PERSON", "Hague")]
 
 
 def test_a_former_role_before_a_name_is_no_part_of_it(resolver):
-    doc = _doc("ex-Beatle Paul McCartney and Ex-Yankee Randy Velarde , former President Bill Clinton")
+    """The role after "ex-" is one word, or runs to the last title in it."""
+    doc = _doc(
+        "ex-Beatle Paul McCartney and Ex-Yankee Randy Velarde , former President Bill Clinton , "
+        "ex-New York Mayor Rudy Giuliani , ex-U.S. Sen. John Smith"
+    )
     spans = [
         Span(doc, 0, 5, label="PERSON"),
         Span(doc, _at(doc, "Ex"), _at(doc, "Velarde") + 1, label="PERSON"),
         Span(doc, _at(doc, "former"), _at(doc, "Clinton") + 1, label="PERSON"),
+        Span(doc, _at(doc, "ex", 1), _at(doc, "Giuliani") + 1, label="PERSON"),
+        Span(doc, _at(doc, "ex", 2), _at(doc, "Smith") + 1, label="PERSON"),
     ]
-    assert [p.text for s in spans for p in resolver._clean(s)] == ["Paul McCartney", "Randy Velarde", "Bill Clinton"]
+    found = [p.text for s in spans for p in resolver._clean(s)]
+    assert found == ["Paul McCartney", "Randy Velarde", "Bill Clinton", "Rudy Giuliani", "John Smith"]
 
 
 def test_an_all_caps_headline_names_whom_the_article_names(resolver):
@@ -98,3 +124,20 @@ def test_an_all_caps_headline_names_whom_the_article_names(resolver):
     assert found[:2] == [("SHEARER", "PERSON", "Alan Shearer"), ("ENGLAND", "GPE", "England")]
     assert "MAY" not in [f[0] for f in found]  # "may" is a word of the article
     assert [f[0] for f in found][2:] == ["Alan Shearer", "England", "Theresa May"]
+
+
+def test_an_all_caps_headline_takes_the_longest_name_and_a_surname_before_its_suffix(resolver):
+    """ "NEW YORK KNICKS" is the team before "NEW YORK" is the city; "Robert F. Kennedy Jr." is KENNEDY, and "JR."
+    is nobody."""
+    text = "KENNEDY JR. CHEERS NEW YORK KNICKS\nRobert F. Kennedy Jr. saw in New York the New York Knicks win ."
+    doc_text = model_text(text, frozenset())
+    doc = _doc(doc_text)
+    robert, city, knicks = _at(doc, "Robert"), _at(doc, "New", 1), _at(doc, "New", 2)
+    doc.ents = [
+        Span(doc, robert, robert + 4, label="PERSON"),
+        Span(doc, knicks, knicks + 3, label="ORG"),
+        Span(doc, city, city + 2, label="GPE"),
+    ]
+    found = [(text[m.start_char : m.end_char], m.type, m.canonical_name) for m in resolver(doc, text, doc_text)]
+    assert found[:2] == [("KENNEDY", "PERSON", "Robert F. Kennedy Jr."), ("NEW YORK KNICKS", "ORG", "New York Knicks")]
+    assert "JR." not in [f[0] for f in found]

@@ -64,6 +64,8 @@ class NerRules(BaseModel):
     person_titles: frozenset[str] = frozenset()
     # A prefix of a former role before a person's name, as spaCy splits it: "ex" of "ex-Beatle Paul McCartney".
     former_prefixes: frozenset[str] = frozenset()
+    # Generational suffixes after a surname, without their period: "Robert F. Kennedy Jr." is "Kennedy" for short.
+    name_suffixes: frozenset[str] = frozenset()
     historical_markers: frozenset[str]
     facility_heads: frozenset[str]
     product_heads: frozenset[str] = frozenset()

@@ -65,7 +65,7 @@ class HeadlineRules:
                 names[normalize_name(span.text)] = span.label_
         for span, headline in zip(spans, in_headline):
             if not headline and span.label_ == "PERSON":
-                words = name_words(span, self._rules.honorifics)
+                words = name_words(span, self._rules.honorifics, self._rules.name_suffixes)
                 for word in words[1:] if len(words) > 1 else []:
                     names.setdefault(normalize_name(word), "PERSON")
         return names

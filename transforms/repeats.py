@@ -1,7 +1,7 @@
 """Repeats of a name inside an article: once the resolver has found a name, its unlabelled repeats are the same
 entity (one sense per discourse), and so are its capitals in a wire's ALL-CAPS headline.
 
-    propagate(mentions, text, sentence_starts, caps_lines(text, doc_text), rules.propagate_types)
+    propagate(mentions, text, sentence_starts, caps_lines(text, doc_text), rules.propagate_types, rules.name_suffixes)
 
 EntityResolver (transforms/resolver.py) calls it last, on the mentions it resolved.
 """
@@ -35,6 +35,7 @@ def propagate(
     sentence_starts: list[int],
     caps_lines: list[tuple[int, int]],
     types: frozenset[str],
+    suffixes: frozenset[str] = frozenset(),
 ) -> list[Mention]:
     """Tag unlabelled repeats of a name already found in the article, with the same entity. In an ALL-CAPS line
     (`caps_lines`: a wire's headline), the name's capitals count too, and so does a person's surname
@@ -47,7 +48,7 @@ def propagate(
             first.setdefault(surface, m)
     forms = [(surface, m, None) for surface, m in first.items()]
     if caps_lines:
-        forms += _caps_forms(first, text, caps_lines)
+        forms += _caps_forms(first, text, caps_lines, suffixes)
     added = []
     for surface, m, lines in forms:
         start = text.find(surface)
@@ -72,7 +73,7 @@ def propagate(
     return sorted(mentions + added, key=lambda x: x.start_char) if added else mentions
 
 
-def _caps_forms(first: dict[str, Mention], text: str, caps_lines) -> list:
+def _caps_forms(first: dict[str, Mention], text: str, caps_lines, suffixes: frozenset[str]) -> list:
     """(form, mention, caps_lines) for the ALL-CAPS forms of the names in `first` found outside those lines: the
     name in capitals, and a person's last word ("SHEARER") when no other person of the article ends with it. A
     form the article also writes in lower case ("MAY", "WHITE") is a word, not the name."""
@@ -81,17 +82,24 @@ def _caps_forms(first: dict[str, Mention], text: str, caps_lines) -> list:
         return not any(a <= m.start_char < b for a, b in caps_lines)
 
     named = {s: m for s, m in first.items() if outside(m)}
-    surnames: dict[str, set[str]] = {}
+    surnames: dict[str, list[Mention]] = {}
     for surface, m in named.items():
-        words = surface.split()
-        if m.type == "PERSON" and len(words) > 1 and len(words[-1]) > 2 and words[-1][0].isupper():
-            surnames.setdefault(words[-1], set()).add(m.entity_id)
+        words = [w for w in surface.split() if w.rstrip(".") not in suffixes]
+        if (
+            m.type == "PERSON"
+            and len(words) > 1
+            and len(words[-1]) > 2
+            and words[-1].isalpha()
+            and words[-1][0].isupper()
+        ):
+            surnames.setdefault(words[-1], []).append(m)
     forms = {surface.upper(): m for surface, m in named.items() if surface.upper() != surface}
-    for word, ids in surnames.items():
-        if len(ids) == 1 and word.upper() not in forms:
-            forms[word.upper()] = next(m for s, m in named.items() if s.split()[-1] == word and m.type == "PERSON")
+    for word, people in surnames.items():
+        if len({m.entity_id for m in people}) == 1 and word.upper() not in forms:
+            forms[word.upper()] = people[0]
     lower = set(_LOWER_WORD.findall(text))
-    return [(f, m, caps_lines) for f, m in forms.items() if not set(f.lower().split()) <= lower]
+    kept = [(f, m, caps_lines) for f, m in forms.items() if not set(f.lower().split()) <= lower]
+    return sorted(kept, key=lambda form: -len(form[0]))  # the longest first: "NEW ENGLAND PATRIOTS" before "ENGLAND"
 
 
 def _is_word_char(text: str, i: int) -> bool:

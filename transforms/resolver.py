@@ -170,15 +170,16 @@ class EntityResolver:
                 label = labels.get(normalize_name(span.text), label)
                 mention = self._resolve_unknown(span, label, full_names, sentence)
             mention.source = "gazetteer" if span.ent_id_ else self._model_name  # the ruler's spans carry an id
-            if mention.type == "PERSON":
-                words = self._name_words(span)
+            if mention.type == "PERSON":  # matched by its first or last word: "Kennedy" of "Robert F. Kennedy Jr."
+                words = name_words(span, self._rules.honorifics, self._rules.name_suffixes)
                 if len(words) > 1:
                     full_names.append(
                         (start, words, mention.entity_id, mention.canonical_name, self._historical(span, doc_text))
                     )
             mentions.append(mention)
         mentions = self._headlines.variants(mentions, text, line_starts, headline)
-        return propagate(mentions, text, sentence_starts, caps_lines(text, doc_text), self._rules.propagate_types)
+        lines = caps_lines(text, doc_text)
+        return propagate(mentions, text, sentence_starts, lines, self._rules.propagate_types, self._rules.name_suffixes)
 
     def _known_inside(self, doc, span) -> list:
         """Candidates for the gazetteer's matches inside `span` (longest first, not overlapping), from the matches
@@ -206,6 +207,7 @@ class EntityResolver:
             else:
                 current.append(token)
         pieces.append(current)
+        cut_here = sum(1 for piece in pieces if piece) > 1
         for tokens in pieces:
             while tokens and (tokens[0].text in self._rules.trim_tokens or tokens[0].is_punct):
                 if _names_article(tokens) and not self._known_without_the(tokens):  # "at The Oval"
@@ -218,21 +220,33 @@ class EntityResolver:
             ):
                 tokens = tokens[:-1]
             if ent.label_ == "PERSON":  # "Rabbi Capers Funnye" is Capers Funnye
-                while len(tokens) > 1 and tokens[0].text in self._rules.person_titles:
-                    tokens = tokens[1:]
-                # "ex-Beatle Paul McCartney" (spaCy splits "ex", "-", "Beatle"): a former role before the name
-                if len(tokens) > 3 and tokens[0].lower_ in self._rules.former_prefixes and tokens[1].text == "-":
-                    tokens = tokens[3:]
-            parts = bracket_parts(tokens)
-            cut = len(pieces) + len(parts) > 2
+                tokens = self._without_titles(tokens)
+            parts = bracket_parts(tokens, join_tag=ent.label_ == "ORG")
+            cut = cut_here or len(parts) > 1 or (parts and parts[0][-1].i < tokens[-1].i)
             for part in parts:
-                if any(c.isalpha() for t in part for c in t.text):
-                    span = Span(ent.doc, part[0].i, part[-1].i + 1, label=ent.label, span_id=ent.id, kb_id=ent.kb_id)
-                    entry = self._gaz.lookup(span.text) if cut and not ent.ent_id_ else None
-                    if entry is not None and entry.type != ent.label_:
-                        # the model's label was for the glued span: a known piece is what the gazetteer says
-                        span = Span(ent.doc, span.start, span.end, label=entry.type)
-                    yield span
+                if not any(c.isalpha() for t in part for c in t.text):
+                    continue
+                if cut and not any(c.isupper() for t in part for c in t.text):
+                    continue  # a lower-case piece of a cut span is no name
+                span = Span(ent.doc, part[0].i, part[-1].i + 1, label=ent.label, span_id=ent.id, kb_id=ent.kb_id)
+                entry = self._gaz.lookup(span.text) if cut and not ent.ent_id_ else None
+                if entry is not None and entry.type != ent.label_:
+                    # the model's label was for the glued span: a known piece is what the gazetteer says
+                    span = Span(ent.doc, span.start, span.end, label=entry.type)
+                yield span
+
+    def _without_titles(self, tokens: list) -> list:
+        """A person's tokens without the titles before the name, and without a former role ("ex-Beatle Paul
+        McCartney", spaCy's "ex", "-", "Beatle": the role is one word, or runs to the last title in it, "ex-New York
+        Mayor Rudy Giuliani")."""
+        titles = self._rules.person_titles
+        while len(tokens) > 1 and tokens[0].text in titles:
+            tokens = tokens[1:]
+        if len(tokens) > 3 and tokens[0].lower_ in self._rules.former_prefixes and tokens[1].text == "-":
+            rest = tokens[2:]
+            titled = [k for k, t in enumerate(rest[:-1]) if t.text in titles]
+            tokens = rest[titled[-1] + 1 :] if titled else rest[1:]
+        return tokens
 
     def _named_with_the(self, tokens) -> bool:
         """Whether the tokens, from a "The", are a name the gazetteer knows with its article ("The Hague")."""

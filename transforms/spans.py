@@ -114,25 +114,29 @@ def make_gazetteer_merge():
     return gazetteer_merge
 
 
-def name_words(span, honorifics: frozenset[str]) -> list[str]:
-    """The words of a name, without punctuation, line breaks or honorifics before it ("Mr Brown" -> ["Brown"])."""
+def name_words(span, honorifics: frozenset[str], suffixes: frozenset[str] = frozenset()) -> list[str]:
+    """The words of a name, without punctuation, line breaks, honorifics before it ("Mr Brown" -> ["Brown"]) or a
+    generational suffix after it ("Robert F. Kennedy Jr." -> [..., "Kennedy"])."""
     words = [t.text for t in span if not (t.is_punct or t.is_space)]
     while words and words[0] in honorifics:
         words = words[1:]
+    while len(words) > 1 and words[-1].rstrip(".") in suffixes:
+        words = words[:-1]
     return words
 
 
-def bracket_parts(tokens: list) -> list[list]:
+def bracket_parts(tokens: list, join_tag: bool = True) -> list[list]:
     """A span whose brackets do not pair, in balanced parts. A closing bracket with no opening one ends a part.
     For the last bracket the model left open: a name and its acronym are two names
-    ("National Association of Purchasing Management ( NAPM" -> the name, and "NAPM"); a short tag closed right
-    after the span belongs to it ("Mladost ( L" -> "Mladost ( L )", a club told from its namesakes); anything else
-    ends at the bracket."""
+    ("National Association of Purchasing Management ( NAPM" -> the name, and "NAPM"); with `join_tag` (an
+    organization's span), a short tag closed right after the span belongs to it ("Mladost ( L" -> "Mladost ( L )", a
+    club told from its namesakes; a person's party or a place's wire credit does not: "John Smith ( R"); anything
+    else ends at the bracket. What is left before the bracket is balanced the same way."""
     depth = 0
     for k, t in enumerate(tokens):  # a closing bracket with no opening one in the span: "Lindsay ) Davenport"
         depth += (t.text == "(") - (t.text == ")")
         if depth < 0:
-            return [p for p in (tokens[:k], *bracket_parts(tokens[k + 1 :])) if p]
+            return [p for p in (*bracket_parts(tokens[:k], join_tag), *bracket_parts(tokens[k + 1 :], join_tag)) if p]
     opens = [k for k, t in enumerate(tokens) if t.text == "("]
     if not opens or any(t.text == ")" for t in tokens[opens[-1] :]):
         return [tokens] if tokens else []
@@ -141,12 +145,13 @@ def bracket_parts(tokens: list) -> list[list]:
     if len(inner) == 1 and inner[0].text.isupper() and inner[0].text.isalpha():
         initials = "".join(t.text[0] for t in before if t.text[:1].isupper())
         if len(initials) > 1 and inner[0].text == initials:
-            return [before, inner]
+            return [*bracket_parts(before, join_tag), inner]
     doc = tokens[0].doc
     end = tokens[-1].i + 1
-    if 1 <= len(inner) <= 2 and end < len(doc) and doc[end].text == ")" and all(len(t.text) <= 3 for t in inner):
+    short = 1 <= len(inner) <= 2 and all(len(t.text) <= 3 for t in inner)
+    if join_tag and short and end < len(doc) and doc[end].text == ")" and "(" not in (t.text for t in before):
         return [tokens + [doc[end]]]
-    return [before] if before else []
+    return bracket_parts(before, join_tag)
 
 
 def spaced_dash(token) -> bool:
