@@ -28,6 +28,16 @@ def _at(doc, word, nth=0):
     return [t.i for t in doc if t.text == word][nth]
 
 
+def _resolved(resolver, text, spans):
+    """(text, type, canonical name) of the resolver's mentions, for the model's spans given as (first word, which
+    occurrence of it, length in tokens, label) on the text as the model reads it (ALL-CAPS lines title-cased)."""
+    doc_text = model_text(text, frozenset())
+    doc = _doc(doc_text)
+    ents = [Span(doc, _at(doc, w, nth), _at(doc, w, nth) + n, label=label) for w, nth, n, label in spans]
+    doc.ents = sorted(ents, key=lambda e: e.start)
+    return [(text[m.start_char : m.end_char], m.type, m.canonical_name) for m in resolver(doc, text, doc_text)]
+
+
 def test_a_bracket_left_open_gives_balanced_parts():
     """A name and its acronym in brackets are two names; a short tag closed right after the span belongs to it; a
     closing bracket with no opening one ends a part; anything else ends at the open bracket."""
@@ -111,16 +121,8 @@ def test_an_all_caps_headline_names_whom_the_article_names(resolver):
         "SOCCER - SHEARER NAMED AS ENGLAND CAPTAIN , MAY STAY\n"
         "Alan Shearer was named England captain on Friday . Theresa May said he may stay ."
     )
-    doc_text = model_text(text, frozenset())
-    assert caps_lines(text, doc_text) == [(0, text.index("\n"))]
-    doc = _doc(doc_text)
-    alan, england, theresa = _at(doc, "Alan"), _at(doc, "England", 1), _at(doc, "Theresa")
-    doc.ents = [
-        Span(doc, alan, alan + 2, label="PERSON"),
-        Span(doc, england, england + 1, label="GPE"),
-        Span(doc, theresa, theresa + 2, label="PERSON"),
-    ]
-    found = [(text[m.start_char : m.end_char], m.type, m.canonical_name) for m in resolver(doc, text, doc_text)]
+    assert caps_lines(text, model_text(text, frozenset())) == [(0, text.index("\n"))]
+    found = _resolved(resolver, text, [("Alan", 0, 2, "PERSON"), ("England", 1, 1, "GPE"), ("Theresa", 0, 2, "PERSON")])
     assert found[:2] == [("SHEARER", "PERSON", "Alan Shearer"), ("ENGLAND", "GPE", "England")]
     assert "MAY" not in [f[0] for f in found]  # "may" is a word of the article
     assert [f[0] for f in found][2:] == ["Alan Shearer", "England", "Theresa May"]
@@ -130,14 +132,6 @@ def test_an_all_caps_headline_takes_the_longest_name_and_a_surname_before_its_su
     """ "NEW YORK KNICKS" is the team before "NEW YORK" is the city; "Robert F. Kennedy Jr." is KENNEDY, and "JR."
     is nobody."""
     text = "KENNEDY JR. CHEERS NEW YORK KNICKS\nRobert F. Kennedy Jr. saw in New York the New York Knicks win ."
-    doc_text = model_text(text, frozenset())
-    doc = _doc(doc_text)
-    robert, city, knicks = _at(doc, "Robert"), _at(doc, "New", 1), _at(doc, "New", 2)
-    doc.ents = [
-        Span(doc, robert, robert + 4, label="PERSON"),
-        Span(doc, knicks, knicks + 3, label="ORG"),
-        Span(doc, city, city + 2, label="GPE"),
-    ]
-    found = [(text[m.start_char : m.end_char], m.type, m.canonical_name) for m in resolver(doc, text, doc_text)]
+    found = _resolved(resolver, text, [("Robert", 0, 4, "PERSON"), ("New", 2, 3, "ORG"), ("New", 1, 2, "GPE")])
     assert found[:2] == [("KENNEDY", "PERSON", "Robert F. Kennedy Jr."), ("NEW YORK KNICKS", "ORG", "New York Knicks")]
     assert "JR." not in [f[0] for f in found]
