@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import heapq
 import itertools
 import math
 import operator
@@ -258,8 +259,12 @@ class StoryClusterer:
                 for sid, centroid in postings.items():
                     partial[sid] = add(sid, 0.0) + w * centroid[k]
         stories = self._stories
-        ranked = _by_weight((sid, dot / stories[sid].norm) for sid, dot in partial.items())
-        return [sid for sid, _ in ranked[: self.config.max_candidates]]
+        # the best `max_candidates` in _by_weight's order (weight down, then id), without sorting all of them
+        ranked = heapq.nsmallest(
+            self.config.max_candidates,
+            ((-dot / stories[sid].norm, sid) for sid, dot in partial.items()),
+        )
+        return [sid for _, sid in ranked]
 
     def add(self, f: ArticleFeatures, story_id: Optional[str] = None) -> Assignment:
         """Assign one article (the next in event time). A given `story_id` (a prior run's) is kept as it is."""
