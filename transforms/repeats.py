@@ -33,12 +33,12 @@ def propagate(
     mentions: list[Mention],
     text: str,
     sentence_starts: list[int],
-    caps_lines: list[tuple[int, int]],
+    caps: list[tuple[int, int]],
     types: frozenset[str],
     suffixes: frozenset[str] = frozenset(),
 ) -> list[Mention]:
     """Tag unlabelled repeats of a name already found in the article, with the same entity. In an ALL-CAPS line
-    (`caps_lines`: a wire's headline), the name's capitals count too, and so does a person's surname
+    (`caps`, from caps_lines: a wire's headline), the name's capitals count too, and so does a person's surname
     ("SHEARER NAMED ENGLAND CAPTAIN" after "Alan Shearer"), unless the article writes it as a common word."""
     taken = sorted((m.start_char, m.end_char) for m in mentions)
     first: dict[str, Mention] = {}
@@ -47,8 +47,8 @@ def propagate(
         if m.type in types and len(surface) > 2 and surface[0].isupper():
             first.setdefault(surface, m)
     forms = [(surface, m, None) for surface, m in first.items()]
-    if caps_lines:
-        forms += _caps_forms(first, text, caps_lines, suffixes)
+    if caps:
+        forms += _caps_forms(first, text, caps, suffixes)
     added = []
     for surface, m, lines in forms:
         start = text.find(surface)
@@ -73,13 +73,13 @@ def propagate(
     return sorted(mentions + added, key=lambda x: x.start_char) if added else mentions
 
 
-def _caps_forms(first: dict[str, Mention], text: str, caps_lines, suffixes: frozenset[str]) -> list:
-    """(form, mention, caps_lines) for the ALL-CAPS forms of the names in `first` found outside those lines: the
+def _caps_forms(first: dict[str, Mention], text: str, caps, suffixes: frozenset[str]) -> list:
+    """(form, mention, caps) for the ALL-CAPS forms of the names in `first` found outside those lines: the
     name in capitals, and a person's last word ("SHEARER") when no other person of the article ends with it. A
     form the article also writes in lower case ("MAY", "WHITE") is a word, not the name."""
 
     def outside(m: Mention) -> bool:
-        return not any(a <= m.start_char < b for a, b in caps_lines)
+        return not any(a <= m.start_char < b for a, b in caps)
 
     named = {s: m for s, m in first.items() if outside(m)}
     surnames: dict[str, list[Mention]] = {}
@@ -98,7 +98,7 @@ def _caps_forms(first: dict[str, Mention], text: str, caps_lines, suffixes: froz
         if len({m.entity_id for m in people}) == 1 and word.upper() not in forms:
             forms[word.upper()] = people[0]
     lower = set(_LOWER_WORD.findall(text))
-    kept = [(f, m, caps_lines) for f, m in forms.items() if not set(f.lower().split()) <= lower]
+    kept = [(f, m, caps) for f, m in forms.items() if not set(f.lower().split()) <= lower]
     return sorted(kept, key=lambda form: -len(form[0]))  # the longest first: "NEW ENGLAND PATRIOTS" before "ENGLAND"
 
 
