@@ -191,16 +191,20 @@ def test_a_bare_name_with_no_antecedent_is_not_guessed(tagger):
 def test_unknown_names_get_deterministic_ids(tagger):
     """An unknown name's id comes from its type and normalized form: one id in every article that gives the name
     that type, whatever else the article holds and whichever batch tags it. The type is the model's reading of the
-    context: the news model reads "Reporters heard from Zorblat Quendyk in Lisbon." as an organization."""
+    context, not the test's: the news model of 2026-12-03 read "Reporters heard from Zorblat Quendyk in Lisbon." as
+    an organization, and the one of 2026-12-04 (names only) reads both sentences here so (an invented name of an
+    unusual shape; "Lisbon farmer Joao Mendes" is a person to both)."""
     texts = [
         "Zorblat Quendyk, a farmer, spoke to reporters in Lisbon.",
         "Lisbon farmer Zorblat Quendyk said on Monday that he would sell his land.",
     ]
     alone = [tagger.tag([t])[0] for t in texts]
     together = tagger.tag([texts[1], "The weather in Lisbon was fine.", texts[0]])
-    ids = [{m.entity_id for m in ms if m.canonical_name == "Zorblat Quendyk"} for ms in [*alone, *together]]
-    person = {derived_id("PERSON", "Zorblat Quendyk")}
-    assert ids == [person, person, person, set(), person]
+    found = [{(m.entity_id, m.type) for m in ms if m.canonical_name == "Zorblat Quendyk"} for ms in (*alone, *together)]
+    assert found[0] == found[4] and found[1] == found[2] and found[3] == set()
+    for mentions in (found[0], found[1]):
+        ((entity_id, kind),) = mentions
+        assert entity_id == derived_id(kind, "Zorblat Quendyk")
 
 
 def test_all_caps_lines_are_title_cased_with_the_same_length():
