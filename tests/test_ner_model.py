@@ -48,3 +48,45 @@ def test_training_data_has_the_model_labels_only(tmp_path):
     assert doc[5].ent_iob_ == "O"  # "Monday": no entity, not a missing label
     assert set(stats["labels"]) <= set(names)
     assert every["labels"].get("NORP") == 1  # with every label, "German" is the small model's NORP
+
+
+def _tiny_vectors_ner(words, data):
+    """A blank pipeline with `data` as static vectors (keyed by ORTH) and an untrained NER whose tok2vec reads them."""
+    from spacy.vectors import Vectors
+
+    nlp = spacy.blank("en")
+    keys = [nlp.vocab.strings.add(w) for w in words]
+    nlp.vocab.vectors = Vectors(strings=nlp.vocab.strings, data=data, keys=keys)
+    embed = {"@architectures": "spacy.MultiHashEmbed.v2", "width": 16, "attrs": ["NORM", "SHAPE"]}
+    embed.update(rows=[100, 50], include_static_vectors=True)
+    encode = {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": 16, "depth": 1}
+    encode.update(window_size=1, maxout_pieces=2)
+    model = {"@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner", "hidden_width": 16}
+    model.update(maxout_pieces=2, tok2vec={"@architectures": "spacy.Tok2Vec.v2", "embed": embed, "encode": encode})
+    ner = nlp.add_pipe("ner", config={"model": model})
+    for label in ("PERSON", "GPE"):
+        ner.add_label(label)
+    nlp.initialize()
+    return nlp
+
+
+def test_compressed_vectors_give_the_ner_the_same_input_where_the_table_fits():
+    import numpy as np
+
+    from benchmarks.ner.static_vectors import compress, kept_key
+
+    words = ["Putin", "putin", "met", "Kim", "in", "Pyongyang", ".", "2024", "SUMMIT", "EU"]
+    rng = np.random.default_rng(0)
+    data = (rng.normal(size=(len(words), 8)) @ rng.normal(size=(8, 300))).astype("float32")  # rank 8 in 300 columns
+    nlp = _tiny_vectors_ner(words, data)
+    tok2vec = nlp.get_pipe("ner").model.get_ref("tok2vec")
+    text = "Putin met Kim in Pyongyang ."
+    before = tok2vec.predict([nlp.make_doc(text)])[0]
+    shouted = tok2vec.predict([nlp.make_doc("SUMMIT in 2024")])[0]
+    assert compress(nlp, 8) == (10, 8)  # "2024" and "SUMMIT" lose their keys
+    assert nlp.vocab.vectors.shape == (8, 8)
+    # v W^T = (v P)(W P)^T when the rows lie in the span of P: what the NER reads is unchanged, to float error.
+    np.testing.assert_allclose(tok2vec.predict([nlp.make_doc(text)])[0], before, atol=1e-4)
+    assert not np.allclose(tok2vec.predict([nlp.make_doc("SUMMIT in 2024")])[0], shouted, atol=1e-4)
+    assert "PERSON" in nlp.vocab.strings and "Pyongyang" not in nlp.vocab.strings  # keys need no strings
+    assert [kept_key(w) for w in ("Kim", "EU", "U.S.", "G20", "ANNOUNCES")] == [True, True, True, False, False]
