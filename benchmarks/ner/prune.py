@@ -16,18 +16,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
 # Names the tagger keeps, and MISC: CoNLL's other names, which the model learns as one label so that they do not
 # become people or organizations; the tagger drops MISC with the dates and numbers.
 EXTRA_LABELS = ("MISC",)
 
 
 def model_labels() -> list[str]:
-    """The news model's labels: the tagger's keep_labels, then EXTRA_LABELS."""
-    rules = yaml.safe_load((ROOT / "transforms" / "data" / "ner_rules.yaml").read_text(encoding="utf-8"))
-    return [*rules["keep_labels"], *(x for x in EXTRA_LABELS if x not in rules["keep_labels"])]
+    """The news model's labels: the tagger's keep_labels (sorted), then EXTRA_LABELS."""
+    from transforms.gazetteer import load_ner_rules
+
+    keep = load_ner_rules().keep_labels
+    return [*sorted(keep), *(x for x in EXTRA_LABELS if x not in keep)]
 
 
 def prune(model: str, out: Path, labels: list[str]) -> tuple[int, int]:
